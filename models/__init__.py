@@ -1,0 +1,1 @@
+"""Bond math, curves, futures instruments, exposures, risk model, betas, scenarios."""

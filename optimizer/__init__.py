@@ -1,0 +1,1 @@
+"""The hedge problem (cvxpy), integer solve, rebalancing/rolls, CLI and reports."""

@@ -1,0 +1,26 @@
+"""Errors that map to CLI exit statuses (SPEC §9): 2 bad input, 3 infeasible, 4 solver failure."""
+
+from __future__ import annotations
+
+from data.errors import InputError
+
+
+class InfeasibleMandate(Exception):
+    """The mandate cannot be met. ``conflicts`` names the constraints; ``relaxations`` says the
+    smallest change to each that makes the mandate feasible (CLI exit status 3)."""
+
+    def __init__(self, message: str, conflicts: list[str] | None = None,
+                 relaxations: list[str] | None = None) -> None:
+        self.conflicts = conflicts or []
+        self.relaxations = relaxations or []
+        super().__init__(message)
+
+
+class SolverFailure(Exception):
+    """The solver failed and no fallback produced a hedge meeting every constraint (exit 4)."""
+
+
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
+
+__all__ = ["InputError", "InfeasibleMandate", "SolverFailure",
+           "EXIT_OK", "EXIT_INPUT", "EXIT_INFEASIBLE", "EXIT_SOLVER"]
