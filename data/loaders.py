@@ -6,7 +6,7 @@ All loaders return tidy pandas objects with yields in **decimals** (files hold p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +54,7 @@ def _read_series_csv(path: Path) -> pd.DataFrame:
     return df.astype(float)
 
 
-@lru_cache(maxsize=None)
+@cache
 def par_curve_history_pct() -> pd.DataFrame:
     """Treasury daily par yield curve, percent, index = date, columns = tenor labels."""
     return _read_series_csv(PAR_CURVE_FILE)
@@ -121,7 +121,7 @@ def par_curve_window(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.D
     return hist.loc[pd.Timestamp(start): pd.Timestamp(end)] / 100.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def sofr_history_pct() -> pd.Series:
     return _read_series_csv(SOFR_FILE)["SOFR"].dropna()
 
@@ -136,7 +136,7 @@ def sofr_on(asof: str | pd.Timestamp) -> tuple[pd.Timestamp, float]:
     return s.index[pos], float(s.iloc[pos]) / 100.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def hqm_spot_monthly_pct() -> pd.DataFrame:
     """HQM corporate spot curve, monthly averages, percent; columns = maturity in years (float)."""
     df = _read_series_csv(HQM_SPOT_FILE)
@@ -144,7 +144,7 @@ def hqm_spot_monthly_pct() -> pd.DataFrame:
     return df
 
 
-@lru_cache(maxsize=None)
+@cache
 def hqm_par_monthly_pct() -> pd.DataFrame:
     """HQM corporate par yields (2, 5, 10, 30y), monthly averages, percent."""
     df = _read_series_csv(HQM_PAR_FILE)
@@ -152,12 +152,12 @@ def hqm_par_monthly_pct() -> pd.DataFrame:
     return df
 
 
-@lru_cache(maxsize=None)
+@cache
 def fred_dgs_daily_pct() -> pd.DataFrame:
     return _read_series_csv(FRED_DGS_FILE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _security_master_cached() -> pd.DataFrame:
     df = pd.read_csv(
         SECURITY_MASTER_FILE,
@@ -184,7 +184,7 @@ def outstanding_nominals(asof: str | pd.Timestamp) -> pd.DataFrame:
     return sm[alive].reset_index(drop=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _auctions_cached() -> pd.DataFrame:
     return pd.read_csv(
         AUCTIONS_FILE, dtype={"cusip": str},

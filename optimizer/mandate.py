@@ -1,0 +1,217 @@
+"""Hedge mandates: TOML files (``data/mandates/``) parsed into a typed :class:`Mandate`.
+
+Every CLI flag overrides the file (``apply_overrides``). A mandate names, per sector, a target
+(exactly one of ``dv01_usd``, ``dv01_pct`` of the sector's current DV01, or ``duration`` in
+years for the sector), a tolerance (``tolerance_usd`` or ``tolerance_pct`` of current DV01) and
+the instruments that may hedge it (contract roots such as ``ZN`` or ``SFS10``; the front
+contract on the as-of date is used). A whole-portfolio duration target
+(``target_duration``) replaces the sector targets by one portfolio DV01 target.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from data.errors import InputError
+from data.loaders import MANDATES_DIR
+
+DEFAULT_MANDATE = MANDATES_DIR / "default.toml"
+
+
+@dataclass(frozen=True)
+class SectorTarget:
+    sector: str
+    dv01_usd: float | None = None
+    dv01_pct: float | None = None        # percent of the sector's current DV01
+    duration: float | None = None        # target modified duration of the sector, years
+    tolerance_usd: float | None = None
+    tolerance_pct: float | None = None   # percent of the sector's current DV01
+    instruments: tuple[str, ...] = ()
+
+    def target_dv01(self, current_dv01_usd: float, market_value_usd: float) -> float:
+        if self.dv01_usd is not None:
+            return float(self.dv01_usd)
+        if self.dv01_pct is not None:
+            return current_dv01_usd * self.dv01_pct / 100.0
+        if self.duration is not None:
+            return self.duration * market_value_usd * 1e-4
+        raise InputError(f"sector {self.sector}: no target given")
+
+    def tolerance(self, current_dv01_usd: float) -> float:
+        if self.tolerance_usd is not None:
+            return float(self.tolerance_usd)
+        pct = 2.0 if self.tolerance_pct is None else self.tolerance_pct
+        return abs(current_dv01_usd) * pct / 100.0
+
+
+@dataclass(frozen=True)
+class Mandate:
+    name: str = "custom"
+    description: str = ""
+    targets: tuple[SectorTarget, ...] = ()
+    target_duration: float | None = None          # whole-portfolio duration target (years)
+    target_duration_tolerance: float = 0.02       # years
+    instruments: tuple[str, ...] | None = None    # global restriction (``--instruments``)
+    betas: bool = True
+    cost_weight: float = 0.0
+    max_leverage: float | None = None             # gross notional / portfolio MV
+    margin_budget_usd: float | None = None
+    no_net_short: bool = True
+    max_instruments: int | None = None
+    turnover: int | None = None                   # contracts, sum |h - h0|
+    contract_bounds: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    key_rate_bands: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    source: str = "<built-in>"
+
+    def target_for(self, sector: str) -> SectorTarget | None:
+        for t in self.targets:
+            if t.sector.lower() == sector.lower():
+                return t
+        return None
+
+
+def _num(tbl: dict, key: str, where: str, *, integer: bool = False, minimum: float | None = None):
+    if key not in tbl:
+        return None
+    v = tbl[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InputError(f"{where}.{key} must be a number, got {v!r}")
+    if integer and int(v) != v:
+        raise InputError(f"{where}.{key} must be a whole number, got {v!r}")
+    if minimum is not None and v < minimum:
+        raise InputError(f"{where}.{key} must be >= {minimum}, got {v!r}")
+    return int(v) if integer else float(v)
+
+
+_TARGET_KEYS = {"dv01_usd", "dv01_pct", "duration", "tolerance_usd", "tolerance_pct", "instruments"}
+_LIMIT_KEYS = {"max_leverage", "margin_budget_usd", "no_net_short", "max_instruments", "turnover",
+               "target_duration", "target_duration_tolerance"}
+
+
+def load_mandate(path: str | Path | None = None) -> Mandate:
+    """Read a mandate TOML file (default: the embedded default mandate)."""
+    path = Path(path) if path is not None else DEFAULT_MANDATE
+    if not path.exists():
+        raise InputError("mandate file not found", file=str(path))
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a valid TOML mandate: {exc}", file=str(path)) from exc
+    try:
+        return _parse(doc, str(path))
+    except InputError as exc:
+        raise InputError(exc.message, file=str(path)) from exc
+
+
+def _parse(doc: dict, source: str) -> Mandate:
+    targets = []
+    for sector, tbl in (doc.get("targets") or {}).items():
+        where = f"targets.{sector}"
+        if not isinstance(tbl, dict):
+            raise InputError(f"{where} must be a table")
+        unknown = set(tbl) - _TARGET_KEYS
+        if unknown:
+            raise InputError(f"{where}: unknown key(s) {sorted(unknown)}")
+        given = [k for k in ("dv01_usd", "dv01_pct", "duration") if k in tbl]
+        if len(given) != 1:
+            raise InputError(f"{where}: give exactly one of dv01_usd, dv01_pct, duration")
+        instruments = tbl.get("instruments", [])
+        if not isinstance(instruments, list) or not all(isinstance(s, str) for s in instruments):
+            raise InputError(f"{where}.instruments must be a list of contract roots")
+        targets.append(SectorTarget(
+            sector=sector,
+            dv01_usd=_num(tbl, "dv01_usd", where),
+            dv01_pct=_num(tbl, "dv01_pct", where),
+            duration=_num(tbl, "duration", where, minimum=0.0),
+            tolerance_usd=_num(tbl, "tolerance_usd", where, minimum=0.0),
+            tolerance_pct=_num(tbl, "tolerance_pct", where, minimum=0.0),
+            instruments=tuple(s.strip().upper() for s in instruments),
+        ))
+    limits = doc.get("limits") or {}
+    unknown = set(limits) - _LIMIT_KEYS
+    if unknown:
+        raise InputError(f"limits: unknown key(s) {sorted(unknown)}")
+    bounds = {}
+    for root, b in (doc.get("contract_bounds") or {}).items():
+        if not isinstance(b, dict):
+            raise InputError(f"contract_bounds.{root} must be a table with min/max")
+        lo = _num(b, "min", f"contract_bounds.{root}", integer=True)
+        hi = _num(b, "max", f"contract_bounds.{root}", integer=True)
+        bounds[root.upper()] = (lo, hi)
+    bands = {}
+    for tenor, b in (doc.get("key_rate_bands") or {}).items():
+        if not isinstance(b, dict):
+            raise InputError(f"key_rate_bands.{tenor} must be a table with min_usd/max_usd")
+        bands[tenor.upper()] = (_num(b, "min_usd", f"key_rate_bands.{tenor}"),
+                                _num(b, "max_usd", f"key_rate_bands.{tenor}"))
+    nns = limits.get("no_net_short", True)
+    if not isinstance(nns, bool):
+        raise InputError(f"limits.no_net_short must be true or false, got {nns!r}")
+    return Mandate(
+        name=str(doc.get("name", Path(source).stem)),
+        description=str(doc.get("description", "")),
+        targets=tuple(targets),
+        target_duration=_num(limits, "target_duration", "limits", minimum=0.0),
+        target_duration_tolerance=_num(limits, "target_duration_tolerance", "limits",
+                                       minimum=0.0) or 0.02,
+        betas=bool(doc.get("betas", True)),
+        cost_weight=float(doc.get("cost_weight", 0.0)),
+        max_leverage=_num(limits, "max_leverage", "limits", minimum=0.0),
+        margin_budget_usd=_num(limits, "margin_budget_usd", "limits", minimum=0.0),
+        no_net_short=nns,
+        max_instruments=_num(limits, "max_instruments", "limits", integer=True, minimum=1),
+        turnover=_num(limits, "turnover", "limits", integer=True, minimum=0),
+        contract_bounds=bounds,
+        key_rate_bands=bands,
+        source=source,
+    )
+
+
+def parse_target_flag(text: str) -> tuple[str, dict]:
+    """``--target SECTOR=VALUE``: ``Treasury=0`` (USD DV01), ``Corporate=50%`` (% of current),
+    ``Corporate=4.5y`` (sector duration in years)."""
+    if "=" not in text:
+        raise InputError(f"--target '{text}': expected SECTOR=VALUE (e.g. Corporate=50%)")
+    sector, value = (s.strip() for s in text.split("=", 1))
+    v = value.lower().replace(",", "").replace("_", "")
+    try:
+        if v.endswith("%"):
+            return sector, {"dv01_pct": float(v[:-1])}
+        if v.endswith("y"):
+            return sector, {"duration": float(v[:-1])}
+        return sector, {"dv01_usd": float(v.lstrip("$"))}
+    except ValueError as exc:
+        raise InputError(f"--target '{text}': '{value}' is not a number, % or duration (e.g. 4.5y)") from exc
+
+
+def apply_overrides(m: Mandate, *, targets: list[str] | None = None,
+                    target_duration: float | None = None, instruments: list[str] | None = None,
+                    max_leverage: float | None = None, margin_budget_usd: float | None = None,
+                    max_instruments: int | None = None, turnover: int | None = None,
+                    betas: bool | None = None) -> Mandate:
+    """CLI flags override the mandate file (a flag given = its value wins)."""
+    new_targets = list(m.targets)
+    for text in targets or []:
+        sector, spec = parse_target_flag(text)
+        old = m.target_for(sector)
+        base = old if old is not None else SectorTarget(sector=sector)
+        upd = replace(base, **{"dv01_usd": None, "dv01_pct": None, "duration": None, **spec})
+        new_targets = [t for t in new_targets if t.sector.lower() != sector.lower()] + [upd]
+    kw: dict = {"targets": tuple(new_targets)}
+    if target_duration is not None:
+        kw["target_duration"] = target_duration
+    if instruments:
+        kw["instruments"] = tuple(s.strip().upper() for s in instruments if s.strip())
+    if max_leverage is not None:
+        kw["max_leverage"] = max_leverage
+    if margin_budget_usd is not None:
+        kw["margin_budget_usd"] = margin_budget_usd
+    if max_instruments is not None:
+        kw["max_instruments"] = max_instruments
+    if turnover is not None:
+        kw["turnover"] = turnover
+    if betas is not None:
+        kw["betas"] = betas
+    return replace(m, **kw)
