@@ -1,0 +1,699 @@
+"""Risk model: factor history and annualized covariance of factor changes (bp², SPEC §5).
+
+Factors
+-------
+* Treasury key-rate par yields, named by tenor label (``"2Y"``, ``"10Y"``, ...; default
+  :data:`DEFAULT_KEY_TENORS`, 3M/6M/1Y available). Daily changes in **bp** from the bundled
+  Treasury par curve (``data.loaders.par_curve_history_pct``).
+* ``"swap_spread"``: swap rate minus the Treasury par yield at the swap's tenor, from a
+  user-supplied swap-rate history (percent).
+* ``"<Sector>_spread"`` per non-Treasury sector: sector yield minus the Treasury par yield at the
+  sector's tenor, from a user-supplied yield history (percent). With no history for an
+  investment-grade corporate sector, the **HQM corporate par curve** (US Treasury, monthly
+  averages) stands in: ``HQM par(tenor) - monthly average UST par(tenor)``, at **monthly**
+  frequency; ``source_by_factor`` / ``frequency_by_factor`` say so.
+
+Changes and gaps
+----------------
+Daily changes are taken between **consecutive observed rows** of the curve file (a Friday ->
+Tuesday change across a Monday holiday is one observation; nothing is forward-filled). A change is
+dropped when any factor's level is missing on either side (e.g. 30Y in 2002-2006, 20Y before
+1993-10): all daily factors are aligned on the common set of change dates. User histories are
+aligned with the curve on common dates; a change spanning more than ``max_gap_days`` calendar days
+(default 7) is dropped and reported as a gap.
+
+Mixed frequencies
+-----------------
+The daily block (rate factors and daily spread factors) is estimated from daily changes and
+annualized x252. A lower-frequency factor (HQM: monthly averages; a user's weekly/monthly series:
+point-sampled at its own dates) gets its variance **and its covariances with every daily factor**
+from changes at its own frequency, the daily factors being aggregated to the same periods (monthly
+averages for HQM, values on the series' own dates otherwise), annualized x12 (monthly) / x52
+(weekly). Changes of *monthly averages* understate the variance of a random walk by a factor
+(2n²+1)/(3n²) ~ 2/3 (Working 1960); moments estimated from monthly-average changes are multiplied by
+``WORKING_CORRECTION`` = 1.5 so they are on the same (point-sampled) scale as the daily block
+(``working_correction=False`` turns this off; the model's ``notes`` record it). The assembled matrix
+is checked for PSD and repaired by eigenvalue clipping with a warning if needed.
+
+No look-ahead: only observations dated on or before ``asof`` are used; a monthly average is used
+only if its whole month ends on or before ``asof``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.errors import InputError
+from data.loaders import hqm_par_monthly_pct, hqm_spot_monthly_pct, par_curve_history_pct
+
+DEFAULT_KEY_TENORS: tuple[str, ...] = ("2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y")
+AVAILABLE_KEY_TENORS: tuple[str, ...] = ("3M", "6M", "1Y", "2Y", "3Y", "5Y", "7Y", "10Y", "20Y",
+                                         "30Y")
+PERIODS_PER_YEAR: dict[str, int] = {"daily": 252, "weekly": 52, "monthly": 12}
+#: Multiplier for variances/covariances of changes of monthly averages (Working 1960: ~2/3 bias).
+WORKING_CORRECTION = 1.5
+#: Sectors treated as Treasuries (beta 1 and no spread factor).
+TREASURY_SECTORS = frozenset({"treasury", "treasuries", "ust", "govt", "government"})
+HQM_PAR_TENORS = (2.0, 5.0, 10.0, 30.0)
+
+_SOURCE_UST = "US Treasury daily par yield curve (bundled, public domain)"
+_SOURCE_HQM = ("US Treasury HQM corporate yield curve, monthly averages (bundled, public domain), "
+               "minus monthly-average UST par")
+
+
+def is_treasury_sector(sector: str) -> bool:
+    return str(sector).strip().lower() in TREASURY_SECTORS
+
+
+def is_corporate_sector(sector: str) -> bool:
+    s = str(sector).strip().lower()
+    return s.startswith("corp") or s in {"ig", "credit", "investment grade"}
+
+
+# ---------------------------------------------------------------------------------------------
+# windows and user histories
+# ---------------------------------------------------------------------------------------------
+
+def parse_window(window: str | pd.DateOffset | None) -> pd.DateOffset | None:
+    """'3y' -> 3 years, '18m' -> 18 months, '90d' -> 90 calendar days, 'all'/None -> no limit."""
+    if window is None or isinstance(window, pd.DateOffset):
+        return window
+    s = str(window).strip().lower()
+    if s in {"all", "max", ""}:
+        return None
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([ymwd])", s)
+    if not m:
+        raise InputError(f"unknown window '{window}' (expected e.g. 3y, 18m, 26w, 90d or all)",
+                         column="window")
+    n, unit = float(m.group(1)), m.group(2)
+    if n <= 0:
+        raise InputError(f"window must be positive, got '{window}'", column="window")
+    if unit == "y":
+        return pd.DateOffset(months=round(12 * n))
+    if unit == "m":
+        return pd.DateOffset(months=round(n))
+    if unit == "w":
+        return pd.DateOffset(weeks=round(n))
+    return pd.DateOffset(days=round(n))
+
+
+def window_bounds(asof, window) -> tuple[pd.Timestamp | None, pd.Timestamp]:
+    end = _to_ts(asof, "asof")
+    off = parse_window(window)
+    return (None if off is None else end - off), end
+
+
+def _to_ts(value, what: str) -> pd.Timestamp:
+    if value is None:
+        return par_curve_history_pct().index[-1]
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"unparseable {what} '{value}' (expected YYYY-MM-DD)") from exc
+
+
+def load_history_csv(path: str | Path) -> pd.DataFrame:
+    """A user history file: ``date`` + one column per series, values in **percent**.
+
+    Returns a float DataFrame (index = normalized dates, ascending; blank cells = NaN = no
+    observation). Raises :class:`InputError` naming file, row (header = row 1) and column for: a
+    missing/empty file, no ``date`` column, an unparseable or duplicate date, a non-numeric value, a
+    column that is entirely blank, and a column whose values look like decimals (all |x| < 0.25) or
+    basis points (max |x| > 30) instead of percent.
+    """
+    p = Path(path)
+    f = str(path)
+    if not p.exists():
+        raise InputError("file not found", file=f)
+    try:
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise InputError("empty file", file=f) from exc
+    cols = [str(c).strip() for c in raw.columns]
+    raw.columns = cols
+    if "date" not in [c.lower() for c in cols]:
+        raise InputError("no 'date' column (expected date,<series>...)", file=f, row=1)
+    date_col = next(c for c in cols if c.lower() == "date")
+    series_cols = [c for c in cols if c != date_col]
+    if not series_cols:
+        raise InputError("no series columns besides 'date'", file=f, row=1)
+    if raw.empty:
+        raise InputError("empty file (no data rows)", file=f, row=2)
+    dates = []
+    for i, v in enumerate(raw[date_col].tolist()):
+        try:
+            if not str(v).strip():
+                raise ValueError
+            dates.append(pd.Timestamp(str(v).strip()).normalize())
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"unparseable date '{v}' (expected YYYY-MM-DD)", file=f, row=i + 2,
+                             column=date_col) from exc
+    idx = pd.DatetimeIndex(dates)
+    dup = idx.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError(f"duplicate date {idx[i].date()}", file=f, row=i + 2, column=date_col)
+    out = {}
+    for c in series_cols:
+        vals = np.full(len(raw), np.nan)
+        for i, v in enumerate(raw[c].tolist()):
+            s = str(v).strip()
+            if s == "" or s == ".":
+                continue
+            try:
+                vals[i] = float(s)
+            except ValueError as exc:
+                raise InputError(f"non-numeric value '{v}'", file=f, row=i + 2, column=c) from exc
+            if not math.isfinite(vals[i]):
+                raise InputError(f"non-finite value '{v}'", file=f, row=i + 2, column=c)
+        obs = vals[~np.isnan(vals)]
+        if obs.size == 0:
+            raise InputError("column has no values", file=f, column=c)
+        if np.max(np.abs(obs)) > 30:
+            i = int(np.nanargmax(np.abs(vals)))
+            raise InputError(f"value {vals[i]} looks like basis points; histories must be in "
+                             "percent (4.55 = 4.55%)", file=f, row=i + 2, column=c)
+        if obs.size >= 5 and np.max(np.abs(obs)) < 0.25:
+            raise InputError("all values are below 0.25 in absolute value: looks like decimals; "
+                             "histories must be in percent (4.55 = 4.55%)", file=f, column=c)
+        out[c] = vals
+    df = pd.DataFrame(out, index=idx).sort_index()
+    df.index.name = "date"
+    df.attrs["file"] = f
+    return df
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str:
+    """'daily' | 'weekly' | 'monthly' from the median spacing of observation dates."""
+    if len(index) < 3:
+        raise InputError("too few observations to infer the frequency of a history")
+    gap = float(np.median(np.diff(index.values).astype("timedelta64[D]").astype(float)))
+    if gap <= 4:
+        return "daily"
+    if gap <= 10:
+        return "weekly"
+    if gap <= 35:
+        return "monthly"
+    raise InputError(f"history has a median spacing of {gap:.0f} days; daily, weekly or monthly "
+                     "series are supported")
+
+
+# ---------------------------------------------------------------------------------------------
+# factor history
+# ---------------------------------------------------------------------------------------------
+
+def _check_tenors(key_tenors: Iterable[str]) -> list[str]:
+    tenors = [str(t).strip().upper() for t in key_tenors]
+    bad = [t for t in tenors if t not in AVAILABLE_KEY_TENORS]
+    if bad:
+        raise InputError(f"unknown key tenor(s) {bad}; available: {', '.join(AVAILABLE_KEY_TENORS)}")
+    if len(set(tenors)) != len(tenors):
+        raise InputError(f"duplicate key tenors in {tenors}")
+    return tenors
+
+
+def treasury_levels_pct(key_tenors=DEFAULT_KEY_TENORS, start=None, end=None) -> pd.DataFrame:
+    """Treasury par yields (percent) for the key tenors, rows = observed dates within [start, end]."""
+    tenors = _check_tenors(key_tenors)
+    hist = par_curve_history_pct()[tenors]
+    if end is not None:
+        hist = hist.loc[: pd.Timestamp(end)]
+    if start is not None:
+        hist = hist.loc[pd.Timestamp(start):]
+    return hist.dropna(how="all")
+
+
+def level_changes_bp(levels_pct: pd.DataFrame, max_gap_days: int | None = None) -> pd.DataFrame:
+    """bp changes between consecutive rows; rows with any side missing are dropped.
+
+    A change is dated at its later observation. With ``max_gap_days``, changes spanning more
+    calendar days than that are dropped too.
+    """
+    lv = levels_pct.sort_index()
+    d = lv.diff() * 100.0
+    d = d.iloc[1:]
+    if max_gap_days is not None:
+        span = lv.index.to_series().diff().dt.days.iloc[1:]
+        d = d[span.values <= max_gap_days]
+    return d.dropna(how="any")
+
+
+def key_rate_changes_bp(key_tenors=DEFAULT_KEY_TENORS, start=None, end=None) -> pd.DataFrame:
+    """Daily bp changes of the key-rate Treasury par yields, on common observed dates.
+
+    Changes are between consecutive observed curve dates (holidays are not forward-filled); a
+    change is dropped if any tenor is missing on either side.
+    """
+    return level_changes_bp(treasury_levels_pct(key_tenors, start, end))
+
+
+def find_gaps(index: pd.DatetimeIndex, max_gap_days: int) -> list[dict]:
+    """Spans between consecutive observations longer than ``max_gap_days`` calendar days."""
+    idx = pd.DatetimeIndex(index).sort_values()
+    out = []
+    for a, b in zip(idx[:-1], idx[1:], strict=True):
+        days = (b - a).days
+        if days > max_gap_days:
+            out.append({"from": a.strftime("%Y-%m-%d"), "to": b.strftime("%Y-%m-%d"), "days": days})
+    return out
+
+
+def month_end_ok(month_start: pd.DatetimeIndex, asof: pd.Timestamp) -> np.ndarray:
+    """Months whose last calendar day is on or before ``asof`` (a monthly average is known)."""
+    ends = month_start + pd.offsets.MonthEnd(0)
+    return np.asarray(ends <= asof)
+
+
+def monthly_average_pct(daily_pct: pd.DataFrame | pd.Series, min_days: int = 10):
+    """Calendar-month averages of daily observations, indexed by the month's first day (FRED).
+
+    Months with fewer than ``min_days`` observations are blank.
+    """
+    per = daily_pct.index.to_period("M")
+    g = daily_pct.groupby(per)
+    avg = g.mean()
+    cnt = g.count()
+    avg = avg.where(cnt >= min_days)
+    avg.index = avg.index.to_timestamp(how="start")
+    return avg
+
+
+def monthly_changes_bp(monthly_pct: pd.DataFrame) -> pd.DataFrame:
+    """bp changes between consecutive calendar months (a change across a missing month is dropped)."""
+    lv = monthly_pct.sort_index()
+    d = lv.diff() * 100.0
+    consecutive = (lv.index.to_period("M").asi8[1:] - lv.index.to_period("M").asi8[:-1]) == 1
+    d = d.iloc[1:][consecutive]
+    return d.dropna(how="any")
+
+
+def hqm_par_tenor_for(years: float) -> float:
+    return min(HQM_PAR_TENORS, key=lambda t: (abs(t - years), t))
+
+
+def hqm_monthly_pct(tenor_years: float, start=None, asof=None, min_obs: int = 0) -> tuple[pd.Series, str]:
+    """HQM corporate yield (percent, monthly averages) at a par tenor, only months ended by asof.
+
+    Uses the HQM **par** curve; if it has fewer than ``min_obs`` months in the window (it ends
+    2023-11) and the tenor is 10y, the HQM 10y **spot** series (extended to 2026) is used instead;
+    the returned label says which.
+    """
+    asof = _to_ts(asof, "asof")
+
+    def _cut(s: pd.Series) -> pd.Series:
+        s = s.dropna()
+        s = s[month_end_ok(s.index, asof)]
+        if start is not None:
+            s = s[s.index >= pd.Timestamp(start)]
+        return s
+
+    par = _cut(hqm_par_monthly_pct()[float(tenor_years)])
+    label = f"HQM par {tenor_years:g}y"
+    if len(par) < min_obs and float(tenor_years) == 10.0:
+        spot = _cut(hqm_spot_monthly_pct()[10.0])
+        if len(spot) > len(par):
+            return spot, "HQM spot 10y (par curve ends 2023-11)"
+    return par, label
+
+
+@dataclass
+class FactorHistory:
+    """Changes (bp) per factor block, ready for covariance estimation."""
+
+    daily: pd.DataFrame                              # daily block, common dates
+    low_freq: dict[str, pd.DataFrame]                # factor -> [factor + daily factors] at its freq
+    frequency_by_factor: dict[str, str]
+    source_by_factor: dict[str, str]
+    averaged: dict[str, bool]                        # low-frequency factor built from averages?
+    gaps: dict[str, list[dict]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.daily.columns) + list(self.low_freq)
+
+
+def _spread_factor(name: str, series_pct: pd.Series, tenor: str, rates_pct: pd.DataFrame,
+                   start, asof, max_gap_days: int, source: str, hist: FactorHistory) -> None:
+    """Add a spread factor (series - UST at tenor) from a user's history (any frequency)."""
+    s = series_pct.dropna().sort_index()
+    s = s[s.index <= asof]
+    if start is not None:
+        s = s[s.index >= start]
+    if len(s) < 3:
+        raise InputError(f"history for {name} has {len(s)} observations in the window "
+                         f"{None if start is None else start.date()}..{asof.date()}", column=name)
+    freq = infer_frequency(s.index)
+    ust_full = par_curve_history_pct()[tenor]
+    common = s.index.intersection(ust_full.dropna().index)
+    spread = (s.loc[common] - ust_full.loc[common]).rename(name)
+    allowed = {"daily": max_gap_days, "weekly": 14, "monthly": 40}[freq]
+    gaps = find_gaps(common, allowed)
+    if gaps:
+        hist.gaps[name] = gaps
+    if freq == "daily":
+        ch = level_changes_bp(spread.to_frame(), max_gap_days=max_gap_days)
+        hist.daily = hist.daily.join(ch, how="inner")
+    else:
+        lv = rates_pct.reindex(common).join(spread)
+        ch = level_changes_bp(lv, max_gap_days=allowed)
+        hist.low_freq[name] = ch[[name] + list(rates_pct.columns)]
+        hist.averaged[name] = False
+    hist.frequency_by_factor[name] = freq
+    hist.source_by_factor[name] = source
+
+
+def factor_history(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
+                   sector_histories: Mapping[str, pd.Series] | None = None,
+                   swap_history: pd.Series | None = None, swap_tenor: str = "10Y",
+                   sector_tenors: Mapping[str, str] | None = None,
+                   hqm_sectors: Iterable[str] = ("Corporate",), max_gap_days: int = 7,
+                   min_obs: int = 24) -> FactorHistory:
+    """Factor changes (bp) within the window ending at ``asof`` (nothing after ``asof``).
+
+    ``sector_histories``: sector -> yield history (percent, any of daily/weekly/monthly).
+    ``hqm_sectors``: corporate sectors without a history that get the HQM monthly spread factor.
+    ``sector_tenors``: sector -> Treasury tenor its spread is measured against (default 10Y).
+    """
+    asof = _to_ts(asof, "asof")
+    start, _ = window_bounds(asof, window)
+    tenors = _check_tenors(key_tenors)
+    levels = treasury_levels_pct(tenors, start, asof)
+    daily = level_changes_bp(levels)
+    if len(daily) < min_obs:
+        raise InputError(f"only {len(daily)} daily Treasury changes for {tenors} in "
+                         f"{None if start is None else start.date()}..{asof.date()} "
+                         f"(need >= {min_obs})", column="asof")
+    hist = FactorHistory(
+        daily=daily, low_freq={},
+        frequency_by_factor=dict.fromkeys(tenors, "daily"),
+        source_by_factor=dict.fromkeys(tenors, _SOURCE_UST), averaged={},
+    )
+    sector_tenors = dict(sector_tenors or {})
+    if swap_history is not None:
+        _spread_factor("swap_spread", swap_history, swap_tenor, levels, start, asof, max_gap_days,
+                       f"user swap-rate history minus UST {swap_tenor}", hist)
+    given = dict(sector_histories or {})
+    for sector, s in given.items():
+        if is_treasury_sector(sector):
+            continue
+        name = f"{sector}_spread"
+        tenor = sector_tenors.get(sector, "10Y")
+        _spread_factor(name, s, tenor, levels, start, asof, max_gap_days,
+                       f"user yield history for {sector} minus UST {tenor}", hist)
+    for sector in hqm_sectors:
+        if sector in given or is_treasury_sector(sector):
+            continue
+        name = f"{sector}_spread"
+        tenor = sector_tenors.get(sector, "10Y")
+        ty = float(tenor[:-1]) if tenor.endswith("Y") else 0.5
+        hqm, label = hqm_monthly_pct(hqm_par_tenor_for(ty), start, asof, min_obs=min_obs)
+        # rates (all key tenors) and the matching UST tenor as monthly averages, same months
+        ust_daily = par_curve_history_pct()[tenors + ([tenor] if tenor not in tenors else [])]
+        ust_daily = ust_daily.loc[: asof]
+        if start is not None:
+            ust_daily = ust_daily.loc[start:]
+        ust_m = monthly_average_pct(ust_daily)
+        ust_m = ust_m[month_end_ok(ust_m.index, asof)]
+        if start is not None:
+            ust_m = ust_m[ust_m.index >= start]
+        m = ust_m.join(hqm.rename("_hqm"), how="inner")
+        m[name] = m["_hqm"] - m[tenor]
+        ch = monthly_changes_bp(m[[name] + tenors])
+        if len(ch) < min_obs:
+            hist.notes.append(f"{name}: only {len(ch)} monthly HQM changes in the window "
+                              f"(< {min_obs}); spread factor omitted")
+            continue
+        hist.low_freq[name] = ch
+        hist.averaged[name] = True
+        hist.frequency_by_factor[name] = "monthly"
+        hist.source_by_factor[name] = f"{_SOURCE_HQM} ({label} - UST {tenor})"
+    if len(hist.daily) < min_obs:
+        raise InputError(f"only {len(hist.daily)} common daily observations of "
+                         f"{list(hist.daily.columns)} in the window (need >= {min_obs})")
+    return hist
+
+
+# ---------------------------------------------------------------------------------------------
+# covariance estimators (inputs: changes, rows = observations)
+# ---------------------------------------------------------------------------------------------
+
+def sample_cov(x: np.ndarray) -> np.ndarray:
+    """Unbiased sample covariance (ddof=1)."""
+    x = np.asarray(x, float)
+    return np.atleast_2d(np.cov(x, rowvar=False, ddof=1))
+
+
+def ewma_weights(n: int, halflife: float) -> np.ndarray:
+    """Normalized weights, oldest first; weight halves every ``halflife`` observations back."""
+    if halflife <= 0:
+        raise InputError(f"EWMA half-life must be positive, got {halflife}", column="halflife")
+    age = np.arange(n - 1, -1, -1, dtype=float)
+    w = 0.5 ** (age / halflife)
+    return w / w.sum()
+
+
+def ewma_cov(x: np.ndarray, halflife: float) -> np.ndarray:
+    """EWMA covariance: weighted mean removed, reliability-weights bias correction 1/(1-sum w²)."""
+    x = np.asarray(x, float)
+    w = ewma_weights(len(x), halflife)
+    mu = w @ x
+    xc = x - mu
+    c = (xc * w[:, None]).T @ xc
+    return c / (1.0 - np.sum(w ** 2))
+
+
+def ledoit_wolf_identity(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ledoit–Wolf (2004) shrinkage of the (1/n) sample covariance to a scaled identity.
+
+    Returns (shrunk covariance, intensity in [0, 1]).
+    """
+    x = np.asarray(x, float)
+    n, p = x.shape
+    xc = x - x.mean(axis=0)
+    s = xc.T @ xc / n
+    mu = np.trace(s) / p
+    target = mu * np.eye(p)
+    d2 = np.sum((s - target) ** 2)
+    # b̄² = (1/n²) Σ_k ||x_k x_k' - S||²_F, computed without forming n p×p matrices
+    x2 = xc ** 2
+    b2bar = (np.sum(x2.T @ x2) - n * np.sum(s ** 2)) / n ** 2
+    b2 = min(b2bar, d2)
+    delta = 0.0 if d2 == 0 else b2 / d2
+    return delta * target + (1 - delta) * s, float(delta)
+
+
+def ledoit_wolf_constant_correlation(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ledoit–Wolf (2003, "Honey, I shrunk the sample covariance matrix") shrinkage of the (1/n)
+    sample covariance to the constant-correlation target. Returns (covariance, intensity in [0,1]).
+    """
+    x = np.asarray(x, float)
+    t, p = x.shape
+    xc = x - x.mean(axis=0)
+    s = xc.T @ xc / t
+    var = np.diag(s)
+    sd = np.sqrt(var)
+    corr = s / np.outer(sd, sd)
+    rbar = (corr.sum() - p) / (p * (p - 1))
+    f = rbar * np.outer(sd, sd)
+    np.fill_diagonal(f, var)
+    y2 = xc ** 2
+    pi_mat = y2.T @ y2 / t - s ** 2
+    pi_hat = pi_mat.sum()
+    theta = (y2.T @ xc) / t - var[:, None] * s      # theta[i, j] = asy cov(s_ii, s_ij)
+    rho_diag = np.trace(pi_mat)
+    ratio = np.outer(1 / sd, sd)                     # sqrt(s_jj / s_ii) at [i, j]
+    off = rbar / 2 * (ratio * theta + ratio.T * theta.T)
+    np.fill_diagonal(off, 0.0)
+    rho_hat = rho_diag + off.sum()
+    gamma_hat = np.sum((f - s) ** 2)
+    kappa = (pi_hat - rho_hat) / gamma_hat if gamma_hat > 0 else 0.0
+    delta = float(max(0.0, min(1.0, kappa / t)))
+    return delta * f + (1 - delta) * s, delta
+
+
+def ensure_psd(cov: np.ndarray | pd.DataFrame, tol: float = 1e-10, name: str = "covariance"):
+    """Symmetrize; if an eigenvalue is negative beyond ``tol`` x max eigenvalue, clip the negative
+    eigenvalues to zero with a warning. Returns the same type it was given."""
+    is_df = isinstance(cov, pd.DataFrame)
+    a = np.asarray(cov, float)
+    a = (a + a.T) / 2
+    w, v = np.linalg.eigh(a)
+    scale = max(float(np.max(np.abs(w))), 1e-300)
+    if w.min() < -tol * scale:
+        warnings.warn(f"{name} was not positive semi-definite (min eigenvalue {w.min():.4g}); "
+                      "repaired by eigenvalue clipping", RuntimeWarning, stacklevel=2)
+        a = (v * np.clip(w, 0.0, None)) @ v.T
+        a = (a + a.T) / 2
+    return pd.DataFrame(a, index=cov.index, columns=cov.columns) if is_df else a
+
+
+def estimate_cov(x: np.ndarray, method: str = "sample", halflife: float | None = None
+                 ) -> tuple[np.ndarray, float | None]:
+    """Covariance of the rows of ``x`` per period: (matrix, shrinkage intensity or None)."""
+    if method == "sample":
+        return sample_cov(x), None
+    if method == "ewma":
+        if halflife is None:
+            raise InputError("method 'ewma' needs a half-life (observations)", column="halflife")
+        return ewma_cov(x, halflife), None
+    if method in ("ledoit_wolf", "lw", "ledoit_wolf_identity"):
+        return ledoit_wolf_identity(x)
+    if method in ("ledoit_wolf_cc", "ledoit_wolf_constant_correlation"):
+        return ledoit_wolf_constant_correlation(x)
+    raise InputError(f"unknown covariance method '{method}' (sample, ewma, ledoit_wolf, "
+                     "ledoit_wolf_cc)", column="method")
+
+
+# ---------------------------------------------------------------------------------------------
+# factor model
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class FactorModel:
+    """Annualized covariance of factor changes in bp² (ARCHITECTURE: units)."""
+
+    names: list[str]
+    cov_bp2_annual: pd.DataFrame
+    window_start: pd.Timestamp
+    window_end: pd.Timestamp
+    frequency_by_factor: dict[str, str]
+    source_by_factor: dict[str, str]
+    nobs: dict[str, int]
+    asof: pd.Timestamp | None = None
+    method: str = "sample"
+    halflife: float | None = None
+    shrinkage: float | None = None
+    gaps: dict[str, list[dict]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def vol_bp_annual(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov_bp2_annual.values)), index=self.names)
+
+    def corr(self) -> pd.DataFrame:
+        v = self.vol_bp_annual().values
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = self.cov_bp2_annual.values / np.outer(v, v)
+        return pd.DataFrame(c, index=self.names, columns=self.names)
+
+    def variance_usd2(self, exposures_usd_per_bp: Mapping[str, float] | pd.Series,
+                      resid_var_usd2: float = 0.0) -> float:
+        """e' Σ e + residual variance (USD²/yr); exposures in DV01 sign, keyed by factor name.
+
+        Unknown factor names raise; factors not mentioned have zero exposure.
+        """
+        e = pd.Series(exposures_usd_per_bp, dtype=float)
+        unknown = set(e.index) - set(self.names)
+        if unknown:
+            raise KeyError(f"exposures to unknown factors {sorted(unknown)}; model has {self.names}")
+        ev = e.reindex(self.names).fillna(0.0).values
+        return float(ev @ self.cov_bp2_annual.values @ ev + resid_var_usd2)
+
+    def tracking_error_usd(self, exposures_usd_per_bp, resid_var_usd2: float = 0.0) -> float:
+        return math.sqrt(max(self.variance_usd2(exposures_usd_per_bp, resid_var_usd2), 0.0))
+
+    def to_dict(self) -> dict:
+        return {
+            "asof": self.asof, "window_start": self.window_start, "window_end": self.window_end,
+            "method": self.method, "halflife": self.halflife, "shrinkage": self.shrinkage,
+            "factors": [{"factor": n, "vol_bp_annual": float(self.vol_bp_annual()[n]),
+                         "frequency": self.frequency_by_factor[n],
+                         "source": self.source_by_factor[n], "nobs": self.nobs[n]}
+                        for n in self.names],
+            "cov_bp2_annual": self.cov_bp2_annual.values.tolist(),
+            "gaps": self.gaps, "notes": self.notes,
+        }
+
+
+def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
+                       method: str = "sample", halflife: float | None = None,
+                       sector_histories: Mapping[str, pd.Series] | None = None,
+                       swap_history: pd.Series | None = None, swap_tenor: str = "10Y",
+                       sector_tenors: Mapping[str, str] | None = None,
+                       hqm_sectors: Iterable[str] = ("Corporate",),
+                       working_correction: bool = True, max_gap_days: int = 7,
+                       min_obs: int = 24) -> FactorModel:
+    """Factor covariance (annualized bp²) from data on or before ``asof``.
+
+    ``method``: ``"sample"`` (ddof=1), ``"ewma"`` (``halflife`` in daily observations; a monthly
+    factor's block uses ``halflife / 21`` months), ``"ledoit_wolf"`` (to a scaled identity) or
+    ``"ledoit_wolf_cc"`` (to constant correlation). Shrinkage applies to the daily block; the
+    lower-frequency blocks (few observations) use the sample estimator (EWMA if ``ewma``).
+    """
+    asof_ts = _to_ts(asof, "asof")
+    if method == "ewma" and halflife is None:
+        raise InputError("method 'ewma' needs a half-life (observations)", column="halflife")
+    hist = factor_history(asof_ts, key_tenors, window, sector_histories, swap_history, swap_tenor,
+                          sector_tenors, hqm_sectors, max_gap_days, min_obs)
+    daily = hist.daily
+    dnames = list(daily.columns)
+    names = hist.names
+    k = len(names)
+    cov = np.full((k, k), np.nan)
+    cd, shrink = estimate_cov(daily.values, method, halflife)
+    cov[: len(dnames), : len(dnames)] = cd * PERIODS_PER_YEAR["daily"]
+    nobs = dict.fromkeys(dnames, len(daily))
+    notes = list(hist.notes)
+    lf_names = list(hist.low_freq)
+    # each low-frequency factor: its variance and covariances with the daily factors
+    for name in lf_names:
+        ch = hist.low_freq[name]
+        freq = hist.frequency_by_factor[name]
+        if len(ch) < min_obs:
+            raise InputError(f"only {len(ch)} {freq} changes for {name} in the window "
+                             f"(need >= {min_obs})", column=name)
+        sub_method = "ewma" if method == "ewma" else "sample"
+        hl = None
+        if method == "ewma":
+            hl = halflife / (21.0 if freq == "monthly" else 5.0)
+        cols = [name] + dnames
+        c, _ = estimate_cov(ch[cols].values, sub_method, hl)
+        scale = PERIODS_PER_YEAR[freq] * (WORKING_CORRECTION if (hist.averaged[name]
+                                                               and working_correction) else 1.0)
+        c = c * scale
+        i = names.index(name)
+        cov[i, i] = c[0, 0]
+        cov[i, : len(dnames)] = c[0, 1:]
+        cov[: len(dnames), i] = c[0, 1:]
+        nobs[name] = len(ch)
+        note = (f"{name}: {freq} changes ({len(ch)} obs, {ch.index[0].date()}..{ch.index[-1].date()})"
+                f" with daily factors aggregated to the same periods, annualized x{PERIODS_PER_YEAR[freq]}")
+        if hist.averaged[name] and working_correction:
+            note += f", x{WORKING_CORRECTION} for averaging (Working 1960)"
+        notes.append(note)
+    # pairs of low-frequency factors: common periods
+    for a_i, a in enumerate(lf_names):
+        for b in lf_names[a_i + 1:]:
+            ca, cb = hist.low_freq[a][a], hist.low_freq[b][b]
+            common = ca.index.intersection(cb.index)
+            fa, fb = hist.frequency_by_factor[a], hist.frequency_by_factor[b]
+            ia, ib = names.index(a), names.index(b)
+            if fa == fb and hist.averaged[a] == hist.averaged[b] and len(common) >= min_obs:
+                c = sample_cov(np.column_stack([ca.loc[common], cb.loc[common]]))[0, 1]
+                scale = PERIODS_PER_YEAR[fa] * (WORKING_CORRECTION if (hist.averaged[a]
+                                                                     and working_correction) else 1.0)
+                cov[ia, ib] = cov[ib, ia] = c * scale
+            else:
+                cov[ia, ib] = cov[ib, ia] = 0.0
+                warnings.warn(f"no common {fa}/{fb} periods to estimate cov({a}, {b}); set to 0",
+                              RuntimeWarning, stacklevel=2)
+                notes.append(f"cov({a}, {b}) set to 0: no common periods at one frequency")
+    cov_df = pd.DataFrame(cov, index=names, columns=names)
+    cov_df = ensure_psd(cov_df, name="factor covariance")
+    ws = daily.index[0]
+    for name in lf_names:
+        ws = min(ws, hist.low_freq[name].index[0])
+    return FactorModel(
+        names=names, cov_bp2_annual=cov_df, window_start=ws, window_end=daily.index[-1],
+        frequency_by_factor=hist.frequency_by_factor, source_by_factor=hist.source_by_factor,
+        nobs=nobs, asof=asof_ts, method=method, halflife=halflife, shrinkage=shrink,
+        gaps=hist.gaps, notes=notes,
+    )
