@@ -1,0 +1,217 @@
+"""Futures contract reference data (``data/contracts/*.csv``): sizes, ticks, deliverable rules,
+month cycle, initial/maintenance margins with the date they are valid for and their source.
+
+Everything here is data, not code: users override margins with their own file
+(``load_margins(path)``), and the deliverable rules carry their own validity dates so a contract
+month resolves to the rule in force for it (e.g. ZB 15-25y remaining from March 2015).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.errors import InputError
+
+CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+TREASURY_FUTURES_FILE = CONTRACTS_DIR / "treasury_futures.csv"
+DELIVERABLE_RULES_FILE = CONTRACTS_DIR / "deliverable_rules.csv"
+SWAP_FUTURES_FILE = CONTRACTS_DIR / "swap_futures.csv"
+SOFR_FUTURES_FILE = CONTRACTS_DIR / "sofr_futures.csv"
+MARGINS_FILE = CONTRACTS_DIR / "margins.csv"
+
+MARGIN_COLUMNS = ["contract", "initial_usd", "maintenance_usd", "valid_from", "source"]
+
+
+@dataclass(frozen=True)
+class TreasuryFutureSpec:
+    """Static terms of a CME Treasury futures contract (one row of treasury_futures.csv)."""
+
+    root: str
+    name: str
+    contract_size_usd: float
+    tick_points: float
+    tick_value_usd: float
+    month_cycle: str
+    cf_rounding: str  # "month" (ZT/Z3N/ZF) or "quarter" (ZN/TN/ZB/UB)
+    last_trading_rule: str
+    last_delivery_rule: str
+    typical_remaining_years: float
+    listed_from: pd.Timestamp
+    listed_to: pd.Timestamp | None
+    legacy_root: str
+    source: str
+
+
+@dataclass(frozen=True)
+class DeliverableRule:
+    """Deliverable grade in force for contract months in [valid_from, valid_to]."""
+
+    root: str
+    valid_from: pd.Timestamp
+    valid_to: pd.Timestamp | None
+    security_types: tuple[str, ...]
+    max_original_months: int | None
+    min_remaining_months: int
+    max_remaining_months: int | None
+    max_remaining_inclusive: bool
+    max_remaining_from: str  # "first_day_of_month" | "last_day_of_month"
+    term_to: str  # "maturity" | "call_or_maturity"
+    cf_coupon_pct: float
+    rule_text: str
+    source: str
+
+
+def _opt_int(v) -> int | None:
+    return None if pd.isna(v) else int(v)
+
+
+def _opt_ts(v) -> pd.Timestamp | None:
+    return None if pd.isna(v) or v == "" else pd.Timestamp(v)
+
+
+@cache
+def treasury_futures_table() -> pd.DataFrame:
+    return pd.read_csv(TREASURY_FUTURES_FILE, dtype={"cme_clearing_code": str})
+
+
+@cache
+def treasury_future_specs() -> dict[str, TreasuryFutureSpec]:
+    out = {}
+    for r in treasury_futures_table().itertuples(index=False):
+        out[r.root] = TreasuryFutureSpec(
+            root=r.root, name=r.name, contract_size_usd=float(r.contract_size_usd),
+            tick_points=float(r.tick_points), tick_value_usd=float(r.tick_value_usd),
+            month_cycle=r.month_cycle, cf_rounding=r.cf_rounding,
+            last_trading_rule=r.last_trading_rule, last_delivery_rule=r.last_delivery_rule,
+            typical_remaining_years=float(r.typical_remaining_years),
+            listed_from=pd.Timestamp(r.listed_from), listed_to=_opt_ts(r.listed_to),
+            legacy_root=r.legacy_root, source=r.source)
+    return out
+
+
+@cache
+def deliverable_rules_table() -> pd.DataFrame:
+    return pd.read_csv(DELIVERABLE_RULES_FILE, parse_dates=["valid_from", "valid_to"])
+
+
+def deliverable_rule(root: str, contract_month: pd.Timestamp) -> DeliverableRule:
+    """The deliverable-grade rule in force for ``root`` and the contract month (1st of month)."""
+    t = deliverable_rules_table()
+    m = pd.Timestamp(contract_month).normalize().replace(day=1)
+    sel = t[(t["root"] == root) & (t["valid_from"] <= m)
+            & (t["valid_to"].isna() | (t["valid_to"] >= m))]
+    if sel.empty:
+        known = t[t["root"] == root]
+        span = (f"{known['valid_from'].min().date()} onwards" if not known.empty else "none")
+        raise InputError(f"no deliverable-grade rule for {root} in {m:%B %Y} "
+                         f"(rules encoded for contract months {span})")
+    r = sel.iloc[-1]
+    return DeliverableRule(
+        root=root, valid_from=r["valid_from"], valid_to=_opt_ts(r["valid_to"]),
+        security_types=tuple(str(r["security_types"]).split("|")),
+        max_original_months=_opt_int(r["max_original_months"]),
+        min_remaining_months=int(r["min_remaining_months"]),
+        max_remaining_months=_opt_int(r["max_remaining_months"]),
+        max_remaining_inclusive=bool(int(r["max_remaining_inclusive"])),
+        max_remaining_from=str(r["max_remaining_from"]), term_to=str(r["term_to"]),
+        cf_coupon_pct=float(r["cf_coupon_pct"]), rule_text=str(r["rule_text"]),
+        source=str(r["source"]))
+
+
+@cache
+def swap_futures_table() -> pd.DataFrame:
+    return pd.read_csv(SWAP_FUTURES_FILE)
+
+
+@cache
+def sofr_futures_table() -> pd.DataFrame:
+    return pd.read_csv(SOFR_FUTURES_FILE)
+
+
+def contract_roots() -> list[str]:
+    """Every contract root with reference data (Treasury, swap and SOFR futures)."""
+    return (list(treasury_futures_table()["root"]) + list(swap_futures_table()["root"])
+            + list(sofr_futures_table()["root"]))
+
+
+def load_margins(path: str | Path | None = None) -> pd.DataFrame:
+    """Initial/maintenance margins per contract with the date each is valid from and its source.
+
+    ``path=None`` loads the bundled ``data/contracts/margins.csv`` (figures marked
+    ``approximate`` in its ``confidence`` column). A user file needs the columns
+    contract, initial_usd, maintenance_usd, valid_from, source (optional: confidence, note);
+    any problem raises :class:`InputError` naming file, row and column.
+    """
+    p = Path(path) if path is not None else MARGINS_FILE
+    name = str(p)
+    if not p.exists():
+        raise InputError("margins file not found", file=name)
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read margins CSV ({exc})", file=name) from exc
+    df.columns = [c.strip() for c in df.columns]
+    for col in MARGIN_COLUMNS:
+        if col not in df.columns:
+            raise InputError("missing required column", file=name, column=col)
+    if df.empty:
+        raise InputError("no rows", file=name)
+    out = pd.DataFrame({"contract": df["contract"].str.strip().str.upper()})
+    for i, v in enumerate(out["contract"]):
+        if not v:
+            raise InputError("empty contract", file=name, row=i + 2, column="contract")
+    for col in ("initial_usd", "maintenance_usd"):
+        vals = []
+        for i, v in enumerate(df[col]):
+            try:
+                f = float(str(v).replace(",", "").replace("$", ""))
+            except ValueError:
+                raise InputError(f"not a number: '{v}'", file=name, row=i + 2, column=col) from None
+            if not np.isfinite(f) or f <= 0:
+                raise InputError(f"margin must be a positive USD amount, got '{v}'",
+                                 file=name, row=i + 2, column=col)
+            vals.append(f)
+        out[col] = vals
+    dates = []
+    for i, v in enumerate(df["valid_from"]):
+        try:
+            dates.append(pd.Timestamp(str(v).strip()).normalize())
+        except (ValueError, TypeError):
+            raise InputError(f"unparseable date '{v}' (expected YYYY-MM-DD)",
+                             file=name, row=i + 2, column="valid_from") from None
+        if pd.isna(dates[-1]):
+            raise InputError("missing date", file=name, row=i + 2, column="valid_from")
+    out["valid_from"] = dates
+    for i, (ini, mnt) in enumerate(zip(out["initial_usd"], out["maintenance_usd"], strict=True)):
+        if ini < mnt:
+            raise InputError(f"initial margin {ini:,.0f} below maintenance {mnt:,.0f}",
+                             file=name, row=i + 2, column="initial_usd")
+    out["source"] = df["source"].str.strip()
+    out["confidence"] = df["confidence"].str.strip() if "confidence" in df else "user"
+    out["note"] = df["note"] if "note" in df else ""
+    dup = out.duplicated(["contract", "valid_from"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError("duplicate contract and valid_from", file=name, row=i + 2,
+                         column="contract")
+    return out.sort_values(["contract", "valid_from"]).reset_index(drop=True)
+
+
+def margin_for(root: str, asof, margins: pd.DataFrame | None = None) -> dict:
+    """The margin row for ``root`` valid on ``asof`` (latest valid_from <= asof; else the
+    earliest row, flagged ``stale``). Raises InputError when the contract has no margin."""
+    m = load_margins() if margins is None else margins
+    rows = m[m["contract"] == root.upper()]
+    if rows.empty:
+        raise InputError(f"no margin for contract '{root}' in the margins file")
+    ts = pd.Timestamp(asof)
+    valid = rows[rows["valid_from"] <= ts]
+    stale = valid.empty
+    row = (rows.iloc[0] if stale else valid.iloc[-1]).to_dict()
+    row["stale"] = bool(stale)
+    return row
