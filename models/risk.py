@@ -178,7 +178,7 @@ def load_history_csv(path: str | Path) -> pd.DataFrame:
         if obs.size == 0:
             raise InputError("column has no values", file=f, column=c)
         if np.max(np.abs(obs)) > 30:
-            i = int(np.nanargmax(np.abs(vals)))
+            i = int(np.flatnonzero(np.abs(np.nan_to_num(vals)) > 30)[0])
             raise InputError(f"value {vals[i]} looks like basis points; histories must be in "
                              "percent (4.55 = 4.55%)", file=f, row=i + 2, column=c)
         if obs.size >= 5 and np.max(np.abs(obs)) < 0.25:
@@ -341,9 +341,9 @@ class FactorHistory:
         return list(self.daily.columns) + list(self.low_freq)
 
 
-def _spread_factor(name: str, series_pct: pd.Series, tenor: str, rates_pct: pd.DataFrame,
-                   start, asof, max_gap_days: int, source: str, hist: FactorHistory) -> None:
-    """Add a spread factor (series - UST at tenor) from a user's history (any frequency)."""
+def _user_spread(name: str, series_pct: pd.Series, tenor: str, start, asof,
+                 max_gap_days: int) -> tuple[pd.Series, str, list[dict]]:
+    """A user's series minus UST par at ``tenor`` on common dates within the window (percent)."""
     s = series_pct.dropna().sort_index()
     s = s[s.index <= asof]
     if start is not None:
@@ -356,19 +356,7 @@ def _spread_factor(name: str, series_pct: pd.Series, tenor: str, rates_pct: pd.D
     common = s.index.intersection(ust_full.dropna().index)
     spread = (s.loc[common] - ust_full.loc[common]).rename(name)
     allowed = {"daily": max_gap_days, "weekly": 14, "monthly": 40}[freq]
-    gaps = find_gaps(common, allowed)
-    if gaps:
-        hist.gaps[name] = gaps
-    if freq == "daily":
-        ch = level_changes_bp(spread.to_frame(), max_gap_days=max_gap_days)
-        hist.daily = hist.daily.join(ch, how="inner")
-    else:
-        lv = rates_pct.reindex(common).join(spread)
-        ch = level_changes_bp(lv, max_gap_days=allowed)
-        hist.low_freq[name] = ch[[name] + list(rates_pct.columns)]
-        hist.averaged[name] = False
-    hist.frequency_by_factor[name] = freq
-    hist.source_by_factor[name] = source
+    return spread, freq, find_gaps(common, allowed)
 
 
 def factor_history(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
@@ -382,6 +370,8 @@ def factor_history(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     ``sector_histories``: sector -> yield history (percent, any of daily/weekly/monthly).
     ``hqm_sectors``: corporate sectors without a history that get the HQM monthly spread factor.
     ``sector_tenors``: sector -> Treasury tenor its spread is measured against (default 10Y).
+    The daily block holds the key rates and every daily spread factor on their common dates; each
+    lower-frequency factor carries the daily factors' levels aggregated to its own periods.
     """
     asof = _to_ts(asof, "asof")
     start, _ = window_bounds(asof, window)
@@ -398,17 +388,40 @@ def factor_history(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
         source_by_factor=dict.fromkeys(tenors, _SOURCE_UST), averaged={},
     )
     sector_tenors = dict(sector_tenors or {})
+    user: list[tuple[str, pd.Series, str, str]] = []
     if swap_history is not None:
-        _spread_factor("swap_spread", swap_history, swap_tenor, levels, start, asof, max_gap_days,
-                       f"user swap-rate history minus UST {swap_tenor}", hist)
+        user.append(("swap_spread", swap_history, swap_tenor,
+                     f"user swap-rate history minus UST {swap_tenor}"))
     given = dict(sector_histories or {})
-    for sector, s in given.items():
+    for sector, series in given.items():
         if is_treasury_sector(sector):
             continue
-        name = f"{sector}_spread"
         tenor = sector_tenors.get(sector, "10Y")
-        _spread_factor(name, s, tenor, levels, start, asof, max_gap_days,
-                       f"user yield history for {sector} minus UST {tenor}", hist)
+        user.append((f"{sector}_spread", series, tenor,
+                     f"user yield history for {sector} minus UST {tenor}"))
+    # pass 1: daily user factors join the daily block (levels kept for aggregation)
+    low: list[tuple[str, pd.Series, str, str]] = []
+    for name, series, tenor, source in user:
+        spread, freq, gaps = _user_spread(name, series, tenor, start, asof, max_gap_days)
+        if gaps:
+            hist.gaps[name] = gaps
+        hist.frequency_by_factor[name] = freq
+        hist.source_by_factor[name] = source
+        if freq == "daily":
+            ch = level_changes_bp(spread.to_frame(), max_gap_days=max_gap_days)
+            hist.daily = hist.daily.join(ch, how="inner")
+            levels = levels.join(spread, how="left")
+        else:
+            low.append((name, spread, freq, source))
+    dnames = list(hist.daily.columns)
+    # pass 2: weekly/monthly user factors, point-sampled daily levels on their own dates
+    for name, spread, freq, _source in low:
+        allowed = {"weekly": 14, "monthly": 40}[freq]
+        lv = levels[dnames].join(spread, how="inner")
+        ch = level_changes_bp(lv, max_gap_days=allowed)
+        hist.low_freq[name] = ch[[name] + dnames]
+        hist.averaged[name] = False
+    # pass 3: HQM monthly-average spread for corporate sectors without a history
     for sector in hqm_sectors:
         if sector in given or is_treasury_sector(sector):
             continue
@@ -416,18 +429,16 @@ def factor_history(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
         tenor = sector_tenors.get(sector, "10Y")
         ty = float(tenor[:-1]) if tenor.endswith("Y") else 0.5
         hqm, label = hqm_monthly_pct(hqm_par_tenor_for(ty), start, asof, min_obs=min_obs)
-        # rates (all key tenors) and the matching UST tenor as monthly averages, same months
-        ust_daily = par_curve_history_pct()[tenors + ([tenor] if tenor not in tenors else [])]
-        ust_daily = ust_daily.loc[: asof]
-        if start is not None:
-            ust_daily = ust_daily.loc[start:]
-        ust_m = monthly_average_pct(ust_daily)
+        dl = levels[dnames]
+        if tenor not in dl.columns:
+            dl = dl.join(par_curve_history_pct()[[tenor]], how="left")
+        ust_m = monthly_average_pct(dl)
         ust_m = ust_m[month_end_ok(ust_m.index, asof)]
         if start is not None:
             ust_m = ust_m[ust_m.index >= start]
         m = ust_m.join(hqm.rename("_hqm"), how="inner")
         m[name] = m["_hqm"] - m[tenor]
-        ch = monthly_changes_bp(m[[name] + tenors])
+        ch = monthly_changes_bp(m[[name] + dnames])
         if len(ch) < min_obs:
             hist.notes.append(f"{name}: only {len(ch)} monthly HQM changes in the window "
                               f"(< {min_obs}); spread factor omitted")
@@ -508,7 +519,7 @@ def ledoit_wolf_constant_correlation(x: np.ndarray) -> tuple[np.ndarray, float]:
     y2 = xc ** 2
     pi_mat = y2.T @ y2 / t - s ** 2
     pi_hat = pi_mat.sum()
-    theta = (y2.T @ xc) / t - var[:, None] * s      # theta[i, j] = asy cov(s_ii, s_ij)
+    theta = ((xc ** 3).T @ xc) / t - var[:, None] * s  # theta[i, j] = asy cov(s_ii, s_ij)
     rho_diag = np.trace(pi_mat)
     ratio = np.outer(1 / sd, sd)                     # sqrt(s_jj / s_ii) at [i, j]
     off = rbar / 2 * (ratio * theta + ratio.T * theta.T)
@@ -620,13 +631,23 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
                        sector_tenors: Mapping[str, str] | None = None,
                        hqm_sectors: Iterable[str] = ("Corporate",),
                        working_correction: bool = True, max_gap_days: int = 7,
-                       min_obs: int = 24) -> FactorModel:
+                       min_obs: int = 24, mixed_frequency: str = "direct") -> FactorModel:
     """Factor covariance (annualized bp²) from data on or before ``asof``.
 
-    ``method``: ``"sample"`` (ddof=1), ``"ewma"`` (``halflife`` in daily observations; a monthly
-    factor's block uses ``halflife / 21`` months), ``"ledoit_wolf"`` (to a scaled identity) or
-    ``"ledoit_wolf_cc"`` (to constant correlation). Shrinkage applies to the daily block; the
-    lower-frequency blocks (few observations) use the sample estimator (EWMA if ``ewma``).
+    ``method``: ``"sample"`` (ddof=1), ``"ewma"`` (``halflife`` in daily observations),
+    ``"ledoit_wolf"`` (to a scaled identity) or ``"ledoit_wolf_cc"`` (to constant correlation).
+    The method applies to the daily block; a lower-frequency factor's variance and covariances
+    (a few dozen monthly observations) always use the sample estimator over the window — an EWMA
+    with a half-life of a few weeks is meaningless on monthly data. Mixing estimators can leave
+    the assembled matrix slightly indefinite; it is then repaired by eigenvalue clipping (warning).
+
+    ``mixed_frequency``: ``"direct"`` (default) — a low-frequency factor's variance and
+    covariances with the daily factors are the sample moments of its changes and the daily factors
+    aggregated to its periods, annualized; ``"projection"`` — regress its changes on the aggregated
+    daily factors (f = a + b'd + e) and set cov(f, d) = Σ_dd b, var(f) = b'Σ_dd b + var(e) with
+    Σ_dd the daily block (Stambaugh-style; PSD by construction and consistent with an EWMA or
+    shrunk daily block — recommended with ``ewma``/``ledoit_wolf``). Pairs of low-frequency
+    factors use their common periods (direct) in both modes.
     """
     asof_ts = _to_ts(asof, "asof")
     if method == "ewma" and halflife is None:
@@ -650,19 +671,34 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
         if len(ch) < min_obs:
             raise InputError(f"only {len(ch)} {freq} changes for {name} in the window "
                              f"(need >= {min_obs})", column=name)
-        sub_method = "ewma" if method == "ewma" else "sample"
-        hl = None
-        if method == "ewma":
-            hl = halflife / (21.0 if freq == "monthly" else 5.0)
         cols = [name] + dnames
-        c, _ = estimate_cov(ch[cols].values, sub_method, hl)
         scale = PERIODS_PER_YEAR[freq] * (WORKING_CORRECTION if (hist.averaged[name]
                                                                and working_correction) else 1.0)
-        c = c * scale
         i = names.index(name)
-        cov[i, i] = c[0, 0]
-        cov[i, : len(dnames)] = c[0, 1:]
-        cov[: len(dnames), i] = c[0, 1:]
+        if mixed_frequency == "direct":
+            c = sample_cov(ch[cols].values) * scale
+            cov[i, i] = c[0, 0]
+            cov[i, : len(dnames)] = c[0, 1:]
+            cov[: len(dnames), i] = c[0, 1:]
+        elif mixed_frequency == "projection":
+            # f = a + b'd + e on the low-frequency changes; then cov(f, d) = Σ_dd b and
+            # var(f) = b'Σ_dd b + var(e), with Σ_dd the (annualized) daily block: PSD by design
+            X = np.column_stack([np.ones(len(ch)), ch[dnames].values])
+            coef, *_ = np.linalg.lstsq(X, ch[name].values, rcond=None)
+            b = coef[1:]
+            resid = ch[name].values - X @ coef
+            dof = len(ch) - X.shape[1]
+            if dof < 1:
+                raise InputError(f"too few {freq} observations of {name} for the projection "
+                                 f"({len(ch)} with {len(dnames)} regressors)", column=name)
+            s2 = float(resid @ resid / dof) * scale
+            sdd = cov[: len(dnames), : len(dnames)]
+            cross = sdd @ b
+            cov[i, : len(dnames)] = cross
+            cov[: len(dnames), i] = cross
+            cov[i, i] = float(b @ sdd @ b) + s2
+        else:
+            raise InputError(f"unknown mixed_frequency '{mixed_frequency}' (direct, projection)")
         nobs[name] = len(ch)
         note = (f"{name}: {freq} changes ({len(ch)} obs, {ch.index[0].date()}..{ch.index[-1].date()})"
                 f" with daily factors aggregated to the same periods, annualized x{PERIODS_PER_YEAR[freq]}")
