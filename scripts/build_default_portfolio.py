@@ -21,7 +21,7 @@ How it is built
   issuer-style descriptions (well-known-issuer style names and ratings; coupons, maturities and
   ratings are invented and are not those issuers' bonds), ratings AA / A / BBB (with +/- notches), senior unsecured bullets, 30/360 semiannual. For each:
   original term drawn from {3, 5, 7, 10, 20, 30} years (probabilities ``CORP_TERM_P``), years
-  since issue drawn uniformly in [0.25, min(term - 1.5, 12)], issue date rolled to a weekday, maturity =
+  since issue drawn uniformly in [0.25, min(term - 1.5, 12)], issue date on a weekday and day of month <= 28, maturity =
   issue date + term. Coupon = the Treasury par yield at the issue date for the original term plus
   the rating spread, rounded down to 1/8 % (how new issues are priced). Yield today = par curve at
   the remaining maturity + spread by rating and remaining maturity: AA 50–80 bp, A 70–110 bp,
@@ -125,9 +125,14 @@ def _agency_spread_bp(years: float) -> float:
     return lo + (hi - lo) * min(max(years, 0.0), 10.0) / 10.0
 
 
-def _roll_weekday(ts: pd.Timestamp) -> pd.Timestamp:
+def _issue_day(ts: pd.Timestamp) -> pd.Timestamp:
+    """A plausible issue date: day of month <= 28 (so maturities never fall on a month end,
+    keeping the coupon schedule free of end-of-month-rule subtleties), on a weekday (rolled
+    back)."""
+    if ts.day > 28:
+        ts = ts.replace(day=28)
     while ts.weekday() >= 5:
-        ts += pd.Timedelta(days=1)
+        ts -= pd.Timedelta(days=1)
     return ts
 
 
@@ -176,7 +181,7 @@ def corporates(asof: pd.Timestamp, curve, rng: np.random.Generator) -> list[dict
         name, rating = ISSUERS[i]
         term = int(rng.choice(CORP_TERMS, p=CORP_TERM_P))
         age = float(rng.uniform(0.25, min(term - 1.5, MAX_CORP_AGE)))
-        issue = _roll_weekday((asof - pd.Timedelta(days=round(age * 365.25))).normalize())
+        issue = _issue_day((asof - pd.Timedelta(days=round(age * 365.25))).normalize())
         maturity = issue + pd.DateOffset(years=term)
         jitter = float(rng.uniform(-5.0, 5.0))
         curve_at_issue = loaders.par_curve(issue)
@@ -200,7 +205,7 @@ def agencies(asof: pd.Timestamp, curve, rng: np.random.Generator) -> list[dict]:
     for n, name in enumerate(AGENCIES[:N_AGENCY], start=1):
         term = int(rng.choice([3, 5, 10]))
         age = float(rng.uniform(0.25, term - 1.0))
-        issue = _roll_weekday((asof - pd.Timedelta(days=round(age * 365.25))).normalize())
+        issue = _issue_day((asof - pd.Timedelta(days=round(age * 365.25))).normalize())
         maturity = issue + pd.DateOffset(years=term)
         coupon = np.floor((curve_yield_pct(loaders.par_curve(issue), [term])[0]
                            + _agency_spread_bp(term) / 100.0) * 8.0) / 8.0
