@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 from collections.abc import Iterable
@@ -236,7 +237,7 @@ def _read_csv(p: Path, label: str) -> tuple[list[object], Rows]:
         raise InputError("not a text CSV file (binary content); is it an Excel or Parquet file "
                          "with the wrong extension?", file=label)
     try:
-        lines = list(csv.reader(text.splitlines()))
+        lines = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise InputError(f"unreadable CSV: {exc}", file=label) from exc
     header, rows = _split_header_rows(lines, label)
@@ -555,9 +556,9 @@ def _validate(header: list[object], rows: Rows, label: str,
         pid = str(raw("id")).strip()
         if isinstance(raw("id"), float) and float(raw("id")).is_integer():
             pid = str(int(raw("id")))           # Excel turns numeric ids into floats
-        if pid in seen_ids:
-            raise fail("id", f"duplicate id '{pid}' (first used on row {seen_ids[pid]})")
-        seen_ids[pid] = rownum
+        if pid.upper() in seen_ids:         # ids compare case-insensitively (CUSIPs)
+            raise fail("id", f"duplicate id '{pid}' (first used on row {seen_ids[pid.upper()]})")
+        seen_ids[pid.upper()] = rownum
         rec["id"] = pid
         need("sector")
         sector = str(raw("sector")).strip()
