@@ -72,7 +72,7 @@ Pricing conventions (documented choices):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -413,3 +413,295 @@ def implied_repo(full_price, cf, futures_price: float, terms: dict) -> np.ndarra
     den = full * terms["days"] / 360.0 - terms["coupon_x_tau"]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / den, np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# pricing the basket off the Treasury curve
+
+DEFAULT_KEY_TENORS = ("2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y")
+
+
+class _InterpolatedYieldPricer:
+    """Minimal local adapter used while :mod:`models.curves` is unavailable: each bond is
+    priced at the Treasury par yield linearly interpolated at its maturity plus a constant
+    spread (zero, or fitted to a given price); key-rate DV01s by triangular par bumps, which
+    move the interpolated yield by the bond's interpolation weight. Flagged in outputs."""
+
+    flag = ("curve_adapter: models.curves unavailable; bonds priced at the interpolated par "
+            "yield (+ constant spread)")
+
+    def __init__(self, curve: loaders.CurveOnDate, basket: pd.DataFrame, settle,
+                 clean_prices=None):
+        from models import bonds as bm
+
+        self._bm = bm
+        self.cf = bm.cashflows(_bonds_of(basket), pd.Timestamp(settle))
+        par = curve.par_yield_dec
+        self.key_t = curve.tenors_years
+        self.key_labels = list(par.index)
+        self.par = par.to_numpy()
+        settle_ts = pd.Timestamp(settle)
+        self.t = np.array([(pd.Timestamp(m) - settle_ts).days / 365.25
+                           for m in basket["maturity_date"]])
+        y0 = np.interp(self.t, self.key_t, self.par)
+        if clean_prices is None:
+            self.spread = np.zeros(len(basket))
+        else:
+            y = bm.yield_from_price(self.cf, np.asarray(clean_prices, dtype=float))
+            self.spread = y - y0
+        self.y = y0 + self.spread
+
+    def full(self, shift_bp: float = 0.0) -> np.ndarray:
+        return self._bm.price_from_yield(self.cf, self.y + shift_bp / 1e4, clean=False)
+
+    def key_rate_dv01(self, i: int, key_tenors) -> dict[str, float]:
+        risk = self._bm.risk_from_yield(self.cf.take([i]), self.y[[i]])
+        dv01 = float(risk.dv01_per100[0])
+        out = {}
+        keys = np.array([loaders.tenor_to_years(k) for k in key_tenors])
+        t = float(np.clip(self.t[i], keys[0], keys[-1]))
+        j = int(np.searchsorted(keys, t))
+        w = np.zeros(len(keys))
+        if j < len(keys) and keys[j] == t:
+            w[j] = 1.0
+        else:
+            w[j - 1] = (keys[j] - t) / (keys[j] - keys[j - 1])
+            w[j] = 1.0 - w[j - 1]
+        for k, x in zip(key_tenors, w, strict=True):
+            out[k] = dv01 * x
+        return out
+
+
+def _make_pricer(curve, basket, settle, clean_prices=None):
+    try:
+        from models import curves as _curves  # noqa: F401
+    except ImportError:
+        return _InterpolatedYieldPricer(curve, basket, settle, clean_prices)
+    return _CurvePricer(curve, basket, settle, clean_prices)
+
+
+class _CurvePricer(_InterpolatedYieldPricer):  # replaced by the curves adapter when it lands
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# the basket analysis and the optimizer's API
+
+@dataclass
+class BasketAnalysis:
+    contract: str
+    asof: pd.Timestamp
+    settle: pd.Timestamp
+    delivery_date: pd.Timestamp
+    calendar: ContractCalendar
+    repo_dec: float
+    repo_source: str
+    contract_size_usd: float
+    table: pd.DataFrame          # one row per deliverable (see basket_analysis)
+    ctd_index: int
+    futures_price: float
+    futures_price_source: str    # "given" | "theoretical"
+    theoretical_price: float
+    dv01_per100: float           # futures DV01 per 100 face of futures
+    dv01_usd: float              # per contract
+    key_rate_dv01_usd: dict[str, float]
+    shifted: list[dict]
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def ctd(self) -> pd.Series:
+        return self.table.iloc[self.ctd_index]
+
+
+def default_repo(asof) -> tuple[float, str]:
+    """SOFR on the as-of date; before SOFR (2018-04) the Treasury 1M (else 3M) par yield."""
+    try:
+        d, r = loaders.sofr_on(asof)
+        return r, f"SOFR {d.date()}"
+    except InputError:
+        c = loaders.par_curve(asof)
+        for k in ("1M", "3M"):
+            if k in c.par_yield_dec.index:
+                return float(c.par_yield_dec[k]), (f"repo proxy: Treasury {k} par yield "
+                                                   f"{c.asof.date()} (no SOFR before 2018-04)")
+        raise
+
+
+def _notional_ctd(c: ContractCode, s: TreasuryFutureSpec, dates: ContractCalendar
+                  ) -> pd.DataFrame:
+    fdm = c.contract_month
+    months = int(round(s.typical_remaining_years * 4)) * 3
+    mat = fdm + pd.DateOffset(months=months)
+    issue = mat - pd.DateOffset(years=10 if s.typical_remaining_years <= 10 else 30)
+    return pd.DataFrame({
+        "cusip": ["NOTIONAL"], "coupon_pct": [6.0], "maturity_date": [mat],
+        "original_issue_date": [issue], "security_type": ["Note"],
+        "original_term_months": [np.nan], "cf_term_end": [mat], "conversion_factor": [1.0]})
+
+
+def basket_analysis(contract: str | ContractCode, asof=None, repo: float | None = None,
+                    prices: pd.Series | None = None, futures_price: float | None = None,
+                    securities: pd.DataFrame | None = None,
+                    include_future_issues: bool = False, delivery: str = "last",
+                    key_tenors=DEFAULT_KEY_TENORS, shifts_bp=(-50.0, 50.0),
+                    allow_notional: bool = True) -> BasketAnalysis:
+    """Full basket analytics (see module docstring for every convention).
+
+    ``repo`` decimal ACT/360 (default :func:`default_repo`); ``prices`` clean prices per 100
+    indexed by cusip (default: off the Treasury curve at zero spread); ``futures_price``
+    (default: theoretical). Raises InputError for bad codes, expired contracts, months before
+    the contract existed, as-of dates outside the bundled data.
+    """
+    curve = loaders.par_curve(asof)
+    asof_ts = curve.requested
+    c = _contract(contract, asof_ts)
+    s = spec(c.root)
+    dates = contract_calendar(c)
+    flags: list[str] = []
+    if curve.note:
+        flags.append(curve.note)
+    if dates.last_delivery_day <= asof_ts:
+        raise InputError(f"{c.code} expired: last delivery day {dates.last_delivery_day.date()} "
+                         f"is not after the as-of date {asof_ts.date()}")
+    if c.contract_month < s.listed_from:
+        raise InputError(f"{c.code}: {s.name} was first listed for {s.listed_from:%B %Y}")
+    if delivery not in ("last", "first"):
+        raise InputError("delivery must be 'last' or 'first'")
+    basket = deliverable_basket(c, asof_ts, securities, include_future_issues)
+    if not include_future_issues:
+        full_rules = deliverable_basket(c, asof_ts, securities, True)
+        extra = len(full_rules) - len(basket)
+        if extra:
+            flags.append(f"{extra} issue(s) auctioned after the as-of date would also be "
+                         f"deliverable (excluded: no look-ahead)")
+    if basket.empty:
+        sm_last = (loaders.security_master(True)["original_issue_date"].max()
+                   if securities is None else pd.Timestamp(securities["original_issue_date"].max()))
+        if not allow_notional or dates.last_trading_day <= sm_last:
+            raise InputError(f"no deliverable issue for {c.code} in the securities list")
+        basket = _notional_ctd(c, s, dates)
+        flags.append(f"notional_ctd: no deliverable basket for {c.code} in the securities "
+                     f"list; a 6% bond with {s.typical_remaining_years:g}y remaining from the "
+                     f"first delivery day stands in (CF 1.0)")
+        prices = None
+    if "dated_date" not in basket and securities is None:
+        sm = loaders.security_master(True).set_index("cusip")["dated_date"]
+        basket["dated_date"] = basket["cusip"].map(sm)
+    settle = cal.settlement_date(asof_ts)
+    deliv = dates.last_delivery_day if delivery == "last" else dates.first_delivery_day
+    if repo is None:
+        repo_dec, repo_src = default_repo(asof_ts)
+        if "proxy" in repo_src:
+            flags.append(repo_src)
+    else:
+        repo_dec, repo_src = float(repo), "user"
+        if not (-0.05 < repo_dec < 0.3):
+            raise InputError(f"repo {repo} looks wrong: pass a decimal (4.3% -> 0.043)")
+    clean_given = None
+    if prices is not None:
+        p = pd.Series(prices, dtype=float)
+        missing = [x for x in basket["cusip"] if x not in p.index]
+        if missing:
+            raise InputError(f"no price for deliverable(s) {', '.join(missing[:5])}")
+        clean_given = p.reindex(basket["cusip"]).to_numpy()
+    pricer = _make_pricer(curve, basket, settle, clean_given)
+    if isinstance(pricer, _InterpolatedYieldPricer) and not isinstance(pricer, _CurvePricer):
+        flags.append(pricer.flag)
+    terms = carry_terms(basket, settle, deliv)
+    cfs = basket["conversion_factor"].to_numpy(dtype=float)
+
+    def evaluate(shift_bp: float):
+        full = pricer.full(shift_bp)
+        fwd = forward_clean_price(full, terms, repo_dec)
+        theo = float(np.min(fwd / cfs))
+        return full, fwd, theo
+
+    full, fwd, theo = evaluate(0.0)
+    fut = theo if futures_price is None else float(futures_price)
+    clean = full - terms["ai_settle"]
+    irr = implied_repo(full, cfs, fut, terms)
+    ctd = int(np.nanargmax(irr))
+    growth = 1.0 + repo_dec * terms["days"][0] / 360.0
+
+    def fut_dv01(full_up, full_dn, i):
+        # full prices at -0.5 bp and +0.5 bp: a 1 bp central difference
+        return (full_dn[i] - full_up[i]) * growth / cfs[i]
+
+    up, dn = pricer.full(0.5), pricer.full(-0.5)
+    dv01_100 = float(fut_dv01(up, dn, ctd))
+    size = s.contract_size_usd
+    krd_spot = pricer.key_rate_dv01(ctd, list(key_tenors))
+    krd = {k: v * growth / cfs[ctd] * size / 100.0 for k, v in krd_spot.items()}
+    shifted = []
+    for sh in shifts_bp:
+        f_s, fwd_s, theo_s = evaluate(sh)
+        irr_s = implied_repo(f_s, cfs, theo_s, terms)
+        j = int(np.nanargmax(irr_s))
+        u, d_ = pricer.full(sh + 0.5), pricer.full(sh - 0.5)
+        shifted.append({"shift_bp": float(sh), "ctd": basket["cusip"].iloc[j],
+                        "ctd_coupon": float(basket["coupon_pct"].iloc[j]),
+                        "ctd_maturity": basket["maturity_date"].iloc[j],
+                        "futures_price": theo_s,
+                        "dv01": float(fut_dv01(u, d_, j)) * size / 100.0,
+                        "ctd_switch": j != ctd})
+    table = pd.DataFrame({
+        "cusip": basket["cusip"].to_numpy(), "coupon": basket["coupon_pct"].to_numpy(),
+        "maturity": basket["maturity_date"].to_numpy(), "conversion_factor": cfs,
+        "price": clean, "price_source": "given" if clean_given is not None else "curve",
+        "accrued": terms["ai_settle"], "forward_price": fwd,
+        "gross_basis": (clean - fut * cfs) * 32.0, "net_basis": (fwd - fut * cfs) * 32.0,
+        "implied_repo": irr * 100.0,
+        "forward_dv01_per100": (dn - up) * growth,
+    })
+    return BasketAnalysis(
+        contract=c.code, asof=asof_ts, settle=settle, delivery_date=deliv, calendar=dates,
+        repo_dec=repo_dec, repo_source=repo_src, contract_size_usd=size, table=table,
+        ctd_index=ctd, futures_price=fut,
+        futures_price_source="theoretical" if futures_price is None else "given",
+        theoretical_price=theo, dv01_per100=dv01_100, dv01_usd=dv01_100 * size / 100.0,
+        key_rate_dv01_usd=krd, shifted=shifted, flags=flags)
+
+
+@dataclass(frozen=True)
+class FuturesRisk:
+    """What the optimizer needs per Treasury futures contract (USD per contract, long)."""
+
+    contract: str
+    root: str
+    asof: pd.Timestamp
+    price: float                   # futures price per 100 (theoretical unless given)
+    dv01_usd_per_contract: float   # > 0 for a long contract
+    key_rate_dv01: dict[str, float]
+    notional_usd: float            # contract size x price / 100
+    contract_size_usd: float
+    ctd: dict
+    conversion_factor: float
+    first_notice_day: pd.Timestamp
+    last_trading_day: pd.Timestamp
+    flags: tuple[str, ...] = ()
+
+    @property
+    def notional_ctd(self) -> bool:
+        return any(f.startswith("notional_ctd") for f in self.flags)
+
+
+def futures_risk(contract_code: str, asof=None, repo: float | None = None,
+                 key_tenors=DEFAULT_KEY_TENORS, futures_price: float | None = None,
+                 **kwargs) -> FuturesRisk:
+    """Per-contract risk of a Treasury future: DV01 = CTD forward DV01 / CF (USD),
+    key-rate DV01s likewise, price, notional, CTD and flags. See :func:`basket_analysis`."""
+    a = basket_analysis(contract_code, asof, repo=repo, futures_price=futures_price,
+                        key_tenors=key_tenors, shifts_bp=(), **kwargs)
+    ctd = a.ctd
+    return FuturesRisk(
+        contract=a.contract, root=parse_contract(a.contract, a.asof).root, asof=a.asof,
+        price=a.futures_price, dv01_usd_per_contract=a.dv01_usd,
+        key_rate_dv01=a.key_rate_dv01_usd,
+        notional_usd=a.contract_size_usd * a.futures_price / 100.0,
+        contract_size_usd=a.contract_size_usd,
+        ctd={"cusip": ctd["cusip"], "coupon": float(ctd["coupon"]),
+             "maturity": pd.Timestamp(ctd["maturity"]),
+             "conversion_factor": float(ctd["conversion_factor"])},
+        conversion_factor=float(ctd["conversion_factor"]),
+        first_notice_day=a.calendar.first_notice_day, last_trading_day=a.calendar.last_trading_day,
+        flags=tuple(a.flags))
