@@ -574,9 +574,12 @@ def basket_analysis(contract: str | ContractCode, asof=None, repo: float | None 
         if extra:
             flags.append(f"{extra} issue(s) auctioned after the as-of date would also be "
                          f"deliverable (excluded: no look-ahead)")
+    sm_last = (loaders.security_master(True)["original_issue_date"].max()
+               if securities is None else pd.Timestamp(securities["original_issue_date"].max()))
+    if dates.last_trading_day > sm_last and not basket.empty:
+        flags.append(f"basket_incomplete: issues after {sm_last.date()} (end of the securities "
+                     f"list) could still join the {c.code} basket before its last trading day")
     if basket.empty:
-        sm_last = (loaders.security_master(True)["original_issue_date"].max()
-                   if securities is None else pd.Timestamp(securities["original_issue_date"].max()))
         if not allow_notional or dates.last_trading_day <= sm_last:
             raise InputError(f"no deliverable issue for {c.code} in the securities list")
         basket = _notional_ctd(c, s, dates)
