@@ -115,6 +115,7 @@ def _histories(files: list[str], sectors: list[str]):
     swap_label = "swap_10Y"
     ignored: list[str] = []
     seen: dict[str, str] = {}
+    files_of: dict[str, str] = {}
     lower = {s.lower(): s for s in sectors}
     for f in files:
         df = load_history_csv(f)
@@ -126,13 +127,15 @@ def _histories(files: list[str], sectors: list[str]):
             s = df[c].dropna().rename(c)
             if key in lower:
                 by_sector[lower[key]] = s
+                files_of[lower[key]] = f
             elif key == "swap" or key.startswith("swap_"):
                 if swap is not None:
                     raise InputError("more than one swap-rate history given", file=f, column=c)
                 swap, swap_label = s, ("swap_10Y" if key == "swap" else c)
+                files_of["__swap__"] = f
             else:
                 ignored.append(f"{Path(f).name}:{c}")
-    return by_sector, swap, swap_label, ignored
+    return by_sector, swap, swap_label, ignored, files_of
 
 
 def compute(args) -> dict:
@@ -140,7 +143,7 @@ def compute(args) -> dict:
     parse_window(args.window)
     holdings = read_holdings(args.portfolio)
     sr = sector_risk(holdings, asof)
-    by_sector, swap, swap_label, ignored = _histories(list(args.history), list(sr["sector"]))
+    by_sector, swap, swap_label, ignored, files_of = _histories(list(args.history), list(sr["sector"]))
     swap_tenor = swap_label.split("_", 1)[1].upper() if "_" in swap_label else "10Y"
     notes: list[str] = []
     if ignored:
@@ -152,12 +155,20 @@ def compute(args) -> dict:
     for _, s in sr.iterrows():
         sector = s["sector"]
         dur = float(s["duration"])
-        with warnings.catch_warnings(record=True):
-            warnings.simplefilter("always")
-            res: list[BetaResult] = sector_betas(
-                sector, dur, asof=asof, window=args.window, sector_history=by_sector.get(sector),
-                swap_history=None if is_treasury_sector(sector) else swap,
-                swap_label=swap_label, min_obs=args.min_obs)
+        try:
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                res: list[BetaResult] = sector_betas(
+                    sector, dur, asof=asof, window=args.window,
+                    sector_history=by_sector.get(sector),
+                    swap_history=None if is_treasury_sector(sector) else swap,
+                    swap_label=swap_label, min_obs=args.min_obs)
+        except InputError as exc:
+            if exc.file is None:
+                src = [files_of[k] for k in (sector, "__swap__") if k in files_of]
+                if src:
+                    exc.file = " / ".join(dict.fromkeys(src))
+            raise
         for r in res:
             d = r.to_dict()
             rows.append({
