@@ -277,12 +277,30 @@ def _as_x(v: object) -> float | None:
     return _num(v)
 
 
-def _date_ticks(lo: float, hi: float, n: int = 6) -> list[tuple[float, str]]:
+def _date_ticks(lo: float, hi: float, n: int = 8) -> list[tuple[float, str]]:
+    """Date ticks (x in days since 1970-01-01): month/year starts for long spans, else days."""
     d0 = _dt.date(1970, 1, 1)
-    span = hi - lo
-    if span <= 0:
-        return [(lo, (d0 + _dt.timedelta(days=lo)).isoformat())]
-    step = max(1, int(round(span / n)))
+    first, last = d0 + _dt.timedelta(days=int(lo)), d0 + _dt.timedelta(days=int(hi))
+    if hi - lo <= 0:
+        return [(lo, first.isoformat())]
+    months = (last.year - first.year) * 12 + last.month - first.month
+    if months >= 2:
+        step = next((m for m in (1, 2, 3, 6, 12, 24, 36, 60, 120) if months / m <= n), 120)
+        out = []
+        y, m = first.year, first.month
+        idx = y * 12 + m - 1
+        idx = -(-idx // step) * step  # first multiple of step at/after the first month
+        while True:
+            d = _dt.date(idx // 12, idx % 12 + 1, 1)
+            if d > last:
+                break
+            if d >= first:
+                label = str(d.year) if step >= 12 else d.strftime("%Y-%m")
+                out.append((float((d - d0).days), label))
+            idx += step
+        if out:
+            return out
+    step = max(1, int(round((hi - lo) / n)))
     out = []
     t = lo
     while t <= hi + 1e-9:
@@ -294,8 +312,12 @@ def _date_ticks(lo: float, hi: float, n: int = 6) -> list[tuple[float, str]]:
 def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple[object, object]]]],
                *, width: int = 760, height: int = 300, x_label: str = "", y_label: str = "",
                dates: bool = False, markers: bool = True, include_zero: bool = True,
-               colors: Sequence[str] | None = None, point_labels: bool = False) -> str:
-    """Lines (with optional circle markers) over numeric or ISO-date x values."""
+               colors: Sequence[str] | None = None, point_labels: bool = False,
+               x_marker: tuple[float, str] | None = None) -> str:
+    """Lines (with optional circle markers) over numeric or ISO-date x values.
+
+    ``x_marker=(x, label)`` draws a dashed vertical reference line (e.g. the mandate's budget).
+    """
     colors = list(colors or PALETTE)
     pts_by_series: list[tuple[str, list[tuple[float, float, object]]]] = []
     for sname, pts in series:
@@ -358,6 +380,13 @@ def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple
         out.append(f'<line class="zero" x1="{left}" x2="{width - right}" y1="{_f(ys(0.0))}" '
                    f'y2="{_f(ys(0.0))}"/>')
     out.append("</g>")
+    if x_marker is not None and _num(x_marker[0]) is not None:
+        mx = _num(x_marker[0])
+        if xmap_lo <= mx <= xmap_hi:
+            px = xp(mx)
+            out.append(f'<g class="x-marker"><line class="ref" x1="{_f(px)}" x2="{_f(px)}" '
+                       f'y1="{top}" y2="{_f(bottom)}"/><text class="ref-label" x="{_f(px + 4)}" '
+                       f'y="{top + 10}">{esc(x_marker[1])}</text></g>')
     for si, (sname, pts) in enumerate(pts_by_series):
         color = colors[si % len(colors)]
         coords = " ".join(f"{_f(xp(x))},{_f(ys(y))}" for x, y, _ in pts)

@@ -314,8 +314,7 @@ def _positions(doc: Mapping) -> str:
                     + _td(fmt_num(r.get("contracts"), 0)) + _td(fmt_num(r.get("contract_dv01"), 2))
                     + _td(fmt_usd(r.get("dv01"))) + _td(fmt_usd(r.get("notional")))
                     + _td(fmt_usd(r.get("initial_margin"))) + "</tr>")
-    foot = ('<tr><td class="txt">Total</td><td></td><td></td>'
-            + _td(fmt_num(_sum(rows, "contracts"), 0)) + _td("")
+    foot = ('<tr><td class="txt">Total</td><td></td><td></td>' + _td("") + _td("")
             + _td(fmt_usd(_sum(rows, "dv01"))) + _td(fmt_usd(_sum(rows, "notional")))
             + _td(fmt_usd(_sum(rows, "initial_margin"))) + "</tr>")
     headers = [("Instrument", "txt"), ("Contract", "txt"), ("Sector", "txt"),
@@ -429,10 +428,13 @@ def _frontier(doc: Mapping) -> str:
     headers = [("Margin budget (USD)", "num"), ("Tracking error (USD/yr)", "num"),
                ("Status", "txt")]
     pts = [(r.get("margin_budget"), r.get("tracking_error_usd")) for r in rows]
+    margin = doc.get("margin") if isinstance(doc.get("margin"), Mapping) else {}
+    budget = _num(margin.get("budget"))
+    marker = (budget, "mandate budget") if budget is not None else None
     chart = charts.line_chart(
         "frontier", "Tracking error vs initial-margin budget", [("Tracking error", pts)],
         x_label="Initial-margin budget (USD)", y_label="TE USD/yr", colors=[C_AFTER],
-        width=640, height=300, point_labels=len(pts) <= 12)
+        width=640, height=300, point_labels=len(pts) <= 12, x_marker=marker)
     n_bad = sum(1 for _, te in pts if _num(te) is None)
     note = f"{n_bad} budget(s) infeasible or unsolved (not plotted)." if n_bad else ""
     return _section("frontier", "Efficient frontier: tracking error vs margin",
@@ -536,8 +538,8 @@ def _orders(doc: Mapping) -> str:
                     + _td(_fmt_price(r.get("price"), r.get("contract")))
                     + _td(fmt_usd(r.get("estimated_cost"))) + _td(_text(r.get("reason")), "txt")
                     + "</tr>")
-    foot = ('<tr><td class="txt">Total</td><td></td>' + _td(fmt_num(_sum(rows, "quantity"), 0))
-            + _td("") + _td(fmt_usd(_sum(rows, "estimated_cost"))) + "<td></td></tr>")
+    foot = ('<tr><td class="txt">Total</td><td></td>' + _td("") + _td("")
+            + _td(fmt_usd(_sum(rows, "estimated_cost"))) + "<td></td></tr>")
     headers = [("Contract", "txt"), ("Side", "txt"), ("Quantity", "num"), ("Price", "num"),
                ("Estimated cost (USD)", "num"), ("Reason", "txt")]
     return _section("orders", "Orders", _table(headers, body, foot=foot))
@@ -600,6 +602,8 @@ svg.chart .grid{stroke:#e5e9f0;stroke-width:1}
 svg.chart .axis-line,svg.chart .tick-mark{stroke:#8d99ab;stroke-width:1}
 svg.chart .zero{stroke:#1c2430;stroke-width:1.3}
 svg.chart .point-label{font-size:10px;fill:#1f5fa8}
+svg.chart .ref{stroke:#c2412d;stroke-width:1;stroke-dasharray:4 3}
+svg.chart .ref-label{font-size:10px;fill:#c2412d}
 ul{margin:4px 0;padding-left:20px}
 footer{color:#8d99ab;font-size:11px;border-top:1px solid #e3e7ee;padding-top:6px}
 @media print{
