@@ -572,7 +572,8 @@ def basket_analysis(contract: str | ContractCode, asof=None, repo: float | None 
         full_rules = deliverable_basket(c, asof_ts, securities, True)
         extra = len(full_rules) - len(basket)
         if extra:
-            flags.append(f"{extra} issue(s) auctioned after the as-of date would also be "
+            flags.append(f"future_issues_excluded: {extra} issue(s) auctioned after the as-of "
+                         f"date would also be "
                          f"deliverable (excluded: no look-ahead)")
     sm_last = (loaders.security_master(True)["original_issue_date"].max()
                if securities is None else pd.Timestamp(securities["original_issue_date"].max()))
