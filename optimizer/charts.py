@@ -187,16 +187,17 @@ def grouped_bar_chart(name: str, title: str, categories: Sequence[str],
                 f"<title>{esc(cat)} {esc(sname)}: {v:,.0f}</title></rect>")
     out.append("</g>")
     out.append('<g class="axis x-axis">')
+    max_chars = 22 if rotate else max(4, int(slot / _CHAR_W) - 1)
     for ci, cat in enumerate(cats):
         cx = left + (ci + 0.5) * slot
-        label = truncate(cat, 22)
+        label = truncate(cat, max_chars)
         if rotate:
             out.append(f'<text class="tick" x="{_f(cx)}" y="{_f(bottom + 12)}" text-anchor="end" '
                        f'transform="rotate(-35 {_f(cx)} {_f(bottom + 12)})">{esc(label)}'
                        f"<title>{esc(cat)}</title></text>")
         else:
             out.append(f'<text class="tick" x="{_f(cx)}" y="{_f(bottom + 15)}" '
-                       f'text-anchor="middle">{esc(label)}</text>')
+                       f'text-anchor="middle">{esc(label)}<title>{esc(cat)}</title></text>')
     out.append(f'<line class="axis-line" x1="{left}" x2="{left}" y1="{top}" y2="{_f(bottom)}"/>')
     out.append(f'<line class="zero" x1="{left}" x2="{width - right}" y1="{_f(y0)}" y2="{_f(y0)}"/>')
     out.append("</g></svg>")

@@ -102,8 +102,8 @@ def fmt_num(v: Any, dp: int = 0, *, suffix: str = "", signed: bool = False) -> s
     if f is None:
         return '<span class="na">—</span>' if v is None or _is_nan(v) else _text(v)
     if round(f, dp) == 0:
-        f = 0.0  # no "-0"
-    s = f"{f:+,.{dp}f}" if signed else f"{f:,.{dp}f}"
+        f = 0.0  # no "-0" and no "+0"
+    s = f"{f:+,.{dp}f}" if signed and f != 0 else f"{f:,.{dp}f}"
     return f'<span class="neg">{s}{esc(suffix)}</span>' if f < 0 else f"{s}{esc(suffix)}"
 
 
@@ -136,9 +136,9 @@ def _table(headers: Sequence[tuple[str, str]], rows: Iterable[str], cls: str = "
 
 
 def _sum(rows: Sequence[Mapping], key: str) -> float | None:
+    """Column total, or None ('—') if any row lacks the value: a partial sum would mislead."""
     vals = [_num(r.get(key)) for r in rows]
-    vals = [v for v in vals if v is not None]
-    return sum(vals) if vals else None
+    return None if not vals or any(v is None for v in vals) else sum(vals)
 
 
 def _section(sid: str, title: str, body: str, note: str = "") -> str:

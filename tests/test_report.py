@@ -449,3 +449,15 @@ def test_failed_write_keeps_old_file_and_no_partial(tmp_path, monkeypatch):
         report.write_report(full_sample_doc(), path)
     assert path.read_text(encoding="utf-8") == "OLD"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_totals_not_partial_and_no_plus_zero():
+    doc = full_sample_doc()
+    doc["sectors"][1]["dv01_after"] = None
+    html = _render(doc)
+    foot = html[html.index('id="sectors"'):]
+    foot = foot[foot.index("<tfoot>"):foot.index("</tfoot>")]
+    assert "407,234" in foot  # complete column summed
+    assert foot.count('<span class="na">—</span>') >= 2  # after and after-target not summed
+    assert report.fmt_num(0.0, signed=True) == "0"
+    assert report.fmt_num(12.0, signed=True) == "+12"
