@@ -472,16 +472,48 @@ class _InterpolatedYieldPricer:
         return out
 
 
+class _CurvePricer:
+    """Bonds priced off :class:`models.curves.ZeroCurve` (bootstrapped Treasury zero curve)
+    at a constant spread: zero, or fitted to given clean prices. Parallel shifts and key-rate
+    bumps re-bootstrap the curve (the curves module's machinery); spreads are held."""
+
+    flag = None
+
+    def __init__(self, curve: loaders.CurveOnDate, basket: pd.DataFrame, settle,
+                 clean_prices=None):
+        from models import bonds as bm
+        from models.curves import ZeroCurve
+
+        self.zc = ZeroCurve.from_curve_on_date(curve)
+        if self.zc.settle != pd.Timestamp(settle):
+            self.zc = ZeroCurve.from_par(curve.par_yield_dec, curve.asof, settle=settle,
+                                         note=curve.note)
+        self.cf = bm.cashflows(_bonds_of(basket), pd.Timestamp(settle))
+        if clean_prices is None:
+            self.spread = np.zeros(len(basket))
+        else:
+            full = np.asarray(clean_prices, dtype=float) + self.cf.accrued_per100
+            self.spread = self.zc.fit_spread(self.cf, full)
+        self._cache: dict[float, np.ndarray] = {}
+
+    def full(self, shift_bp: float = 0.0) -> np.ndarray:
+        key = round(float(shift_bp), 9)
+        if key not in self._cache:
+            zc = self.zc if key == 0.0 else self.zc.shifted(parallel_bp=key)
+            self._cache[key] = zc.price(self.cf, self.spread)
+        return self._cache[key]
+
+    def key_rate_dv01(self, i: int, key_tenors) -> dict[str, float]:
+        _, _, kr = self.zc.dv01s(self.cf.take([i]), self.spread[[i]], list(key_tenors))
+        return {k: float(v) for k, v in zip(key_tenors, kr[0], strict=True)}
+
+
 def _make_pricer(curve, basket, settle, clean_prices=None):
     try:
         from models import curves as _curves  # noqa: F401
     except ImportError:
         return _InterpolatedYieldPricer(curve, basket, settle, clean_prices)
     return _CurvePricer(curve, basket, settle, clean_prices)
-
-
-class _CurvePricer(_InterpolatedYieldPricer):  # replaced by the curves adapter when it lands
-    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -591,7 +623,7 @@ def basket_analysis(contract: str | ContractCode, asof=None, repo: float | None 
     if "dated_date" not in basket and securities is None:
         sm = loaders.security_master(True).set_index("cusip")["dated_date"]
         basket["dated_date"] = basket["cusip"].map(sm)
-    settle = cal.settlement_date(asof_ts)
+    settle = cal.settlement_date(curve.asof)  # the curve's date (= as-of unless a holiday)
     deliv = dates.last_delivery_day if delivery == "last" else dates.first_delivery_day
     if repo is None:
         repo_dec, repo_src = default_repo(asof_ts)
@@ -609,7 +641,7 @@ def basket_analysis(contract: str | ContractCode, asof=None, repo: float | None 
             raise InputError(f"no price for deliverable(s) {', '.join(missing[:5])}")
         clean_given = p.reindex(basket["cusip"]).to_numpy()
     pricer = _make_pricer(curve, basket, settle, clean_given)
-    if isinstance(pricer, _InterpolatedYieldPricer) and not isinstance(pricer, _CurvePricer):
+    if pricer.flag:
         flags.append(pricer.flag)
     terms = carry_terms(basket, settle, deliv)
     cfs = basket["conversion_factor"].to_numpy(dtype=float)
