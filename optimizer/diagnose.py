@@ -111,8 +111,7 @@ def _milp(prob: HedgeProblem, cons: Sequence[Constraint], usage_of: Constraint |
 
 
 def _run(problem: cp.Problem, y: cp.Variable, cons: Sequence[Constraint]) -> np.ndarray | None:
-    for solver, opts in (("SCIP", {"scip_params": {"limits/time": 30.0, "limits/gap": 0.0,
-                                                   "numerics/feastol": 1e-9}}),
+    for solver, opts in (("SCIP", {"scip_params": {"limits/time": 30.0, "limits/gap": 0.0}}),
                          ("HIGHS", {"mip_rel_gap": 0.0})):
         if solver not in cp.installed_solvers():
             continue

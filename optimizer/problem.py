@@ -241,7 +241,8 @@ class Mandate:
     sector_targets: sector -> SectorTarget. portfolio_target: whole-portfolio SectorTarget.
     key_rate_bands: factor -> (lower, upper) USD/bp on the hedged portfolio (None = open side).
     max_leverage: gross notional / portfolio MV (0.5 = 50%). margin_budget: USD.
-    no_net_short: portfolio DV01 after hedge >= net_dv01_floor (default $0).
+    no_net_short: portfolio DV01 after hedge >= net_dv01_floor (default $0); off by default
+    (SPEC §10's zero-target sector hedge, -2,374 / -3,054, ends $39 net short).
     lower / upper: contracts per instrument; sides: instrument -> "long" | "short" | "both".
     max_turnover: sum |h - h0| contracts. max_instruments: K.
     cost_weight: USD^2 of variance per USD of trading cost (0 = off).
@@ -252,7 +253,7 @@ class Mandate:
     key_rate_bands: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     max_leverage: float | None = None
     margin_budget: float | None = None
-    no_net_short: bool = True
+    no_net_short: bool = False
     net_dv01_floor: float = 0.0
     lower: Mapping[str, float] = field(default_factory=dict)
     upper: Mapping[str, float] = field(default_factory=dict)

@@ -1,0 +1,291 @@
+"""Hedge problem: SPEC §10 sector hedge, infeasible mandates of each kind, re-solve, explain."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from data.errors import InputError
+from optimizer.constraints import MarginBudget
+from optimizer.errors import InfeasibleMandate
+from optimizer.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget, solve
+
+TSY_DV01, CORP_DV01 = 172_096.0, 235_138.0
+TN_DV01, SWAP_DV01 = 72.50, 77.00
+MV_T, MV_C = 262.341e6, 436.248e6
+
+
+def sector_inputs(two_factors: bool = True, **kw) -> HedgeInputs:
+    """SPEC §10 sector hedge. Two independent factors (Treasury rate, swap rate) so each
+    sector's hedge only depends on its own DV01; or one factor (pure DV01)."""
+    if two_factors:
+        fac = ["tsy", "swap"]
+        sec = np.array([[TSY_DV01, 0.0], [0.0, CORP_DV01]])
+        ins = np.array([[TN_DV01, 0.0], [0.0, SWAP_DV01]])
+        cov = np.diag([75.0**2, 85.0**2])
+    else:
+        fac = ["rate"]
+        sec = np.array([[TSY_DV01], [CORP_DV01]])
+        ins = np.array([[TN_DV01], [SWAP_DV01]])
+        cov = np.array([[80.0**2]])
+    args = dict(factors=fac, sectors=["Treasury", "Corporate"], instruments=["ZNU5", "SWAP10"],
+                sector_exposure=sec, sector_dv01=np.array([TSY_DV01, CORP_DV01]),
+                instrument_exposure=ins, instrument_dv01=np.array([TN_DV01, SWAP_DV01]), cov=cov,
+                designations=np.array([[True, False], [False, True]]),
+                notional=np.array([111_000.0, 100_500.0]),
+                initial_margin=np.array([2_750.0, 2_000.0]),
+                sector_market_value=np.array([MV_T, MV_C]))
+    args.update(kw)
+    return HedgeInputs(**args)
+
+
+def zero_targets(tol: float | None = None) -> dict[str, SectorTarget]:
+    return {s: SectorTarget(dv01=0.0, tol_usd=tol) for s in ("Treasury", "Corporate")}
+
+
+# ---------------------------------------------------------------------------------------------
+def test_spec_sector_hedge_two_factors():
+    res = solve(sector_inputs(), Mandate(sector_targets=zero_targets(100.0)))
+    assert res.status == "optimal" and res.certified
+    assert res.contracts == {"ZNU5": -2374, "SWAP10": -3054}
+    assert res.rounded_contracts == res.contracts and res.rounded_broken == []
+    assert res.continuous_contracts["ZNU5"] == pytest.approx(-TSY_DV01 / TN_DV01, abs=1e-5)
+    assert res.continuous_contracts["SWAP10"] == pytest.approx(-CORP_DV01 / SWAP_DV01, abs=1e-5)
+    after = {s["sector"]: s["dv01_after"] for s in res.sectors}
+    assert after["Treasury"] == pytest.approx(TSY_DV01 - 2374 * TN_DV01)  # -19.00
+    assert after["Corporate"] == pytest.approx(CORP_DV01 - 3054 * SWAP_DV01)  # -20.00
+    # TE = sqrt of the residual variance: sector-wise |after| x vol
+    te = np.hypot(19.0 * 75.0, 20.0 * 85.0)
+    assert res.te_after_usd == pytest.approx(te, rel=1e-9)
+    assert res.te_after_bp == pytest.approx(te / (MV_T + MV_C) * 1e4)
+    assert res.te_before_usd == pytest.approx(np.hypot(TSY_DV01 * 75, CORP_DV01 * 85))
+    assert res.solver["name"] == "SCIP" and res.solver["gap"] == pytest.approx(0.0, abs=1e-9)
+    d = res.to_dict()
+    json.dumps(d)
+    assert d["contracts"]["ZNU5"] == -2374
+
+
+def test_spec_sector_hedge_single_factor_tolerance_makes_rounding_exact():
+    """With one factor the objective only sees the total DV01; a band of half a contract's DV01
+    per sector leaves exactly one integer per sector: the rounded hedge, -2,374 and -3,054."""
+    m = Mandate(sector_targets={"Treasury": SectorTarget(dv01=0.0, tol_usd=TN_DV01 / 2),
+                                "Corporate": SectorTarget(dv01=0.0, tol_usd=SWAP_DV01 / 2)},
+                no_net_short=False)
+    res = solve(sector_inputs(two_factors=False), m)
+    assert res.contracts == {"ZNU5": -2374, "SWAP10": -3054}
+    # with a wider band, the single-factor optimum trades between sectors (total DV01 only)
+    wide = Mandate(sector_targets=zero_targets(100.0), no_net_short=False)
+    res2 = solve(sector_inputs(two_factors=False), wide)
+    total_after = TSY_DV01 + CORP_DV01 + res2.h @ np.array([TN_DV01, SWAP_DV01])
+    assert abs(total_after) <= 33.5 + 1e-9  # best of the 4 in-band combinations: +33.50
+
+
+def test_spec_full_portfolio_counts():
+    """Full portfolio with T-notes only: 5,618; with swaps only: 5,289 (SPEC §10). Uses SPEC's
+    portfolio DV01 $407,277 (its sector DV01s sum to $407,234: SPEC rounds MV x duration per line;
+    with 407,234 the T-note count would be 5,617)."""
+    for inst, dv, n in (("ZNU5", TN_DV01, 5618), ("SWAP10", SWAP_DV01, 5289)):
+        inp = HedgeInputs(factors=["rate"], sectors=["Portfolio"], instruments=[inst],
+                          sector_exposure=np.array([[407_277.0]]),
+                          sector_dv01=np.array([407_277.0]),
+                          instrument_exposure=np.array([[dv]]), instrument_dv01=np.array([dv]),
+                          cov=np.array([[6400.0]]), designations=np.array([[True]]),
+                          sector_market_value=np.array([698.589e6]))
+        res = solve(inp, Mandate(sector_targets={"Portfolio": SectorTarget(dv01=0.0)}))
+        assert res.contracts[inst] == -n
+
+
+# ---------------------------------------------------------------------------------------------
+BASE = Mandate(sector_targets=zero_targets(100.0))
+
+
+def _infeasible(m: Mandate, inputs: HedgeInputs | None = None) -> InfeasibleMandate:
+    with pytest.raises(InfeasibleMandate) as ei:
+        solve(inputs or sector_inputs(), m)
+    return ei.value
+
+
+def _check_relaxation(err, m, name, inputs=None, smaller=None):
+    assert name in err.conflicts, err.conflicts
+    sug = {r.constraint: r for r in err.suggestions}
+    assert name in sug, (err.relaxations, str(err))
+    r = sug[name]
+    assert r.verified
+    res = solve(inputs or sector_inputs(), r.apply(m))  # the relaxed mandate is feasible
+    assert all(c["satisfied"] for c in res.constraints)
+    if smaller is not None:  # and it is the smallest change
+        with pytest.raises(InfeasibleMandate):
+            solve(inputs or sector_inputs(), smaller(r), diagnose=False)
+    return r
+
+
+def test_infeasible_margin():
+    m = replace(BASE, margin_budget=6e6)
+    err = _infeasible(m)
+    r = _check_relaxation(err, m, "margin",
+                          smaller=lambda r: replace(m, margin_budget=r.required - 1.0))
+    # smallest in-band hedges: -2,373 (Treasury DV01 after +$53.50) and -3,053 (+$57.00)
+    assert r.required == pytest.approx(2373 * 2750 + 3053 * 2000)
+    assert "margin budget must be at least $12,631,750" in str(err)
+
+
+def test_infeasible_leverage():
+    m = replace(BASE, max_leverage=0.5)
+    err = _infeasible(m)
+    r = _check_relaxation(err, m, "leverage",
+                          smaller=lambda r: replace(m, max_leverage=r.required - 1e-6))
+    gross = 2373 * 111_000 + 3053 * 100_500
+    assert r.required == pytest.approx(gross / (MV_T + MV_C))
+    assert "leverage limit must be at least" in str(err)
+
+
+def test_infeasible_sector_target_vs_bounds():
+    m = replace(BASE, lower={"ZNU5": -1000})
+    err = _infeasible(m)
+    assert set(err.conflicts) == {"sector_dv01[Treasury]", "contract_bounds"}
+    r = _check_relaxation(err, m, "sector_dv01[Treasury]")
+    assert r.required == pytest.approx(TSY_DV01 - 1000 * TN_DV01)
+    rb = _check_relaxation(err, m, "contract_bounds")
+    assert rb.required == pytest.approx(1373)  # -2,373 is within the $100 band
+
+
+def test_infeasible_integer_band():
+    """The relaxation is feasible, but no integer hedge is within +-$10 of zero."""
+    m = Mandate(sector_targets={"Treasury": SectorTarget(dv01=0.0, tol_usd=10.0)})
+    err = _infeasible(m)
+    assert err.conflicts == ["sector_dv01[Treasury]"]
+    r = _check_relaxation(err, m, "sector_dv01[Treasury]")
+    assert r.required == pytest.approx(19.0)  # |172,096 - 2,374 x 72.50|
+
+
+def test_infeasible_turnover():
+    inp = sector_inputs(current=np.array([-2000.0, -3000.0]))
+    m = replace(BASE, max_turnover=300)
+    err = _infeasible(m, inp)
+    r = _check_relaxation(err, m, "turnover", inputs=inp,
+                          smaller=lambda r: replace(m, max_turnover=r.required - 1))
+    assert r.required == 373 + 53
+
+
+def test_infeasible_cardinality():
+    m = replace(BASE, max_instruments=1)
+    err = _infeasible(m)
+    assert set(err.conflicts) == {"sector_dv01[Treasury]", "sector_dv01[Corporate]",
+                                  "max_instruments"}
+    r = _check_relaxation(err, m, "max_instruments")
+    assert r.required == 2
+
+
+def test_infeasible_no_net_short():
+    m = Mandate(sector_targets={"Treasury": SectorTarget(dv01=-200_000.0, tol_usd=100.0),
+                                "Corporate": SectorTarget(dv01=-50_000.0, tol_usd=100.0)},
+                no_net_short=True)
+    err = _infeasible(m)
+    assert "no_net_short" in err.conflicts
+    r = _check_relaxation(err, m, "no_net_short")
+    # the least net-short integer hedge inside both bands
+    assert 249_800.0 <= r.required <= 250_000.0
+
+
+def test_infeasible_key_rate_band():
+    m = replace(BASE, key_rate_bands={"tsy": (5_000.0, None)})
+    err = _infeasible(m)
+    assert "key_rate[tsy]" in err.conflicts
+    _check_relaxation(err, m, "key_rate[tsy]")
+
+
+# ---------------------------------------------------------------------------------------------
+def test_resolve_with_parameters_does_not_recompile():
+    prob = HedgeProblem(sector_inputs(), replace(BASE, margin_budget=20e6, max_instruments=2))
+    r1 = prob.solve()
+    compiled = prob._compiled["mip"]["prob"]
+    inp2 = sector_inputs(sector_dv01=np.array([150_000.0, 250_000.0]),
+                         sector_exposure=np.array([[150_000.0, 0.0], [0.0, 250_000.0]]))
+    prob.update(inputs=inp2)
+    r2 = prob.solve()
+    assert prob._compiled["mip"]["prob"] is compiled  # same compiled cvxpy problem
+    fresh = solve(inp2, replace(BASE, margin_budget=20e6, max_instruments=2))
+    assert r2.contracts == fresh.contracts != r1.contracts
+    assert r2.contracts == {"ZNU5": round(-150_000 / TN_DV01), "SWAP10": round(-250_000 / SWAP_DV01)}
+    prob.update(mandate=replace(BASE, margin_budget=30e6, max_instruments=2))
+    prob.solve()
+    assert prob._compiled["mip"]["prob"] is compiled
+
+
+def test_add_constraint_and_describe():
+    prob = HedgeProblem(sector_inputs(), BASE)
+    prob.add_constraint(MarginBudget(7e6))
+    descr = [c.describe() for c in prob.constraints]
+    assert any("initial margin <= $7,000,000" in s for s in descr)
+    with pytest.raises(InfeasibleMandate) as ei:
+        prob.solve()
+    assert "margin" in ei.value.conflicts
+
+
+def test_fallback_enumeration_and_neighbourhood(monkeypatch):
+    m = Mandate(sector_targets=zero_targets(200.0), margin_budget=20e6)
+    ref = solve(sector_inputs(), m)
+    r_enum = solve(sector_inputs(), m, solver="enumerate")
+    assert r_enum.status == "optimal_enumeration" and r_enum.contracts == ref.contracts
+    wide = Mandate(sector_targets=zero_targets(300.0))
+    one = sector_inputs(two_factors=False)
+    r_nb = solve(one, wide, solver="enumerate", enum_limit=20)
+    assert r_nb.status == "heuristic_neighbourhood" and not r_nb.certified
+    assert all(c["satisfied"] for c in r_nb.constraints)
+    assert r_nb.objective >= solve(one, wide).objective - 1e-6
+
+    # SCIP crashing -> fallback, never a constraint-breaking hedge
+    import cvxpy as cp
+
+    def boom(self, *a, **k):
+        if k.get("solver") == cp.SCIP:
+            raise cp.SolverError("simulated")
+        return orig(self, *a, **k)
+
+    orig = cp.Problem.solve
+    monkeypatch.setattr(cp.Problem, "solve", boom)
+    r_fail = solve(sector_inputs(), m)
+    assert r_fail.status == "optimal_enumeration" and r_fail.contracts == ref.contracts
+    assert any("SCIP failed" in w for w in r_fail.warnings)
+
+
+def test_explain_json_reverifies(tmp_path):
+    prob = HedgeProblem(sector_inputs(), replace(BASE, max_leverage=1.0))
+    res = prob.solve()
+    path = tmp_path / "explain.json"
+    out = prob.explain(str(path), result=res)
+    data = json.loads(path.read_text())
+    assert data["constraints"] and data["hard_box"]
+    x, t = np.array(data["x_portfolio_exposure"]), np.array(data["t_target_exposure"])
+    B, cov = np.array(data["B_instrument_exposure_by_factor"]), np.array(data["cov"])
+    h = np.array([data["result"]["contracts"][n] for n in data["instruments"]])
+    r = x + B @ h - t
+    assert r @ cov @ r + data["resid_var"] == pytest.approx(res.objective, rel=1e-12)
+    assert out["instruments"] == ["ZNU5", "SWAP10"]
+
+
+def test_input_validation():
+    with pytest.raises(InputError):
+        sector_inputs(cov=np.array([[1.0, 2.0], [2.0, 1.0]]))  # not PSD
+    with pytest.raises(InputError):
+        sector_inputs(instrument_dv01=np.array([1.0]))
+    with pytest.raises(InputError):
+        SectorTarget(dv01=1.0, duration=5.0)
+    with pytest.raises(InputError):
+        HedgeProblem(sector_inputs(), Mandate(sector_targets={"Munis": SectorTarget(dv01=0)}))
+
+
+def test_duration_and_portfolio_targets():
+    # whole-portfolio duration 3.0 -> DV01 target 3.0 x MV x 1e-4, shared by both sectors
+    mv = MV_T + MV_C
+    m = Mandate(portfolio_target=SectorTarget(duration=3.0, tol_usd=80.0))
+    res = solve(sector_inputs(), m)
+    assert res.portfolio["dv01_after"] == pytest.approx(3.0 * mv * 1e-4, abs=80.0)
+    m2 = Mandate(sector_targets={"Treasury": SectorTarget(fraction_of_current=0.5,
+                                                          tol_fraction=0.001)})
+    res2 = solve(sector_inputs(), m2)
+    assert res2.sectors[0]["dv01_after"] == pytest.approx(TSY_DV01 / 2, abs=TSY_DV01 * 0.001)
+    assert res2.contracts["SWAP10"] == 0  # untargeted sector keeps its exposure
