@@ -158,9 +158,10 @@ def compute_exposures(holdings: pd.DataFrame, asof=None,
                       curve: ZeroCurve | None = None) -> Exposures:
     """Per-holding, per-sector and portfolio exposures (see module docstring).
 
-    ``asof``: trade date (default: the holdings' ``attrs['asof']`` or the latest bundled curve
+    ``asof``: as-of date (default: the holdings' ``attrs['asof']`` or the latest bundled curve
     date); the curve is the bundled Treasury curve on that date (nearest earlier date, noted)
-    unless ``curve`` is given. Bond-terms rows settle T+1 on the bond calendar.
+    unless ``curve`` is given. The trade date is the curve's date; bond-terms rows settle T+1
+    from it on the bond calendar.
     """
     keys = tuple(key_tenors)
     df = _normalize(holdings)
@@ -169,8 +170,9 @@ def compute_exposures(holdings: pd.DataFrame, asof=None,
         asof = holdings.attrs.get("asof")
     if curve is None:
         curve = curve_on(asof)
-    trade = pd.Timestamp(asof).normalize() if asof is not None else curve.asof
-    settle = settlement_date(trade)
+    # the trade date is the market-data date (a weekend/holiday as-of uses the nearest earlier
+    # curve date, and bonds settle T+1 from that date, like the curve's own securities)
+    settle = settlement_date(curve.asof)
     n = len(df)
     kcols = [f"krd_{t}" for t in keys]
 
