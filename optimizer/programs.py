@@ -1,0 +1,275 @@
+"""Overlay programs over dates: transition management and cash equitization (SPEC §1, §7).
+
+Both are DV01 mandates of the same hedge problem with one sector (the cash) and a DV01 target,
+solved step by step; with one instrument per DV01 leg the integer optimum is the rounded ratio,
+so they are computed directly: ``contracts = round(weight x DV01 needed / contract DV01)``.
+
+Transition management (``transition_schedule``)
+-----------------------------------------------
+A manager sells bonds (``sold_mv`` at modified duration ``sold_duration``: DV01 =
+MV x duration x 1e-4) and buys the new portfolio over several dates. Between the sale and the
+purchases the cash carries no duration; a **bridge** of long futures keeps the exposure on target::
+
+    target DV01        = sold DV01 (default: the exposure before the sale) or ``target_dv01``
+    invested DV01(t)   = sum of MV x duration x 1e-4 of the bonds bought on or before t
+    bridge needed(t)   = target - invested DV01(t)
+    contracts_j(t)     = round(w_j x bridge needed(t) / DV01_j(t))   (w_j: DV01 split, sum 1)
+    exposure(t)        = invested DV01(t) + sum_j contracts_j(t) x DV01_j(t)
+
+so the bridge steps down as the cash is deployed and ``|exposure - target| <= sum_j DV01_j / 2``
+(integer rounding) at every step. Each step's orders are the change in contracts; when a step
+date is inside the held contract's roll window (:mod:`optimizer.rolls`) the bridge moves to the
+next contract month (the old month is closed, reason ``roll``). Contract DV01, price and margin
+on each date come from ``risk(root, date)`` (default: :func:`models.instruments.instrument_risk`
+of the front contract; dates after the bundled curve reuse the last available date, flagged).
+
+Cash equitization (``equitization``)
+------------------------------------
+Cash ``C`` to be given duration ``D``: target DV01 = C x D x 1e-4, long
+``N = round(target / futures DV01)`` contracts; the cash stays invested at the repo rate and pays
+the initial margin ``N x IM``. **Expected carry** (documented approximation: unchanged CTD clean
+price, no roll-down, no delivery option): the futures price converges to the CTD's clean price /
+CF by delivery, so a long earns ``(CTD clean / CF - F) x point value`` per contract over the
+remaining days to delivery -- the basket carry (coupon income minus repo on the CTD) per unit of
+CF, zero-or-negative when the curve is inverted (repo above the coupon yield). Over a horizon
+``h`` shorter than the time to delivery it is pro-rated linearly. Beside it: the repo interest on
+the cash over the horizon (ACT/360). Cash interest + futures carry ~ the return of holding the
+CTD-like bond, which is the point of equitization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from data.errors import InputError
+from models.instruments import DEFAULT_ROLL_DAYS
+
+RiskOnDate = Callable[[str, pd.Timestamp], dict[str, Any]]
+"""(root, date) -> {"contract", "dv01", "price", "initial_margin", "notional"} for the contract
+a hedger holds on that date (front contract outside its roll window)."""
+
+
+def model_risk_on_date(key_tenors: Sequence[str] = ("2Y", "5Y", "10Y", "30Y"),
+                       roll_days: int = DEFAULT_ROLL_DAYS) -> tuple[RiskOnDate, list[str]]:
+    """Default ``risk`` for programs: front contract on the date priced off the bundled curve;
+    dates after the curve history use the last curve date (recorded in the returned list)."""
+    from data.loaders import latest_curve_date
+    from models.instruments import front_contract, instrument_risk
+
+    notes: list[str] = []
+    last = latest_curve_date()
+
+    def f(root: str, d: pd.Timestamp) -> dict[str, Any]:
+        contract = front_contract(root, d, roll_days)
+        px_date = min(d, last)
+        if d > last:
+            msg = (f"{contract} on {d.date()}: priced with the last bundled curve "
+                   f"({last.date()})")
+            if msg not in notes:
+                notes.append(msg)
+        r = instrument_risk(contract, px_date, list(key_tenors))
+        return {"contract": contract, "dv01": r.dv01_usd, "price": r.price,
+                "initial_margin": r.initial_margin_usd, "notional": r.notional_usd}
+    return f, notes
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class BondBuy:
+    date: pd.Timestamp
+    market_value: float      # USD bought (> 0)
+    duration: float          # modified duration, years
+
+    @property
+    def dv01(self) -> float:
+        return self.market_value * self.duration * 1e-4
+
+
+@dataclass
+class TransitionProgram:
+    start: pd.Timestamp
+    sold_mv: float
+    sold_duration: float
+    target_dv01: float
+    weights: dict[str, float]
+    steps: list[dict[str, Any]]          # one row per date and root
+    orders: list[dict[str, Any]]         # with a "date" key
+    warnings: list[str] = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"program": "transition", "start": self.start, "sold_mv": self.sold_mv,
+                "sold_duration": self.sold_duration, "target_dv01": self.target_dv01,
+                "weights": self.weights, "schedule": self.steps, "orders": self.orders,
+                "warnings": self.warnings}
+
+
+def transition_schedule(*, start, sold_mv: float, sold_duration: float,
+                        buys: Sequence[BondBuy | tuple], roots: Mapping[str, float] | Sequence[str]
+                        = ("ZN",), risk: RiskOnDate | None = None,
+                        target_dv01: float | None = None,
+                        cost_per_contract: Callable[[str], float] | None = None
+                        ) -> TransitionProgram:
+    """Bridge schedule for a transition (see module docstring). ``buys``: BondBuy or
+    (date, market_value, duration) tuples; ``roots``: roots or {root: DV01 weight}."""
+    start = pd.Timestamp(start).normalize()
+    if not (sold_mv > 0) or not (sold_duration > 0):
+        raise InputError("transition: sold market value and duration must be > 0")
+    bl = [b if isinstance(b, BondBuy) else BondBuy(pd.Timestamp(b[0]).normalize(), float(b[1]),
+                                                   float(b[2])) for b in buys]
+    for b in bl:
+        if b.date < start:
+            raise InputError(f"transition: purchase on {b.date.date()} is before the sale "
+                             f"({start.date()})")
+        if b.market_value <= 0 or b.duration < 0:
+            raise InputError("transition: purchases need market value > 0 and duration >= 0")
+    w = ({r: 1.0 / len(roots) for r in roots} if not isinstance(roots, Mapping)
+         else {r: float(v) for r, v in roots.items()})
+    if abs(sum(w.values()) - 1.0) > 1e-9 or any(v < 0 for v in w.values()):
+        raise InputError("transition: DV01 weights must be >= 0 and sum to 1")
+    warnings: list[str] = []
+    if risk is None:
+        risk, notes = model_risk_on_date()
+    else:
+        notes = []
+    cpc = cost_per_contract or (lambda root: 0.0)
+    sold_dv01 = sold_mv * sold_duration * 1e-4
+    target = sold_dv01 if target_dv01 is None else float(target_dv01)
+    dates = sorted({start, *(b.date for b in bl)})
+    steps: list[dict[str, Any]] = []
+    orders: list[dict[str, Any]] = []
+    held: dict[str, tuple[str, int]] = {}       # root -> (contract, contracts)
+    for d in dates:
+        inv_mv = sum(b.market_value for b in bl if b.date <= d)
+        inv_dv01 = sum(b.dv01 for b in bl if b.date <= d)
+        need = target - inv_dv01
+        for root, wt in w.items():
+            r = risk(root, d)
+            n = int(round(wt * need / r["dv01"])) if r["dv01"] > 0 else 0
+            old_c, old_n = held.get(root, (r["contract"], 0))
+            if old_c != r["contract"] and old_n:
+                orders.append({"date": d, "contract": old_c, "side": "SELL" if old_n > 0
+                               else "BUY", "quantity": abs(old_n), "price": None,
+                               "estimated_cost": cpc(root) * abs(old_n),
+                               "reason": f"roll {old_c}->{r['contract']}"})
+                old_n = 0
+            if n != old_n:
+                orders.append({"date": d, "contract": r["contract"],
+                               "side": "BUY" if n > old_n else "SELL",
+                               "quantity": abs(n - old_n), "price": r["price"],
+                               "estimated_cost": cpc(root) * abs(n - old_n),
+                               "reason": "transition bridge" + (" (open)" if d == start else
+                                                                " (step down)")})
+            held[root] = (r["contract"], n)
+            steps.append({"date": d, "cash_usd": sold_mv - inv_mv, "invested_usd": inv_mv,
+                          "invested_dv01": inv_dv01, "target_dv01": target,
+                          "bridge_dv01_needed": need, "root": root, "contract": r["contract"],
+                          "contracts": n, "contract_dv01": r["dv01"],
+                          "futures_dv01": n * r["dv01"],
+                          "notional_usd": abs(n) * r.get("notional", 0.0),
+                          "initial_margin_usd": abs(n) * r.get("initial_margin", 0.0)})
+        rows = [s for s in steps if s["date"] == d]
+        exposure = inv_dv01 + sum(s["futures_dv01"] for s in rows)
+        tol = 0.5 * sum(s["contract_dv01"] for s in rows)
+        for s in rows:
+            s["exposure_dv01"] = exposure
+            s["error_usd"] = exposure - target
+            s["tolerance_usd"] = tol
+            s["on_target"] = abs(exposure - target) <= tol + 1e-9
+    if sum(b.market_value for b in bl) > sold_mv * (1 + 1e-9):
+        warnings.append("purchases exceed the cash from the sale")
+    warnings.extend(notes)
+    return TransitionProgram(start, sold_mv, sold_duration, target, w, steps, orders, warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Equitization:
+    asof: pd.Timestamp
+    cash: float
+    target_duration: float
+    target_dv01: float
+    contract: str
+    contracts: int
+    contract_dv01: float
+    futures_dv01: float
+    futures_price: float
+    futures_price_source: str
+    notional_usd: float
+    initial_margin_usd: float
+    ctd: dict[str, Any]
+    delivery_date: pd.Timestamp
+    days_to_delivery: int
+    horizon_days: int
+    repo_pct: float
+    carry_per_contract_to_delivery: float
+    expected_futures_carry_usd: float
+    cash_interest_usd: float
+    flags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["program"] = "equitization"
+        d["dv01_error_usd"] = self.futures_dv01 - self.target_dv01
+        d["expected_total_usd"] = self.expected_futures_carry_usd + self.cash_interest_usd
+        return d
+
+
+def equitization(*, cash: float, target_duration: float, asof, contract: str = "ZN",
+                 horizon_days: int | None = None, futures_price: float | None = None,
+                 repo: float | None = None, margin_per_contract: float | None = None
+                 ) -> Equitization:
+    """Long futures giving ``cash`` the duration ``target_duration`` (see module docstring).
+    ``contract``: a root (front contract on ``asof``) or a contract code."""
+    from data.contracts import margin_for
+    from models.contract_codes import parse_contract
+    from models.futures import basket_analysis
+    from models.instruments import front_contract
+    from optimizer.rolls import point_value
+
+    if not (cash > 0) or not (target_duration > 0):
+        raise InputError("equitization: cash and target duration must be > 0")
+    asof = pd.Timestamp(asof).normalize()
+    code = contract.strip().upper()
+    try:
+        c = parse_contract(code, asof)
+    except InputError:
+        c = parse_contract(front_contract(code, asof), asof)
+    a = basket_analysis(c.code, asof, repo=repo, futures_price=futures_price, shifts_bp=())
+    t = a.table
+    ctd = t.iloc[a.ctd_index]
+    cf = float(ctd["conversion_factor"])
+    pv = point_value(c.root)
+    days = int((a.delivery_date - a.settle).days)
+    h = days if horizon_days is None else int(horizon_days)
+    if h < 0:
+        raise InputError("equitization: horizon must be >= 0 days")
+    carry_pc = (float(ctd["price"]) / cf - a.futures_price) * pv
+    target = cash * target_duration * 1e-4
+    n = int(round(target / a.dv01_usd))
+    im = float(margin_for(c.root, asof)["initial_usd"]) if margin_per_contract is None else \
+        float(margin_per_contract)
+    frac = min(h, days) / days if days > 0 else 0.0
+    flags = list(a.flags)
+    if h > days:
+        flags.append(f"horizon {h} days is past delivery ({days} days): carry counted to "
+                     f"delivery only; roll the position to extend it")
+    return Equitization(
+        asof=asof, cash=cash, target_duration=target_duration, target_dv01=target,
+        contract=a.contract, contracts=n, contract_dv01=a.dv01_usd, futures_dv01=n * a.dv01_usd,
+        futures_price=a.futures_price, futures_price_source=a.futures_price_source,
+        notional_usd=n * a.contract_size_usd * a.futures_price / 100.0,
+        initial_margin_usd=n * im,
+        ctd={"cusip": ctd["cusip"], "coupon": float(ctd["coupon"]),
+             "maturity": pd.Timestamp(ctd["maturity"]), "conversion_factor": cf,
+             "price": float(ctd["price"]), "forward_price": float(ctd["forward_price"])},
+        delivery_date=a.delivery_date, days_to_delivery=days, horizon_days=h,
+        repo_pct=a.repo_dec * 100.0, carry_per_contract_to_delivery=carry_pc,
+        expected_futures_carry_usd=n * carry_pc * frac,
+        cash_interest_usd=cash * a.repo_dec * h / 360.0, flags=flags)
