@@ -100,7 +100,7 @@ def _month_start(months: np.ndarray) -> np.ndarray:
 # month index (months since 1970-01) -> first day (days since 1970-01-01); a lookup table is
 # ~10x faster than datetime64 unit conversions on (N, K) arrays. Covers 1800-01 .. 2300-12.
 _M0 = (1800 - 1970) * 12
-_MONTH_START_DAYS = _month_start(np.arange(_M0, (2301 - 1970) * 12 + 1)).astype(np.int64)
+_MONTH_START_DAYS = _month_start(np.arange(_M0, (2301 - 1970) * 12 + 1)).astype(np.int32)
 
 
 def _grid(mat_months: np.ndarray, mat_day: np.ndarray, eom: np.ndarray, step, k) -> np.ndarray:
@@ -108,10 +108,15 @@ def _grid(mat_months: np.ndarray, mat_day: np.ndarray, eom: np.ndarray, step, k)
     mm = mat_months - np.asarray(k) * step - _M0
     if mm.size and (mm.min() < 0 or mm.max() + 1 >= _MONTH_START_DAYS.shape[0]):
         raise ValueError("dates outside 1800..2300")
+    return _grid_days(mm, mat_day, eom).astype("datetime64[D]")
+
+
+def _grid_days(mm: np.ndarray, mat_day: np.ndarray, eom: np.ndarray) -> np.ndarray:
+    """Day numbers of the coupon dates in table months ``mm`` (no range check)."""
     first = _MONTH_START_DAYS[mm]
     dim = _MONTH_START_DAYS[mm + 1] - first
     day = np.where(eom, dim, np.minimum(mat_day, dim))
-    return (first + (day - 1)).astype("datetime64[D]")
+    return first + (day - 1)
 
 
 # ----------------------------------------------------------------------------- bond terms
@@ -174,11 +179,12 @@ def make_bonds(
         raise ValueError("coupon_dec must be finite and >= 0 (decimal, e.g. 0.0425)")
     if (cpn > 0.5).any():
         raise ValueError("coupon_dec above 50 %: pass a decimal (4.25 % -> 0.0425)")
-    labels = np.array([str(c).strip().upper() for c in conv], dtype=object)
+    uniq, inv = np.unique(conv.astype(str), return_inverse=True)
+    labels = [u.strip().upper() for u in uniq]
     unknown = sorted({c for c in labels if c not in CONVENTIONS})
     if unknown:
         raise ValueError(f"unknown convention/day count {unknown}; use UST/ACT/ACT or CORP/30/360")
-    is30 = np.array([CONVENTIONS[c] for c in labels], dtype=bool)
+    is30 = np.array([CONVENTIONS[c] for c in labels], dtype=bool)[inv.ravel()]
     y, m, d = _ymd(mat)
     mat_months = mat.astype("datetime64[M]").astype(np.int64)
     dim = (_month_start(mat_months + 1) - _month_start(mat_months)).astype(np.int64)
@@ -297,9 +303,18 @@ def cashflows(bonds: Bonds, settle) -> Cashflows:
     K = int(count.max()) if n else 0
     j = np.arange(K)[None, :]
     mask = j <= kstart[:, None]
-    kk = np.where(mask, kstart[:, None] - j, 0)
-    dates = np.where(mask, _grid(mat_months[:, None], mat_day[:, None], eom[:, None],
-                                 step[:, None], kk), _NAT)
+    # column j pays on quasi-date k = kstart - j: month = first month + j * step (1-D range check)
+    mm0 = (mat_months - kstart * step - _M0).astype(np.int32)
+    if n and (mm0.min() < 0 or mat_months.max() - _M0 + 1 >= _MONTH_START_DAYS.shape[0]):
+        raise ValueError("dates outside 1800..2300")
+    mm = np.where(mask, mm0[:, None] + (j * step[:, None]).astype(np.int32), mm0[:, None])
+    # most schedules keep the maturity's day of month (<= 28, no end-of-month rule): one gather
+    day_num = _MONTH_START_DAYS[mm] + (mat_day.astype(np.int32) - 1)[:, None]
+    special = np.flatnonzero(eom | (mat_day > 28))
+    if special.size:
+        day_num[special] = _grid_days(mm[special], mat_day.astype(np.int32)[special, None],
+                                      eom[special, None])
+    dates = np.where(mask, day_num.astype("datetime64[D]"), _NAT)
     periods = np.where(mask, (n_s - 1 - kstart)[:, None] + j + w[:, None], 0.0)
 
     cpn = 100.0 * bonds.coupon_dec / ff

@@ -139,10 +139,10 @@ def _random_bonds(n: int, seed: int):
     life = pd.to_timedelta(rng.integers(92, int(365.25 * 30), n), unit="D")  # 3 months - 30y
     mat = settle + life
     conv = np.where(rng.random(n) < 0.5, "UST", "CORP")
-    # Corporates: maturity day <= 28. On a 29th-31st schedule, 30/360 bond basis makes some
-    # periods 178 or 183 days; the street (and our) coupon is still C/2, QuantLib pays
-    # C x days/360, so the two legitimately differ there.
-    mat = pd.DatetimeIndex([m if c == "UST" or m.day <= 28 else m.replace(day=28)
+    # Corporates: maturity day <= 27. On a month-end (or 29th-31st) schedule, 30/360 bond
+    # basis makes some periods 178 or 183 days; the street (and our) coupon is still C/2,
+    # QuantLib pays C x days/360, so the two legitimately differ there (Feb 28 is a month end).
+    mat = pd.DatetimeIndex([m if c == "UST" or m.day <= 27 else m.replace(day=27)
                             for m, c in zip(mat, conv, strict=True)])
     cpn = np.round(rng.uniform(0.0, 0.09, n) * 800) / 800  # eighths of a percent
     yld = rng.uniform(-0.002, 0.10, n)

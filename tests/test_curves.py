@@ -161,3 +161,52 @@ def test_from_par_validation_and_key_tenor_parsing():
     with pytest.raises(ValueError, match="settlement"):
         c = curve_on("2025-06-30")
         c.price(cashflows(make_bonds("2030-06-15", 0.04), "2025-06-01"))
+
+
+def test_curve_pricing_and_key_rates_against_quantlib():
+    """Same zero curves handed to QuantLib (daily linear zero curve, ACT/365.25, continuous,
+    ZeroSpreadedTermStructure): full prices and a key-rate DV01 agree to round-off."""
+    ql = pytest.importorskip("QuantLib")
+    c = curve_on("2025-06-30")
+    _, cf, risk = _random_portfolio(c, 40, 9)
+    spread = c.fit_spread(cf, risk.full_price_per100)
+    p0, _, krd = c.dv01s(cf, spread)
+    sd = ql.Date(c.settle.day, c.settle.month, c.settle.year)
+    saved = ql.Settings.instance().evaluationDate
+    ql.Settings.instance().evaluationDate = sd
+    try:
+        _check_against_quantlib(ql, c, cf, spread, p0, krd, sd)
+    finally:
+        ql.Settings.instance().evaluationDate = saved
+
+
+def _check_against_quantlib(ql, c, cf, spread, p0, krd, sd):
+    days = np.arange(0, int(31 * 365.25))
+    a36525 = ql.Actual36525()
+    dn = c.key_rate_curves(DEFAULT_KEY_TENORS, bump_bp=-1.0)[4]  # 10Y key, 1 bp down
+    up = c.key_rate_curves(DEFAULT_KEY_TENORS, bump_bp=1.0)[4]
+
+    def handle(curve):
+        zr = np.interp(days / 365.25, curve.knots, curve.zero_cc)
+        return ql.YieldTermStructureHandle(ql.ZeroCurve(
+            [sd + int(d) for d in days], [float(x) for x in zr], a36525, ql.NullCalendar(),
+            ql.Linear(), ql.Continuous))
+
+    quote = ql.SimpleQuote(0.0)
+    engines = [ql.DiscountingBondEngine(ql.YieldTermStructureHandle(ql.ZeroSpreadedTermStructure(
+        handle(x), ql.QuoteHandle(quote), ql.Continuous, ql.NoFrequency, a36525)))
+        for x in (c, dn, up)]
+    for i in range(len(cf)):
+        n = cf.count[i]
+        dates = [ql.Date(int(d.astype(object).day), int(d.astype(object).month),
+                         int(d.astype(object).year)) for d in cf.dates[i, :n]]
+        leg = [ql.SimpleCashFlow(float(a), d) for a, d in zip(cf.amounts_per100[i, :n], dates,
+                                                               strict=True)]
+        bond = ql.Bond(0, ql.NullCalendar(), 100.0, dates[-1], sd, leg)
+        quote.setValue(float(spread[i]))
+        npv = []
+        for eng in engines:
+            bond.setPricingEngine(eng)
+            npv.append(bond.NPV())
+        assert npv[0] == pytest.approx(p0[i], abs=1e-10)
+        assert (npv[1] - npv[2]) / 2 == pytest.approx(krd[i, 4], abs=1e-10)
