@@ -25,7 +25,10 @@ end-of-month rule (default on) a month-end maturity gives month-end coupon dates
 period: short (dated date inside the quasi-period before the first coupon) or long (dated date in
 an earlier quasi-period). The first coupon is then ``C/f x`` (Act/Act ICMA period fraction for
 UST, 30/360 days/(360/f) for CORP) and accrued interest runs from the dated date, exactly as in
-31 CFR 356 Appendix B. Weekends are not rolled (US bonds pay unadjusted for pricing purposes).
+31 CFR 356 Appendix B. With a dated date but no first coupon date, the first coupon is the first
+schedule date after the dated date (a short first period if the dated date is off-schedule); a long
+first coupon needs its first coupon date. Weekends are not rolled (US bonds pay unadjusted for
+pricing purposes).
 
 Main entry points
 -----------------

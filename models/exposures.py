@@ -9,7 +9,8 @@ layout of SPEC §4 (``coupon`` and ``yield`` in percent, no ``kind``) are accept
 Per holding (all money in USD for the position, signed like ``par``):
 
 * **Bond-terms rows** are priced on the settlement date (T+1 on the bond calendar from the as-of
-  date) with :mod:`models.bonds`: clean price -> street yield (or yield -> price), accrued,
+  date) with :mod:`models.bonds` (``issue_date`` is the dated date, ``first_coupon_date`` marks
+  an odd first coupon): clean price -> street yield (or yield -> price), accrued,
   full price; ``market_value = full price x par / 100``; ``dv01`` = analytic yield DV01
   (modified duration x full price x 1e-4 per 100, times par/100); ``duration`` = modified
   duration. Key-rate DV01s come from the Treasury curve of the as-of date: the bond's constant

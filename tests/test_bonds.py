@@ -251,3 +251,24 @@ def test_bad_inputs():
     cf = cashflows(make_bonds("2030-05-15", 0.03), "2024-02-01")
     with pytest.raises(ValueError, match="no yield"):
         yield_from_price(cf, 1e-3)
+
+
+@pytest.mark.parametrize("freq,qlfreq", [(1, "Annual"), (4, "Quarterly"), (12, "Monthly")])
+def test_quantlib_other_frequencies(freq, qlfreq):
+    qf = getattr(ql, qlfreq)
+    settle, mat, conv, cpn, yld = _random_bonds(40, 100 + freq)
+    cf = cashflows(make_bonds(mat.values, cpn, freq, conv), settle.values)
+    r = risk_from_yield(cf, yld)
+    for i in range(40):
+        dc = (ql.ActualActual(ql.ActualActual.ISMA) if conv[i] == "UST"
+              else ql.Thirty360(ql.Thirty360.BondBasis))
+        m = _qd(mat[i])
+        sch = ql.Schedule(m - ql.Period(32, ql.Years), m, ql.Period(qf), ql.NullCalendar(),
+                          ql.Unadjusted, ql.Unadjusted, ql.DateGeneration.Backward, True)
+        bond = ql.FixedRateBond(0, 100.0, sch, [float(cpn[i])], dc)
+        yr = ql.InterestRate(float(yld[i]), dc, ql.Compounded, qf)
+        s = _qd(settle[i])
+        assert r.clean_price_per100[i] == pytest.approx(
+            ql.BondFunctions.cleanPrice(bond, yr, s), abs=1e-8)
+        assert r.modified_duration_years[i] == pytest.approx(
+            ql.BondFunctions.duration(bond, yr, ql.Duration.Modified, s), rel=1e-9)
