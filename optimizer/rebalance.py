@@ -15,15 +15,20 @@ each instrument hedges one sector). If every band holds -> **no trade**, with th
 The proposal (outside a band)
 -----------------------------
 The hedge problem of :mod:`optimizer.problem` with the held contracts as ``current`` (turnover and
-trading cost count from them), the sector targets banded as above, the mandate's other limits
+trading cost count from them); each sector outside its band is restored to the mandate's own
+tolerance (the tighter of it and the band) -- if the limits (turnover) make that infeasible, to
+its rebalance band only, with a warning; sectors inside their bands keep the band as their
+constraint; the mandate's other limits
 (leverage, margin, K, contract bounds, turnover) and
 
 * instruments that only hedge sectors already inside their bands are **frozen** at their held
   count (no trade that is not needed);
 * trading cost ``c_i |h_i - h0_i|`` with ``c_i`` = half a tick per contract
   (:func:`optimizer.rolls.cost_per_contract`) and, unless the mandate states one, a cost weight of
-  ``2 x TE(held)`` USD²/yr per USD (first-order exchange rate: $1 of trading cost ~ $1/yr of
-  tracking error at the current level), so keeping what is held wins whenever it is as good;
+  ``2 x TE*`` USD²/yr per USD, TE* = the tracking error of the same problem solved without cost
+  (first-order exchange rate: $1 of trading cost ~ $1/yr of tracking error at the restored
+  level), so keeping what is held wins whenever it is as good, without dragging the proposal to
+  the edge of the band;
 * ``max_turnover`` (contracts, sum |h - h0|) if given: hard. A band that turnover cannot reach is
   an infeasible mandate (exit 3) with the smallest turnover that works.
 
@@ -41,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer.errors import InfeasibleMandate
 from optimizer.problem import HedgeInputs, HedgeResult, Mandate, SectorTarget, build_data, solve
 
 DEFAULT_BAND = 0.10
@@ -100,14 +106,27 @@ def bands(inputs: HedgeInputs, mandate: Mandate, band_fraction: float = DEFAULT_
     return out
 
 
-def _banded_mandate(mandate: Mandate, bl: list[Band]) -> Mandate:
+def _banded_mandate(mandate: Mandate, bl: list[Band], inputs: HedgeInputs | None = None,
+                    restore: set[str] | None = None) -> Mandate:
+    """Targets with the rebalance band as tolerance; sectors in ``restore`` get the tighter of
+    the band and the mandate's own tolerance (restore the mandate, not just the band)."""
     st = dict(mandate.sector_targets)
     pt = mandate.portfolio_target
+    restore = restore or set()
     for b in bl:
+        tol = b.band
+        own = pt if b.sector == "Portfolio" else st.get(b.sector)
+        if b.sector in restore and own is not None and own.has_band and inputs is not None:
+            if b.sector == "Portfolio":
+                cur, mv = float(inputs.sector_dv01.sum()), inputs.portfolio_market_value
+            else:
+                k = inputs.sectors.index(b.sector)
+                cur, mv = float(inputs.sector_dv01[k]), float(inputs.sector_market_value[k])
+            tol = min(tol, own.resolve(cur, mv)[1])
         if b.sector == "Portfolio":
-            pt = SectorTarget(dv01=b.target, tol_usd=b.band)
+            pt = SectorTarget(dv01=b.target, tol_usd=tol)
         else:
-            st[b.sector] = SectorTarget(dv01=b.target, tol_usd=b.band)
+            st[b.sector] = SectorTarget(dv01=b.target, tol_usd=tol)
     return replace(mandate, sector_targets=st, portfolio_target=pt)
 
 
@@ -204,13 +223,35 @@ def propose(inputs: HedgeInputs, mandate: Mandate, *, band_fraction: float = DEF
     lower, upper = dict(mandate.lower), dict(mandate.upper)
     for n in frozen:
         lower[n] = upper[n] = float(cur[n])
-    if cost_weight is None:
-        cost_weight = mandate.cost_weight or (
-            2.0 * held_res.te_after_usd if held_res is not None else 0.0)
-    base = mandate if new_mandate else _banded_mandate(mandate, bl)  # new: the mandate's own bands
-    m = replace(base, lower=lower, upper=upper,
-                max_turnover=turnover_limit, cost_weight=float(cost_weight))
-    res = solve(inputs, m, time_limit=time_limit, diagnose=diagnose)
+    if new_mandate:  # the mandate's own tolerances
+        candidates = [mandate]
+    else:  # restore the mandate's tolerance where out of band; else settle for the band
+        restore = {r["sector"] for r in before if not r["inside"]}
+        candidates = [_banded_mandate(mandate, bl, inputs, restore), _banded_mandate(mandate, bl)]
+    res = None
+    for j, base in enumerate(candidates):
+        m = replace(base, lower=lower, upper=upper, max_turnover=turnover_limit)
+        last = j == len(candidates) - 1
+        try:
+            w = cost_weight
+            if w is None:
+                w = mandate.cost_weight
+                if not w and np.any(c > 0):
+                    # $1 of trading cost ~ $1/yr of TE at the restored level: 2 x TE(no cost)
+                    w = 2.0 * solve(inputs, replace(m, cost_weight=0.0), time_limit=time_limit,
+                                    diagnose=diagnose and last).te_after_usd
+            m = replace(m, cost_weight=float(w))
+            res = solve(inputs, m, time_limit=time_limit, diagnose=diagnose and last)
+            cost_weight = w
+            if j > 0:
+                warnings.append("the mandate's own tolerance cannot be restored within the "
+                                "limits (turnover?): the proposal brings each sector inside its "
+                                "rebalance band only")
+            break
+        except InfeasibleMandate:
+            if last:
+                raise
+    assert res is not None
     h = res.h
     trades = {n: int(h[i] - h0[i]) for i, n in enumerate(names) if h[i] != h0[i]}
     now = hedged_dv01(res)

@@ -1,0 +1,181 @@
+"""`overlay program transition|equitize`: overlay programs over dates (see optimizer.programs).
+
+    overlay program transition --sold 800e6 --sold-duration 6.5 --start 2025-06-02 \\
+        --weekly 200e6 --weeks 4 [--buy-duration 6.5] [--buy 2025-06-20:150e6[:6.1] ...] \\
+        [--instrument ZN --instrument ZF] [--target-dv01 USD] [--json] [--orders PATH]
+    overlay program equitize --cash 500e6 --duration 6 [--contract ZN] [--asof DATE] \\
+        [--horizon-days 30] [--repo PCT] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from data.errors import InputError
+from optimizer.output import print_json, table, write_csv_atomic
+from optimizer.rebalance import ORDER_COLUMNS
+
+
+def _money(text: str) -> float:
+    s = str(text).strip().lower().replace(",", "").replace("_", "").lstrip("$")
+    mult = 1.0
+    for suf, m in (("bn", 1e9), ("b", 1e9), ("mm", 1e6), ("m", 1e6), ("k", 1e3)):
+        if s.endswith(suf):
+            s, mult = s[: -len(suf)], m
+            break
+    try:
+        v = float(s) * mult
+    except ValueError:
+        raise InputError(f"'{text}' is not an amount (e.g. 200e6, 200m, $1.5bn)") from None
+    return v
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "program", help="transition-management bridge and cash equitization programs",
+        description="Overlay programs over dates. 'transition': cash from sold bonds bridged "
+                    "with long futures, the bridge stepped down as new bonds are bought, exposure "
+                    "kept on the target DV01 at every step. 'equitize': long futures giving cash "
+                    "a target duration, with expected carry and initial margin.")
+    sub = p.add_subparsers(dest="program", metavar="PROGRAM")
+    t = sub.add_parser("transition", help="bridge schedule while cash is redeployed")
+    t.add_argument("--sold", required=True, help="market value sold, USD (e.g. 800e6 or 800m)")
+    t.add_argument("--sold-duration", type=float, required=True,
+                   help="modified duration of what was sold, years")
+    t.add_argument("--start", required=True, help="sale date YYYY-MM-DD (bridge opened)")
+    t.add_argument("--buy", action="append", default=[],
+                   help="DATE:AMOUNT[:DURATION] a purchase (repeatable)")
+    t.add_argument("--weekly", default=None, help="amount bought each week (with --weeks)")
+    t.add_argument("--weeks", type=int, default=0, help="number of weekly purchases")
+    t.add_argument("--buy-duration", type=float, default=None,
+                   help="duration of purchases without their own (default: --sold-duration)")
+    t.add_argument("--instrument", action="append", default=None,
+                   help="bridge contract root (repeatable; DV01 split equally), default ZN")
+    t.add_argument("--target-dv01", type=float, default=None,
+                   help="exposure to keep, USD per bp (default: the DV01 sold)")
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--orders", default=None, help="write the dated order list to this CSV")
+    t.set_defaults(func=run_transition)
+    e = sub.add_parser("equitize", help="long futures giving cash a target duration")
+    e.add_argument("--cash", required=True, help="cash to equitize, USD")
+    e.add_argument("--duration", type=float, required=True, help="target duration, years")
+    e.add_argument("--contract", default="ZN", help="root (front contract) or contract code")
+    e.add_argument("--asof", default=None, help="YYYY-MM-DD (default: latest curve date)")
+    e.add_argument("--horizon-days", type=int, default=None,
+                   help="carry horizon in days (default: to delivery)")
+    e.add_argument("--repo", type=float, default=None, help="repo rate, percent (default SOFR)")
+    e.add_argument("--futures-price", default=None, help="futures price (decimal or 32nds)")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--orders", default=None, help="write the order to this CSV")
+    e.set_defaults(func=run_equitize)
+    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
+
+
+def run_transition(args: argparse.Namespace) -> int:
+    from optimizer.programs import BondBuy, transition_schedule
+    from optimizer.rolls import cost_per_contract
+
+    start = pd.Timestamp(args.start).normalize()
+    sold = _money(args.sold)
+    dur_default = args.buy_duration if args.buy_duration is not None else args.sold_duration
+    buys = []
+    for text in args.buy:
+        parts = text.split(":")
+        if len(parts) not in (2, 3):
+            raise InputError(f"--buy '{text}': expected DATE:AMOUNT[:DURATION]")
+        try:
+            d = pd.Timestamp(parts[0]).normalize()
+        except ValueError:
+            raise InputError(f"--buy '{text}': bad date '{parts[0]}'") from None
+        buys.append(BondBuy(d, _money(parts[1]), float(parts[2]) if len(parts) == 3
+                            else dur_default))
+    if args.weeks:
+        if args.weekly is None:
+            raise InputError("--weeks needs --weekly AMOUNT")
+        amt = _money(args.weekly)
+        buys += [BondBuy(start + pd.Timedelta(days=7 * k), amt, dur_default)
+                 for k in range(1, args.weeks + 1)]
+    if not buys:
+        raise InputError("give the purchases: --buy DATE:AMOUNT or --weekly AMOUNT --weeks N")
+    roots = [r.strip().upper() for r in (args.instrument or ["ZN"])]
+    prog = transition_schedule(start=start, sold_mv=sold, sold_duration=args.sold_duration,
+                               buys=buys, roots=roots, target_dv01=args.target_dv01,
+                               cost_per_contract=cost_per_contract)
+    if args.orders:
+        write_csv_atomic(pd.DataFrame(prog.orders, columns=["date", *ORDER_COLUMNS]).assign(
+            date=lambda f: pd.to_datetime(f["date"]).dt.strftime("%Y-%m-%d")), args.orders)
+    if args.json:
+        print_json(prog.to_dict())
+        return 0
+    f = prog.frame()
+    print(f"transition: sold ${sold:,.0f} at duration {args.sold_duration:g} "
+          f"(DV01 ${sold * args.sold_duration * 1e-4:,.0f}); target exposure "
+          f"${prog.target_dv01:,.0f}/bp\n")
+    print(table(pd.DataFrame({
+        "date": f["date"].dt.strftime("%Y-%m-%d"), "cash": f["cash_usd"].map(lambda x: f"{x:,.0f}"),
+        "invested DV01": f["invested_dv01"].map(lambda x: f"{x:,.0f}"),
+        "contract": f["contract"], "bridge": f["contracts"].map(lambda x: f"{x:+,d}"),
+        "contract DV01": f["contract_dv01"].map(lambda x: f"{x:,.2f}"),
+        "futures DV01": f["futures_dv01"].map(lambda x: f"{x:,.0f}"),
+        "exposure DV01": f["exposure_dv01"].map(lambda x: f"{x:,.0f}"),
+        "error": f["error_usd"].map(lambda x: f"{x:+,.0f}"),
+        "on target": f["on_target"].map(lambda x: "yes" if x else "NO"),
+        "margin": f["initial_margin_usd"].map(lambda x: f"{x:,.0f}")}),
+        title="Bridge schedule (USD; exposure = invested bonds + futures, target kept within "
+              "half a contract DV01)"))
+    if prog.orders:
+        o = pd.DataFrame(prog.orders)
+        o["date"] = pd.to_datetime(o["date"]).dt.strftime("%Y-%m-%d")
+        o["price"] = o["price"].map(lambda x: "—" if x is None or pd.isna(x) else f"{x:.4f}")
+        o["estimated_cost"] = o["estimated_cost"].map(lambda x: f"{x:,.2f}")
+        print()
+        print(table(o[["date", *ORDER_COLUMNS]], title="Orders"))
+    for w in prog.warnings:
+        print(f"warning: {w}")
+    return 0
+
+
+def run_equitize(args: argparse.Namespace) -> int:
+    from data.loaders import latest_curve_date
+    from models.contract_codes import format_32nds, parse_32nds
+    from optimizer.programs import equitization
+    from optimizer.rolls import cost_per_contract
+
+    asof = pd.Timestamp(args.asof).normalize() if args.asof else latest_curve_date()
+    repo = None if args.repo is None else args.repo / 100.0
+    fp = parse_32nds(args.futures_price) if args.futures_price else None
+    e = equitization(cash=_money(args.cash), target_duration=args.duration, asof=asof,
+                     contract=args.contract, horizon_days=args.horizon_days, futures_price=fp,
+                     repo=repo)
+    root = e.contract.rstrip("0123456789")[:-1]
+    order = {"contract": e.contract, "side": "BUY", "quantity": e.contracts,
+             "price": e.futures_price, "estimated_cost": cost_per_contract(root) * e.contracts,
+             "reason": "cash equitization"}
+    if args.orders:
+        write_csv_atomic(pd.DataFrame([order], columns=ORDER_COLUMNS), args.orders)
+    d = e.to_dict()
+    d["orders"] = [order]
+    if args.json:
+        print_json(d)
+        return 0
+    print(f"cash equitization as of {e.asof.date()}: ${e.cash:,.0f} to duration "
+          f"{e.target_duration:g} -> target DV01 ${e.target_dv01:,.0f}/bp")
+    print(f"BUY {e.contracts:,d} {e.contract} at {format_32nds(e.futures_price)} "
+          f"({e.futures_price:.4f}, {e.futures_price_source}); DV01 ${e.contract_dv01:,.2f}/contract "
+          f"-> ${e.futures_dv01:,.0f} (error {e.futures_dv01 - e.target_dv01:+,.0f})")
+    print(f"notional ${e.notional_usd:,.0f}; initial margin ${e.initial_margin_usd:,.0f} "
+          f"(paid from the cash)")
+    c = e.ctd
+    print(f"CTD {c['cusip']} {c['coupon']:.3f}% {pd.Timestamp(c['maturity']).date()} CF "
+          f"{c['conversion_factor']:.4f}; delivery {e.delivery_date.date()} "
+          f"({e.days_to_delivery} days); repo {e.repo_pct:.3f}%")
+    print(f"expected futures carry over {e.horizon_days} days: ${e.expected_futures_carry_usd:+,.0f} "
+          f"(${e.carry_per_contract_to_delivery:+,.2f}/contract to delivery: futures converge "
+          f"to CTD clean/CF at unchanged prices)")
+    print(f"cash interest at repo: ${e.cash_interest_usd:+,.0f}; total "
+          f"${e.expected_futures_carry_usd + e.cash_interest_usd:+,.0f}")
+    for f in e.flags:
+        print(f"flag: {f}")
+    return 0
