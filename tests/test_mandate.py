@@ -4,11 +4,11 @@ from data.errors import InputError
 from optimizer.mandate import apply_overrides, load_mandate, parse_target_flag
 
 
-def test_default_mandate_loads_with_both_sectors():
+def test_default_mandate_loads_with_all_sectors():
     m = load_mandate()
     sectors = {t.sector for t in m.targets}
-    assert sectors == {"Treasury", "Corporate"}
-    assert m.margin_budget_usd == 8_000_000 and m.max_leverage == 0.60
+    assert sectors == {"Treasury", "Agency", "Corporate"}
+    assert m.margin_budget_usd == 12_000_000 and m.max_leverage == 0.60
     corp = m.target_for("corporate")
     assert corp.target_dv01(current_dv01_usd=200_000, market_value_usd=4e8) == pytest.approx(100_000)
 
