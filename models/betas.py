@@ -40,7 +40,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+
+# the narrow imports: statsmodels.api pulls in graphics/tsa (~3 s at start-up)
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from data.errors import InputError
 from data.loaders import par_curve_history_pct, tenor_to_years
@@ -110,8 +113,8 @@ def fit_ols_hac(y: pd.Series, x: pd.Series | pd.DataFrame, maxlags: int | None =
     """statsmodels OLS of y on a constant and x with HAC (Newey–West) standard errors."""
     n = len(y)
     lags = newey_west_maxlags(n) if maxlags is None else int(maxlags)
-    X = sm.add_constant(x, has_constant="add")
-    return sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags}), lags
+    X = add_constant(x, has_constant="add")
+    return OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags}), lags
 
 
 def regress_changes(y_bp: pd.Series, x_bp: pd.Series, *, sector: str, driver: str,
