@@ -714,11 +714,11 @@ class ScenarioEngine:
         e = out["effectiveness"]
         out["effective"] = (e is not None and EFFECTIVENESS_BAND[0] <= e <= EFFECTIVENESS_BAND[1])
         out["approx_error"] = out["approx_net_pnl"] - out["net_pnl"]
-        out["by_sector"] = self._by_sector(h_full, g_full, h_apx, g_apx)
+        out["by_sector"] = self._by_sector(h_full, g_full, h_apx, g_apx, h_lin, g_lin)
         out["hedge"] = details
         return out
 
-    def _by_sector(self, h_full, g_full, h_apx, g_apx) -> list[dict]:
+    def _by_sector(self, h_full, g_full, h_apx, g_apx, h_lin, g_lin) -> list[dict]:
         sectors = list(dict.fromkeys(self.h_sector + self.hedge.sector))
         rows = []
         for s in sectors:
@@ -727,7 +727,9 @@ class ScenarioEngine:
             hp, gp = float(h_full[hm].sum()), float(g_full[gm].sum())
             rows.append({"sector": s, "holdings_pnl": hp, "hedge_pnl": gp, "net_pnl": hp + gp,
                          "approx_holdings_pnl": float(h_apx[hm].sum()),
-                         "approx_hedge_pnl": float(g_apx[gm].sum())})
+                         "approx_hedge_pnl": float(g_apx[gm].sum()),
+                         "dv01_holdings_pnl": float(h_lin[hm].sum()),
+                         "dv01_hedge_pnl": float(g_lin[gm].sum())})
         return rows
 
     def run_many(self, scenarios: Iterable[Scenario]) -> list[dict]:
