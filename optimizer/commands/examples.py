@@ -1,0 +1,32 @@
+"""`overlay examples [NAME] [--json]`: SPEC §10 worked examples computed by the product."""
+
+from __future__ import annotations
+
+import json
+
+from optimizer.output import print_json, to_jsonable
+
+
+def register(sub) -> None:
+    p = sub.add_parser("examples", help="the SPEC §10 worked examples, computed by the product",
+                       description=__doc__)
+    p.add_argument("name", nargs="?", help="one example (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from optimizer.examples import run_examples
+
+    docs = run_examples(args.name)
+    if args.json:
+        print_json(docs)
+        return 0
+    for d in docs:
+        print(f"== {d['title']} ({d['name']})")
+        print("inputs:  " + json.dumps(to_jsonable(d["inputs"])))
+        print("results: " + json.dumps(to_jsonable(d["results"]), indent=2))
+        if d.get("notes"):
+            print(f"note: {d['notes']}")
+        print()
+    return 0
