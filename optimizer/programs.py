@@ -157,7 +157,8 @@ def transition_schedule(*, start, sold_mv: float, sold_duration: float,
                 orders.append({"date": d, "contract": old_c, "side": "SELL" if old_n > 0
                                else "BUY", "quantity": abs(old_n), "price": None,
                                "estimated_cost": cpc(root) * abs(old_n),
-                               "reason": f"roll {old_c}->{r['contract']}"})
+                               "reason": (f"roll {old_c}->{r['contract']}" if n else
+                                          "transition bridge (step down)")})
                 old_n = 0
             if n != old_n:
                 orders.append({"date": d, "contract": r["contract"],
