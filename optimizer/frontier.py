@@ -2,7 +2,8 @@
 
 ``compute_frontier(ctx, budgets)`` compiles the hedge problem once
 (:class:`optimizer.problem.HedgeProblem`) and re-solves it with only the margin budget changed
-(``HedgeProblem.update``: same structure, new Parameter values, no recompilation). Budgets are
+(the bound ``MarginBudget`` constraint's Parameter gets the new value: same structure, no
+recompilation). Budgets are
 solved in increasing order.
 
 Monotone by construction: a hedge feasible under budget b is feasible under every larger budget
@@ -74,6 +75,10 @@ def default_budgets(ctx, n: int = 10, time_limit: float = 10.0) -> list[float]:
     return sorted({g for g in grid if g > 0})
 
 
+def _has_margin(prob) -> bool:
+    return any(c.name == "margin" for c in prob.constraints)
+
+
 def compute_frontier(ctx, budgets: Sequence[float] | None = None, *, time_limit: float = 10.0
                      ) -> list[dict]:
     """Solve ``ctx`` (an :class:`optimizer.assemble.HedgeContext`, or anything with ``inputs``
@@ -91,10 +96,17 @@ def compute_frontier(ctx, budgets: Sequence[float] | None = None, *, time_limit:
         row = {"margin_budget": b, "tracking_error_usd": None, "tracking_error_bp": None,
                "status": None, "margin_used": None, "contracts": {}, "flags": []}
         try:
-            if prob is None:
+            if prob is None or not _has_margin(prob):
                 prob = HedgeProblem(ctx.inputs, m)
             else:
-                prob.update(mandate=m)
+                # same compiled problem, new budget: mutate the bound MarginBudget in place so
+                # its cvxpy Parameter gets the new value (``HedgeProblem.update(mandate=...)``
+                # builds new constraint objects whose Parameters the cached compiled problem
+                # does not see when the structure is unchanged)
+                c = prob.constraint("margin")
+                c.limit = b
+                prob.replace_constraint(c)
+                prob.mandate = m
             res = prob.solve(time_limit=time_limit, diagnose=False)
         except InfeasibleMandate as exc:
             row["status"] = "infeasible"
