@@ -20,7 +20,7 @@ from optimizer.errors import (
 )
 
 #: Sub-commands in the order `overlay --help` lists them; a missing module is skipped.
-COMMANDS = ["analyze", "basket", "betas", "hedge", "rebalance", "scenarios", "frontier",
+COMMANDS = ["analyze", "basket", "betas", "hedge", "rebalance", "program", "scenarios", "frontier",
             "backtest", "examples"]
 
 
