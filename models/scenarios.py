@@ -585,6 +585,7 @@ class ScenarioEngine:
         gamma = np.zeros(n)
         full = np.zeros(n, bool)
         curves = []
+        cache: dict[str, object] = {}  # one revaluer per contract (several sector allocations)
         if any(p.dv01_usd is None for p in self.pos):
             self.warnings.extend(fl)
         for j, p in enumerate(self.pos):
@@ -609,13 +610,16 @@ class ScenarioEngine:
             kind = instrument_kind(root)
             code = front_contract(root, self.asof) if raw == root else \
                 parse_contract(raw, self.asof).code
-            if kind == "treasury_future":
+            if code in cache:
+                ins = cache[code]
+            elif kind == "treasury_future":
                 ins = _TreasuryFuture(code, self.curve, self.repo)
             elif kind == "sofr_future":
                 ins = _SR3(code, self.asof)
             else:
                 ins = _SwapFuture(root, self.swap0)
             ins.code = code
+            cache[code] = ins
             self.instr.append(ins)
             curves.append(ins.curve_key)
             full[j] = True
@@ -624,26 +628,33 @@ class ScenarioEngine:
         self.hedge_v0 = np.array([self._value(j, self.curve, self.swap0, 0.0)[0]
                                   for j in range(n)])
         # KRDs and gamma of instruments by finite differences of the full revaluation
+        # (per contract, once per instrument; the bumped curves are shared)
         if full.any():
             w = key_rate_weights(self.key_years, self.curve.knots)
+            ws = key_rate_weights(self.key_years, self.swap_years)
+            eye = np.eye(len(self.keys))
+            bumped = [[(self.curve._with_knot_yields(self.curve.knot_yield_dec + sg * BP * w[k]),
+                        self.swap0 + sg * BP * ws[k], sg) for sg in (-0.5, 0.5)]
+                      for k in range(len(self.keys))]
+            par = [(self.curve.shifted(s), self.swap0 + s * BP, s)
+                   for s in (GAMMA_STEP_BP, -GAMMA_STEP_BP)]
+            unit: dict[int, tuple[np.ndarray, float]] = {}
             for j in np.flatnonzero(full):
-                kr = np.zeros(len(self.keys))
-                for k in range(len(self.keys)):
-                    v = []
-                    for sg in (-0.5, 0.5):
-                        zc = self.curve._with_knot_yields(self.curve.knot_yield_dec + sg * BP * w[k])
-                        sw = self.swap0 + sg * BP * key_rate_weights(
-                            self.key_years, self.swap_years)[k]
-                        v.append(self._value(j, zc, sw, sg * float(np.interp(
-                            getattr(self.instr[j], "mid", 0.0), self.key_years,
-                            np.eye(len(self.keys))[k])))[0])
-                    kr[k] = (v[0] - v[1]) * self.pos[j].contracts
-                krd[j] = kr
-                dv01[j] = kr.sum()
-                vs = [self._value(j, self.curve.shifted(s), self.swap0 + s * BP, s)[0]
-                      for s in (GAMMA_STEP_BP, -GAMMA_STEP_BP)]
-                gamma[j] = (vs[0] + vs[1] - 2 * self.hedge_v0[j]) * self.pos[j].contracts / (
-                    2 * GAMMA_STEP_BP**2)
+                ins = self.instr[j]
+                if id(ins) not in unit:
+                    mid = getattr(ins, "mid", 0.0)
+                    kr = np.zeros(len(self.keys))
+                    for k in range(len(self.keys)):
+                        wk = float(np.interp(mid, self.key_years, eye[k]))
+                        v = [self._value(j, zc, sw, sg * wk)[0] for zc, sw, sg in bumped[k]]
+                        kr[k] = v[0] - v[1]
+                    vs = [self._value(j, zc, sw, s)[0] for zc, sw, s in par]
+                    unit[id(ins)] = (kr, (vs[0] + vs[1] - 2 * self.hedge_v0[j])
+                                     / (2 * GAMMA_STEP_BP**2))
+                kr, g = unit[id(ins)]
+                krd[j] = kr * self.pos[j].contracts
+                dv01[j] = krd[j].sum()
+                gamma[j] = g * self.pos[j].contracts
 
     def _value(self, j: int, zc: ZeroCurve, swap: pd.Series, sr3_shift_bp: float
                ) -> tuple[float, dict]:
@@ -682,6 +693,7 @@ class ScenarioEngine:
         details = []
         zc_t = None
         swap = None
+        vcache: dict[int, tuple] = {}
         for j, p in enumerate(self.pos):
             d = {"contract": getattr(self.instr[j], "code", p.contract), "contracts": p.contracts,
                  "sector": p.sector}
@@ -690,9 +702,11 @@ class ScenarioEngine:
                     zc_t = self._shifted(sc, "treasury")
                     swap = self.swap0 + sc.at("swap", self.swap_years) * BP
                 ins = self.instr[j]
-                s_sr3 = float(sc.at("swap", [getattr(ins, "mid", 0.25)])[0])
-                v1, info1 = self._value(j, zc_t, swap, s_sr3)
-                _, info0 = self._value(j, self.curve, self.swap0, 0.0)
+                if id(ins) not in vcache:
+                    s_sr3 = float(sc.at("swap", [getattr(ins, "mid", 0.25)])[0])
+                    vcache[id(ins)] = (self._value(j, zc_t, swap, s_sr3),
+                                       self._value(j, self.curve, self.swap0, 0.0)[1])
+                (v1, info1), info0 = vcache[id(ins)]
                 g_full[j] = (v1 - self.hedge_v0[j]) * p.contracts
                 d.update({"price_before": info0.get("price"), "price_after": info1.get("price")})
                 if "ctd" in info0:

@@ -207,7 +207,10 @@ def _pct(x) -> str:
 def render_text(doc: dict) -> str:
     out = [f"Scenarios as of {doc['asof']}  portfolio {doc.get('portfolio_name', '')}  hedge "
            f"from {doc.get('hedge_source', '')}"]
-    hedge = ", ".join(f"{h['contract']} {h['contracts']:+,.0f}" for h in doc["hedge"]) or "none"
+    net: dict[str, float] = {}
+    for h in doc["hedge"]:
+        net[h["contract"]] = net.get(h["contract"], 0.0) + h["contracts"]
+    hedge = ", ".join(f"{c} {n:+,.0f}" for c, n in net.items()) or "none"
     out.append(f"Hedge: {hedge}")
     out.append("")
     t = pd.DataFrame([{
@@ -216,7 +219,8 @@ def render_text(doc: dict) -> str:
         "hedged item": _m(r["hedged_item_pnl"]),
         "effectiveness": _pct(r["effectiveness"]) + ("" if r["effective"] else " *"),
         "net (DV01+cvx)": _m(r["approx_net_pnl"]), "approx error": _m(r["approx_error"]),
-        "CTD switch": ",".join(h["contract"] for h in r["hedge"] if h.get("ctd_switch")),
+        "CTD switch": ",".join(dict.fromkeys(h["contract"] for h in r["hedge"]
+                                             if h.get("ctd_switch"))),
     } for r in doc["scenario_results"]])
     out.append(table(t, title="P&L by scenario (USD; full revaluation, then the DV01 + "
                      "convexity approximation)"))
