@@ -103,3 +103,28 @@ def test_default_budget_grid_includes_mandate_budget():
     ctx = _ctx(margin_budget=5e6)
     grid = F.default_budgets(ctx, n=5, time_limit=5)
     assert 5e6 in grid and grid == sorted(grid) and len(grid) >= 5
+
+
+def test_frontier_cli_json_csv_and_bad_budgets(monkeypatch, tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from optimizer.cli import main
+    from optimizer.commands import hedge as hedge_cmd
+
+    ctx = _ctx()
+    ctx.asof = pd.Timestamp("2025-07-11")
+    ctx.portfolio_name, ctx.warnings = "synthetic", []
+    ctx.mandate_spec = SimpleNamespace(name="spec10")
+    monkeypatch.setattr(hedge_cmd, "context_from_args", lambda args: ctx)
+    out = tmp_path / "f.csv"
+    assert main(["frontier", "--budgets", "1e6,5e6,13e6", "--json", "--csv", str(out),
+                 "--time-limit", "5"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["margin_budget"] for r in doc["frontier"]] == [1e6, 5e6, 13e6]
+    assert {"margin_budget", "tracking_error_usd", "tracking_error_bp", "status", "margin_used",
+            "contracts"} <= set(doc["frontier"][0])
+    assert len(pd.read_csv(out)) == 3
+    assert main(["frontier", "--budgets", "1e6,lots"]) == 2
+    assert "lots" in capsys.readouterr().err
