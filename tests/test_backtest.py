@@ -138,3 +138,27 @@ def test_no_look_ahead(monkeypatch, treasury_frame):
         _patch(mp, "par_curve_history_pct", orig_par, _perturbed(par0, DATE, 3.0, before=True))
         before = _hedge(frame)
     assert before != base
+
+
+def test_cli_json_and_report(tmp_path, capsys):
+    import json
+
+    from optimizer.cli import main
+
+    rep = tmp_path / "bt.html"
+    rc = main(["backtest", "--sectors", "Treasury", "--start", "2005-02-01", "--end",
+               "2005-04-01", "--json", "--report", str(rep)])
+    assert rc == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rebalances"] == 2 and doc["frequency"] == "daily"
+    assert {m["strategy"] for m in doc["metrics"]} == set(bt.STRATEGIES)
+    assert doc["te_ratio_integer_vs_continuous"] > 0
+    assert rep.exists() and "Backtest" in rep.read_text()
+
+
+def test_cli_bad_input_exit_2(capsys):
+    from optimizer.cli import main
+
+    assert main(["backtest", "--sectors", "Nope", "--start", "2005-02-01",
+                 "--end", "2005-04-01"]) == 2
+    assert main(["backtest", "--start", "1980-01-01", "--end", "1980-03-01"]) == 2

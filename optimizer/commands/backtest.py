@@ -87,7 +87,13 @@ def run(args) -> int:
     print(f"Backtest {res.start.date()} .. {res.end.date()}: {len(res.daily)} {res.frequency} "
           f"observations, {len(res.rebalances)} {res.rebalance} rebalances "
           f"({res.seconds['total']:.0f} s)")
-    print(table(show, floatfmt=",.2f"))
+    fmt = {"realized TE $/yr": "{:,.0f}", "TE / integer": "{:.3f}",
+           "var. reduction %": "{:.1f}", "$-offset (median) %": "{:.0f}", "R2": "{:.3f}",
+           "contracts traded": "{:,.0f}", "max margin $": "{:,.0f}", "worst day $": "{:,.0f}",
+           "worst month $": "{:,.0f}"}
+    for c, f in fmt.items():
+        show[c] = [("—" if not pd.notna(v) else f.format(v)) for v in show[c]]
+    print(table(show))
     print(f"integer / continuous realized TE: {res.te_ratio('integer', 'continuous'):.4f}; "
           f"integer / naive ZN: {res.te_ratio('integer', 'naive_zn'):.4f}")
     for n in res.notes:
