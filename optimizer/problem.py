@@ -17,11 +17,14 @@ Objective (USD^2/yr): ``(x + B h - t)' Sigma (x + B h - t) + sum_s resid_var_s
 + cost_weight x sum_i c_i |h_i - h0_i|`` where x = sum_s sector_exposure_s. TE = sqrt of the
 variance part (USD/yr), also in bp of portfolio MV.
 
-Scaling: Sigma = Lt' Lt (eigen square root); the cvxpy objective is ``||G h + g||^2 + rv + ...``
+Scaling: Sigma = Lt' Lt (eigen square root); the objective is ``||G h + g||^2 + rv + ...``
 with ``G = Lt B / 1e3`` and ``g = Lt (x - t) / 1e3`` -- a sum of squares in $k (TE of $1M/yr ->
-||.||^2 = 1e6); money constraints in $k, notionals in $M, contracts unscaled.
+||.||^2 = 1e6). The solver gets the reduced form ``||R h + c||^2 + (rv + ||g_perp||^2)`` with
+G = Qr R (reduced QR), c = Qr'g: min(F, I) squares of the *hedgeable* residual only, so the
+unhedgeable risk (e.g. credit spread) does not swamp the differences between integer candidates.
+Money constraints in $k, notionals in $M, contracts unscaled.
 
-Parameters (change these and re-solve without recompiling): G, g, rv, cost weights, h0, the integer
+Parameters (change these and re-solve without recompiling): R, c, the constant variance, cost weights, h0, the integer
 box of y, and every numeric value of every constraint (sector DV01s and instrument DV01s, targets
 and tolerances, leverage cap and notionals, margin budget and IMs, turnover, K, key-rate band
 limits and exposures, big-M). Structure (sizes, designations, which constraints exist) is fixed;
@@ -465,6 +468,11 @@ class HedgeProblem:
         Lt = cov_factor(d.cov)
         self.G = Lt @ d.B / K
         self.g = Lt @ (d.x - d.t) / K
+        # ||G h + g||^2 = ||R h + c||^2 + ||g_perp||^2 with G = Qr R (reduced QR): the solver
+        # sees only the hedgeable part (min(F, I) squares); the unhedgeable rest is a constant.
+        Qr, self.R = np.linalg.qr(self.G, mode="reduced")
+        self.c = Qr.T @ self.g
+        self.g_perp2 = float(np.sum((self.g - Qr @ self.c) ** 2))
         self.rv = d.resid_var / K**2
         self.cw = self.mandate.cost_weight * self.inputs.cost_per_contract / K**2
         for c in self.constraints:
@@ -527,8 +535,8 @@ class HedgeProblem:
         v = Vars(y=y, tot=tot, integer=integer)
         par = {
             "lo": cp.Parameter(P, name="box_lo"), "hi": cp.Parameter(P, name="box_hi"),
-            "G": cp.Parameter((F, I), name="G"), "g": cp.Parameter(F, name="g"),
-            "rv": cp.Parameter(nonneg=True, name="resid_var"),
+            "G": cp.Parameter((min(F, I), I), name="R"), "g": cp.Parameter(min(F, I), name="c"),
+            "rv": cp.Parameter(nonneg=True, name="constant_var"),
         }
         cons = [y >= par["lo"], y <= par["hi"]]
         for c in (self.constraints if constraints is None else constraints):
@@ -555,7 +563,8 @@ class HedgeProblem:
     def _set_params(self, comp: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> None:
         par = comp["par"]
         par["lo"].value, par["hi"].value = lo, hi
-        par["G"].value, par["g"].value, par["rv"].value = self.G, self.g, self.rv
+        par["G"].value, par["g"].value = self.R, self.c
+        par["rv"].value = self.rv + self.g_perp2
         if "cw" in par:
             par["cw"].value, par["h0"].value = self.cw, self.data.h0
         tlo, thi = self.tot_box(lo, hi)
@@ -564,7 +573,7 @@ class HedgeProblem:
 
     # -- solve -------------------------------------------------------------------------------
     def solve(self, *, time_limit: float = 10.0, solver: str = "SCIP",
-              certify_limit: int = 200_000, enum_limit: int = 2_000_000,
+              certify_limit: int = 200_000, enum_limit: int = 200_000,
               diagnose: bool = True) -> HedgeResult:
         """Solve for the integer hedge. Raises InfeasibleMandate or SolverFailure."""
         t_start = time.perf_counter()
@@ -659,8 +668,7 @@ class HedgeProblem:
         t0 = time.perf_counter()
         try:
             mip["prob"].solve(solver=cp.SCIP, scip_params={
-                "limits/time": float(time_limit), "limits/gap": 0.0, "limits/absgap": 0.0,
-                "numerics/feastol": 1e-9})
+                "limits/time": float(time_limit), "limits/gap": 0.0, "limits/absgap": 0.0})
         except (cp.SolverError, Exception) as e:  # noqa: BLE001 - any solver crash -> fallback
             warnings.append(f"SCIP failed: {e}")
             info["seconds"] = time.perf_counter() - t0
@@ -704,22 +712,20 @@ class HedgeProblem:
                 self._infeasible(True, "no integer hedge meets the stated constraints "
                                  "(exhaustive enumeration of the valid box)")
             return ye, "optimal_enumeration"
-        # neighbourhood: largest radius r around round(yc) whose box fits the budget
+        # neighbourhood: the largest radius r around round(yc) whose box fits the budget
         yr = np.round(yc)
         best_y, best_f = inc_y, inc_f
-        r = 1
-        while True:
-            blo, bhi = np.maximum(yr - r, lo), np.minimum(yr + r, hi)
-            if box_size(blo, bhi) > enum_limit:
-                break
-            ye, fe, _ = enumerate_box(blo, bhi, self._evaluate)
-            if ye is not None and fe < best_f:
-                best_y, best_f = ye, fe
+        r = 0
+        while r < 10_000 and box_size(np.maximum(yr - r - 1, lo),
+                                      np.minimum(yr + r + 1, hi)) <= enum_limit:
             r += 1
+        ye, fe, _ = enumerate_box(np.maximum(yr - r, lo), np.minimum(yr + r, hi), self._evaluate)
+        if ye is not None and fe < best_f:
+            best_y, best_f = ye, fe
         if best_y is None:
             raise SolverFailure("no solver result and no feasible point in the neighbourhood "
                                 "of the continuous optimum")
-        warnings.append(f"heuristic: best of the integer points within +-{max(r - 1, 0)} "
+        warnings.append(f"heuristic: best of the integer points within +-{r} "
                         "contracts of the rounded continuous optimum; optimality not proven")
         return best_y, "heuristic_neighbourhood"
 
