@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data.csvio import read_user_csv
 from data.errors import InputError
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
@@ -149,18 +150,7 @@ def load_margins(path: str | Path | None = None) -> pd.DataFrame:
     """
     p = Path(path) if path is not None else MARGINS_FILE
     name = str(p)
-    if not p.exists():
-        raise InputError("margins file not found", file=name)
-    try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read margins CSV ({exc})", file=name) from exc
-    df.columns = [c.strip() for c in df.columns]
-    for col in MARGIN_COLUMNS:
-        if col not in df.columns:
-            raise InputError("missing required column", file=name, column=col)
-    if df.empty:
-        raise InputError("no rows", file=name)
+    df = read_user_csv(p, "margins file", MARGIN_COLUMNS)
     out = pd.DataFrame({"contract": df["contract"].str.strip().str.upper()})
     for i, v in enumerate(out["contract"]):
         if not v:

@@ -157,7 +157,7 @@ def read_positions(path: str | Path, *, resolve: Callable[[str], str] | None = N
                    parse_price: Callable[[str], float] | None = None) -> pd.DataFrame:
     """Read and validate a positions CSV (see module docstring)."""
     header, body, src = _read_rows(path)
-    idx = _columns(header, src, ("contract", "contracts"), ("entry_price",))
+    idx = _columns(header, src, ("contract", "contracts"), ("entry_price", "sector"))
     parse_price = parse_price or parse_price_text
     out = []
     seen: dict[str, int] = {}
@@ -186,8 +186,10 @@ def read_positions(path: str | Path, *, resolve: Callable[[str], str] | None = N
                              f"give one net position per contract month", file=src, row=row,
                              column="contract")
         seen[code] = row
-        out.append({"row": row, "contract": code, "contracts": int(q), "entry_price": px})
-    df = pd.DataFrame(out, columns=["row", "contract", "contracts", "entry_price"])
+        sector = _cell(r, idx["sector"]) if "sector" in idx else ""
+        out.append({"row": row, "contract": code, "contracts": int(q), "entry_price": px,
+                    "sector": sector or None})
+    df = pd.DataFrame(out, columns=["row", "contract", "contracts", "entry_price", "sector"])
     df = df.astype({"row": int, "contracts": int, "entry_price": float})
     df.attrs["source"] = src
     return df

@@ -81,6 +81,7 @@ import pandas as pd
 from data import loaders
 from data.contracts import DeliverableRule, TreasuryFutureSpec, deliverable_rule
 from data.contracts import treasury_future_specs as _specs
+from data.csvio import read_user_csv
 from data.errors import InputError
 from models import calendar as cal
 from models.contract_codes import ContractCode, parse_contract
@@ -212,18 +213,7 @@ def securities_from_csv(path) -> pd.DataFrame:
     security_type Note/Bond, original_term e.g. '10-Year', call_date, price) in the shape of
     :func:`data.loaders.security_master`. Raises InputError naming file/row/column."""
     name = str(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError("file not found", file=name) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read CSV ({exc})", file=name) from exc
-    df.columns = [c.strip().lower() for c in df.columns]
-    for col in ("cusip", "coupon", "maturity", "issue_date"):
-        if col not in df.columns:
-            raise InputError("missing required column", file=name, column=col)
-    if df.empty:
-        raise InputError("no rows", file=name)
+    df = read_user_csv(path, "securities file", ("cusip", "coupon", "maturity", "issue_date"))
     out = pd.DataFrame({"cusip": df["cusip"].str.strip()})
     cpn = []
     for i, v in enumerate(df["coupon"]):

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data.csvio import read_user_csv
 from data.errors import InputError
 from data.loaders import hqm_par_monthly_pct, hqm_spot_monthly_pct, par_curve_history_pct
 
@@ -129,16 +130,9 @@ def load_history_csv(path: str | Path) -> pd.DataFrame:
     column that is entirely blank, and a column whose values look like decimals (all |x| < 0.25) or
     basis points (max |x| > 30) instead of percent.
     """
-    p = Path(path)
     f = str(path)
-    if not p.exists():
-        raise InputError("file not found", file=f)
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError as exc:
-        raise InputError("empty file", file=f) from exc
-    cols = [str(c).strip() for c in raw.columns]
-    raw.columns = cols
+    raw = read_user_csv(path, "history file", lower=False, allow_empty=True)
+    cols = list(raw.columns)
     if "date" not in [c.lower() for c in cols]:
         raise InputError("no 'date' column (expected date,<series>...)", file=f, row=1)
     date_col = next(c for c in cols if c.lower() == "date")

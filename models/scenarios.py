@@ -74,6 +74,7 @@ import numpy as np
 import pandas as pd
 
 from data import loaders
+from data.csvio import read_user_csv
 from data.errors import InputError
 from data.loaders import tenor_to_years
 from models.curves import BP, DEFAULT_KEY_TENORS, ZeroCurve, curve_on, key_rate_weights
@@ -190,16 +191,7 @@ def read_scenarios_csv(path: str | Path) -> list[Scenario]:
     else a tenor label such as 2Y; shift_bp = the curve's yield change in bp). Errors name the
     file, row (header = row 1) and column."""
     f = str(path)
-    p = Path(path)
-    if not p.exists():
-        raise InputError("scenario file not found", file=f)
-    try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise InputError("scenario file is empty", file=f) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read CSV ({exc})", file=f) from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
+    df = read_user_csv(path, "scenario file", allow_empty=True)
     for col in ("scenario", "sector", "tenor", "shift_bp"):
         if col not in df.columns:
             raise InputError(f"missing required column (have: {', '.join(df.columns)})",
@@ -249,7 +241,7 @@ def read_scenarios_csv(path: str | Path) -> list[Scenario]:
                              column="tenor")
         seen[dup] = row
         scen.setdefault(name, {}).setdefault(key, {})[tenor] = v
-    return [Scenario(n, s, kind="user", description=f"from {p.name}") for n, s in scen.items()]
+    return [Scenario(n, s, kind="user", description=f"from {Path(path).name}") for n, s in scen.items()]
 
 
 # ----------------------------------------------------------------------------- history

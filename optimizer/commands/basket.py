@@ -6,6 +6,7 @@ import argparse
 
 import pandas as pd
 
+from data.csvio import read_user_csv
 from data.errors import InputError
 from models.contract_codes import format_32nds
 from models.futures import DEFAULT_KEY_TENORS, basket_analysis, securities_from_csv
@@ -41,15 +42,7 @@ def register(subparsers) -> None:
 
 
 def _read_prices(path: str) -> pd.Series:
-    try:
-        df = pd.read_csv(path, dtype={"cusip": str})
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read CSV ({exc})", file=path) from exc
-    for col in ("cusip", "price"):
-        if col not in df.columns:
-            raise InputError("missing required column", file=path, column=col)
+    df = read_user_csv(path, "prices file", ("cusip", "price"))
     px = pd.to_numeric(df["price"], errors="coerce")
     bad = px.isna() | (px <= 0)
     if bad.any():

@@ -55,41 +55,24 @@ def register(sub) -> None:
 
 # ----------------------------------------------------------------------------- inputs
 def read_positions_csv(path: str) -> list:
-    """``contract, contracts[, sector]`` -> HedgePositions; errors name file/row/column."""
+    """``contract, contracts[, sector]`` -> HedgePositions (validated by data.positions)."""
+    from data.positions import check_code_syntax, read_positions
+    from models.instruments import instrument_kind
     from models.scenarios import HedgePosition
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError("positions file not found", file=path)
-    try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise InputError("positions file is empty", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read CSV ({exc})", file=path) from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    for col in ("contract", "contracts"):
-        if col not in df.columns:
-            raise InputError("missing required column", file=path, column=col)
-    out = []
-    for i, r in enumerate(df.to_dict("records")):
-        row = i + 2
-        code = str(r["contract"]).strip()
-        if not code:
-            raise InputError("blank contract", file=path, row=row, column="contract")
+    def resolve(raw: str) -> str:
+        # a month code (ZNU5) or a bare root (ZN = its front contract on the as-of date)
+        code = raw.strip().upper()
         try:
-            n = float(str(r["contracts"]).replace(",", ""))
-        except ValueError:
-            raise InputError(f"contracts '{r['contracts']}' is not a number", file=path, row=row,
-                             column="contracts") from None
-        if n != int(n):
-            raise InputError(f"contracts {n:g} is not a whole number", file=path, row=row,
-                             column="contracts")
-        sector = str(r.get("sector", "") or "").strip() or None
-        out.append(HedgePosition(code.upper(), float(n), sector))
-    if not out:
+            return check_code_syntax(code)
+        except InputError:
+            instrument_kind(code)  # raises, listing the known roots, if it is not a root either
+            return code
+
+    df = read_positions(path, resolve=resolve)
+    if df.empty:
         raise InputError("positions file has no rows", file=path)
-    return out
+    return [HedgePosition(r.contract, float(r.contracts), r.sector) for r in df.itertuples()]
 
 
 def _daily_start(end: pd.Timestamp, window: str) -> pd.Timestamp | None:
