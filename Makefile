@@ -27,7 +27,7 @@ lint: $(STAMP)
 
 # Re-pin after changing dependencies in pyproject.toml (needs the package index).
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^futures-overlay' > requirements.lock
+	$(BIN)/python -m pip freeze --all --exclude-editable | grep -vE "^(pip|futures-overlay)==" > requirements.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info
