@@ -154,18 +154,11 @@ def run(args) -> int:
         rep = dict(doc)
         rep["title"] = "Futures overlay hedge"
         rep["mandate"] = mandate_summary(ctx)
-        try:
-            from optimizer.frontier import compute_frontier
+        from optimizer.commands.scenarios import report_scenarios
+        from optimizer.frontier import compute_frontier
 
-            rep["frontier"] = compute_frontier(ctx)
-        except ImportError:  # pragma: no cover - frontier module optional
-            pass
-        try:
-            from models.scenarios import scenario_table_for_report
-
-            rep["scenarios"] = scenario_table_for_report(ctx, res)
-        except ImportError:  # pragma: no cover
-            pass
+        rep["frontier"] = compute_frontier(ctx, time_limit=min(args.time_limit, 5.0))
+        rep["scenarios"] = report_scenarios(ctx, doc)
         write_report(rep, args.report)
     if args.json:
         print_json(doc)

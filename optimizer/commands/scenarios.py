@@ -179,6 +179,17 @@ def engine_from_hedge(ctx, doc: dict):
                           hedged_fraction=frac, exposures=ctx.exposures)
 
 
+def report_scenarios(ctx, doc: dict) -> list[dict]:
+    """Built-in scenarios and historical replays for a solved hedge, as report rows."""
+    from models.scenarios import builtin_scenarios, historical_replays
+
+    eng = engine_from_hedge(ctx, doc)
+    rows = eng.run_many(builtin_scenarios() + historical_replays())
+    return [{"scenario": r["scenario"], "holdings_pnl": r["holdings_pnl"],
+             "hedge_pnl": r["hedge_pnl"], "net_pnl": r["net_pnl"],
+             "effectiveness": r["effectiveness"]} for r in rows]
+
+
 def _m(x) -> str:
     return "—" if x is None or pd.isna(x) else f"{x:,.0f}"
 
