@@ -83,7 +83,7 @@ def write_backtest(name: str, title: str, res, command: str, extra: list[str] | 
     r_ik = res.te_ratio("integer", "naive_keyrate")
     ok = [h for h in res.rebalances if "error" not in h]
     status = pd.Series([h["status"] for h in ok]).value_counts().to_dict()
-    relaxed = sum(1 for h in ok if h.get("flags"))
+    relaxed = sum(1 for h in ok if any(f.startswith("relaxed") for f in h.get("flags", [])))
     model_te = pd.DataFrame([h["te_model"] for h in ok])
     lines = [
         f"# Backtest: {title}", "",

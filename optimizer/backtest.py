@@ -499,8 +499,22 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y",
     roots = available_roots(_instrument_roots(mandate), date)
     m = replace(mandate, instruments=tuple(roots))
     keys = key_tenors_on(date, window)
-    ctx = build_context(frame, m, asof=date, window=window, key_tenors=keys)
     flags: list[str] = []
+    while True:
+        try:
+            ctx = build_context(frame, m, asof=date, window=window, key_tenors=keys)
+            break
+        except InputError as exc:
+            # a contract with no deliverable issue on that date (e.g. ZT in 2002-03, when no
+            # 2-year notes were deliverable in the securities list): drop it for this date only
+            from models.instruments import front_contract
+
+            bad = [r for r in roots if front_contract(r, date) in str(exc)]
+            if not bad or len(bad) == len(roots):
+                raise
+            roots = [r for r in roots if r not in bad]
+            m = replace(mandate, instruments=tuple(roots))
+            flags.append(f"dropped {', '.join(bad)}: {str(exc)[:120]}")
     try:
         res = solve_context(ctx, time_limit=time_limit)
     except InfeasibleMandate as exc:
@@ -739,7 +753,13 @@ def run_backtest(portfolio: pd.DataFrame | str | Path | None = None, mandate=Non
     if errs:
         notes.append(f"{len(errs)} rebalance date(s) failed to build a hedge (held unhedged): "
                      + "; ".join(f"{e['date'].date()} {e['error'][:120]}" for e in errs[:3]))
-    relaxed = [h for h in hedges if h.get("flags")]
+    relaxed = [h for h in hedges if any(f.startswith("relaxed") for f in h.get("flags", []))]
+    dropped = [h for h in hedges if any(f.startswith("dropped") for f in h.get("flags", []))]
+    if dropped:
+        notes.append(f"{len(dropped)} rebalance date(s) without a deliverable basket for a "
+                     "contract of the mandate: that contract was left out on those dates ("
+                     + "; ".join(f"{h['date'].date()} {h['flags'][0][:40]}" for h in dropped[:3])
+                     + ")")
     if relaxed:
         notes.append(f"{len(relaxed)} rebalance date(s) infeasible under the mandate's margin/"
                      "leverage limits: solved with those limits dropped for that date")
