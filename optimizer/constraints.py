@@ -144,6 +144,12 @@ class Constraint:
     def cvx(self, v: Vars) -> list[cp.Constraint]:
         raise NotImplementedError
 
+    def scip(self, m: Any, y: list, h: list) -> bool:
+        """Add the constraint to a pyscipopt model on pieces ``y`` and totals ``h`` (same scaling
+        as ``cvx``). Returns False when the constraint has no direct form (the caller then uses
+        the cvxpy formulation)."""
+        return False
+
     def violation(self, Y: np.ndarray) -> np.ndarray:
         """(N,) amount by which each allocation breaks the constraint (<= tol(): satisfied)."""
         raise NotImplementedError
@@ -234,6 +240,12 @@ class DV01Band(Constraint):
         e = self.P_("base") + self.P_("a") @ v.y
         return [e >= self.P_("lo"), e <= self.P_("hi")]
 
+    def scip(self, m, y, h):
+        e = self.current / K + sum(float(a) / K * y[p] for p, a in enumerate(self.a) if a != 0)
+        m.addCons(e >= (self.target - self.tol_usd) / K)
+        m.addCons(e <= (self.target + self.tol_usd) / K)
+        return True
+
     def violation(self, Y: np.ndarray) -> np.ndarray:
         return np.abs(self.after(Y) - self.target) - self.tol_usd
 
@@ -312,6 +324,14 @@ class KeyRateBand(Constraint):
         if self.upper is not None:
             out.append(e <= self.P_("hi"))
         return out
+
+    def scip(self, m, y, h):
+        e = self.x_f / K + sum(float(b) / K * h[i] for i, b in enumerate(self.b) if b != 0)
+        if self.lower is not None:
+            m.addCons(e >= self.lo / K)
+        if self.upper is not None:
+            m.addCons(e <= self.hi / K)
+        return True
 
     def violation(self, Y):
         e = self.exposure(Y)
@@ -398,6 +418,20 @@ class _AbsSumLimit(Constraint):
         u = cp.Variable(self.data.I, nonneg=True, name=f"abs_{self.name}")
         return [u >= v.tot - self.P_("ref"), u >= self.P_("ref") - v.tot,
                 self.P_("w") @ u <= self.P_("cap")]
+
+    def scip(self, m, y, h):
+        terms = []
+        for i, w in enumerate(self.w):
+            if w > 0:
+                u = m.addVar(lb=0.0, ub=None, name=f"abs_{self.name}_{i}")
+                m.addCons(u >= h[i] - float(self.r[i]))
+                m.addCons(u >= float(self.r[i]) - h[i])
+                terms.append(float(w) / self.unit_scale * u)
+        if terms:
+            m.addCons(sum(terms) <= self.capv / self.unit_scale)
+        elif self.capv < 0:
+            return False
+        return True
 
     def violation(self, Y):
         return self.used(Y) - self.capv
@@ -523,6 +557,11 @@ class MinPortfolioDV01(Constraint):
     def cvx(self, v):
         return [self.P_("base") + self.P_("a") @ v.y >= self.P_("floor")]
 
+    def scip(self, m, y, h):
+        e = self.current / K + sum(float(a) / K * y[p] for p, a in enumerate(self.a) if a != 0)
+        m.addCons(e >= self.floor / K)
+        return True
+
     def violation(self, Y):
         return self.floor - self.after(Y)
 
@@ -619,6 +658,15 @@ class ContractBounds(Constraint):
         return [v.tot >= self.P_("lo"), v.tot <= self.P_("hi"),
                 v.y >= self.P_("plo"), v.y <= self.P_("phi")]
 
+    def scip(self, m, y, h):
+        for i, v in enumerate(h):
+            m.addCons(v >= float(self.lo[i]))
+            m.addCons(v <= float(self.hi[i]))
+        for p, v in enumerate(y):
+            m.addCons(v >= float(self.plo[p]))
+            m.addCons(v <= float(self.phi[p]))
+        return True
+
     def violation(self, Y):
         Y = np.atleast_2d(Y)
         tot = self.data.totals(Y)
@@ -701,6 +749,22 @@ class MaxInstruments(Constraint):
         if not v.integer:
             out += [z >= 0, z <= 1]
         return out
+
+    def scip(self, m, y, h):
+        Mv = np.maximum(np.abs(self.data_box_lo), np.abs(self.data_box_hi))
+        zs = []
+        for i in range(self.data.I):
+            if not np.isfinite(Mv[i]):
+                return False
+            if Mv[i] == 0:
+                continue
+            z = m.addVar(vtype="B", name=f"z_used_{i}")
+            m.addCons(h[i] <= float(Mv[i]) * z)
+            m.addCons(-h[i] <= float(Mv[i]) * z)
+            zs.append(z)
+        if zs:
+            m.addCons(sum(zs) <= self.k)
+        return True
 
     def count(self, Y):
         return (np.abs(self.data.totals(np.atleast_2d(Y))) > 0.5).sum(axis=1)

@@ -46,9 +46,13 @@ rounded relaxation: "heuristic_neighbourhood"). Every returned hedge passes ever
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import sys
 import time
+import warnings as _pywarnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -81,6 +85,41 @@ from optimizer.solve import (
 )
 
 K = 1e3
+
+
+def _c_fflush() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except Exception:  # noqa: BLE001 - no libc (non-POSIX): nothing buffered we can reach
+        pass
+
+
+@contextlib.contextmanager
+def quiet_solver():
+    """Nothing a solver library prints reaches stdout (``--json`` must stay valid JSON).
+
+    SCIP writes from C straight to file descriptor 1, so Python-level redirection is not enough:
+    fd 1 is pointed at /dev/null for the duration (and Python warnings such as cvxpy's
+    "Solution may be inaccurate" are silenced; statuses are reported by the caller).
+    """
+    try:
+        sys.stdout.flush()
+    except Exception:  # noqa: BLE001 - a closed or odd stdout: nothing to flush
+        pass
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        with _pywarnings.catch_warnings():
+            _pywarnings.simplefilter("ignore")
+            yield
+    finally:
+        _c_fflush()  # C stdio buffers what SCIP wrote: flush it into /dev/null, not later
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -405,13 +444,28 @@ def build_data(inputs: HedgeInputs, mandate: Mandate) -> tuple[ProblemData, np.n
     return data, tgt
 
 
+def _adopt_parameters(new: Constraint, old: Constraint) -> None:
+    """``new`` writes its values into ``old``'s cvxpy Parameters when the two have the same
+    structure: a compiled problem built with ``old`` then solves with ``new``'s numbers.
+    (Parameters are matched by key and shape in ``Constraint._set``; a different structure
+    changes ``HedgeProblem.signature`` and recompiles anyway.)"""
+    if type(new) is type(old) and new.signature() == old.signature():
+        new._p = old._p
+
+
 class HedgeProblem:
     """The hedge problem, compiled once and re-solved with Parameters.
+
+    ``direct_scip`` (default True): the integer solves build the MIQP directly in pyscipopt
+    (every constraint's ``scip`` form); False, or a constraint without one, uses the cvxpy
+    formulation through cvxpy's SCIP interface (a second-order cone).
 
     >>> prob = HedgeProblem(inputs, mandate)
     >>> prob.add_constraint(MarginBudget(5e6))
     >>> res = prob.solve(time_limit=5)
     """
+
+    direct_scip = True
 
     def __init__(self, inputs: HedgeInputs, mandate: Mandate | None = None) -> None:
         self.inputs = inputs
@@ -441,6 +495,11 @@ class HedgeProblem:
         raise KeyError(name)
 
     def replace_constraint(self, c: Constraint) -> None:
+        """Swap in ``c`` for the constraint of the same name. Same structure -> ``c`` takes over
+        the old constraint's cvxpy Parameters (so a cached compiled problem sees its values)."""
+        for k in self.constraints:
+            if k.name == c.name and k is not c:
+                _adopt_parameters(c, k)
         self.constraints = [c if k.name == c.name else k for k in self.constraints]
         self._extra = [c if k.name == c.name else k for k in self._extra]
         c.bind(self.data)
@@ -459,7 +518,12 @@ class HedgeProblem:
             if mandate.cost_weight < 0:
                 raise InputError("cost_weight must be >= 0")
             self.mandate = mandate
-            self.constraints = mandate.constraints(self.inputs) + list(self._extra)
+            old = {c.name: c for c in self.constraints}
+            new = mandate.constraints(self.inputs) + list(self._extra)
+            for c in new:
+                if c.name in old and old[c.name] is not c:
+                    _adopt_parameters(c, old[c.name])
+            self.constraints = new
         self._bind()
 
     def _bind(self) -> None:
@@ -526,21 +590,40 @@ class HedgeProblem:
         return (np.where(S > 0, lo, 0).sum(axis=1), np.where(S > 0, hi, 0).sum(axis=1))
 
     # -- cvxpy -------------------------------------------------------------------------------
-    def _build(self, integer: bool, constraints: Sequence[Constraint] | None = None,
-               objective: str = "te") -> dict[str, Any]:
+    def _build(self, kind: str) -> dict[str, Any]:
+        """One cvxpy problem of the family (all share the constraint objects' Parameters).
+
+        kind: ``relax`` (continuous pieces, continuous totals), ``mip`` (integer totals h,
+        continuous pieces y with S y = h: the MIQP actually solved), ``mip_pieces`` (integer
+        pieces: the original formulation, the fallback), ``pieces`` (MILP: integer pieces with
+        the totals fixed to the Parameter ``hfix``, minimizing sum |y|).
+        """
         d = self.data
         P, I, F = d.P, d.I, len(d.factors)  # noqa: E741
-        y = cp.Variable(P, integer=integer, name="contracts")
-        tot = d.S @ y if P else cp.Constant(np.zeros(I))
-        v = Vars(y=y, tot=tot, integer=integer)
-        par = {
-            "lo": cp.Parameter(P, name="box_lo"), "hi": cp.Parameter(P, name="box_hi"),
-            "G": cp.Parameter((min(F, I), I), name="R"), "g": cp.Parameter(min(F, I), name="c"),
-            "rv": cp.Parameter(nonneg=True, name="constant_var"),
-        }
+        y = cp.Variable(P, integer=(kind in ("mip_pieces", "pieces")), name="contracts")
+        par: dict[str, cp.Parameter] = {
+            "lo": cp.Parameter(P, name="box_lo"), "hi": cp.Parameter(P, name="box_hi")}
         cons = [y >= par["lo"], y <= par["hi"]]
-        for c in (self.constraints if constraints is None else constraints):
+        h = None
+        if kind == "mip":
+            h = cp.Variable(I, integer=True, name="totals")
+            par["tlo"], par["thi"] = cp.Parameter(I, name="tot_lo"), cp.Parameter(I, name="tot_hi")
+            cons += [d.S @ y == h, h >= par["tlo"], h <= par["thi"]]
+            tot = h
+        else:
+            tot = d.S @ y if P else cp.Constant(np.zeros(I))
+        v = Vars(y=y, tot=tot, integer=(kind != "relax"))
+        for c in self.constraints:
             cons += c.cvx(v)
+        if kind == "pieces":
+            par["hfix"] = cp.Parameter(I, name="fixed_totals")
+            a = cp.Variable(P, nonneg=True, name="abs_piece")
+            cons += [d.S @ y == par["hfix"], a >= y, a >= -y]
+            prob = cp.Problem(cp.Minimize(cp.sum(a)), cons)
+            return {"prob": prob, "y": y, "h": None, "par": par}
+        par["G"] = cp.Parameter((min(F, I), I), name="R")
+        par["g"] = cp.Parameter(min(F, I), name="c")
+        par["rv"] = cp.Parameter(nonneg=True, name="constant_var")
         obj = cp.sum_squares(par["G"] @ tot + par["g"]) + par["rv"]
         if self.mandate.cost_weight > 0:
             par["cw"] = cp.Parameter(I, nonneg=True, name="cost_w")
@@ -549,7 +632,7 @@ class HedgeProblem:
             cons += [u >= tot - par["h0"], u >= par["h0"] - tot]
             obj = obj + par["cw"] @ u
         prob = cp.Problem(cp.Minimize(obj), cons)
-        return {"prob": prob, "y": y, "par": par}
+        return {"prob": prob, "y": y, "h": h, "par": par}
 
     def _compiled_problem(self, kind: str) -> dict[str, Any]:
         sig = self.signature()
@@ -557,17 +640,23 @@ class HedgeProblem:
             self._compiled = {}
             self._sig = sig
         if kind not in self._compiled:
-            self._compiled[kind] = self._build(integer=(kind == "mip"))
+            self._compiled[kind] = self._build(kind)
         return self._compiled[kind]
 
-    def _set_params(self, comp: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> None:
+    def _set_params(self, comp: dict[str, Any], lo: np.ndarray, hi: np.ndarray,
+                    tbox: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         par = comp["par"]
         par["lo"].value, par["hi"].value = lo, hi
-        par["G"].value, par["g"].value = self.R, self.c
-        par["rv"].value = self.rv + self.g_perp2
+        if "G" in par:
+            par["G"].value, par["g"].value = self.R, self.c
+            par["rv"].value = self.rv + self.g_perp2
         if "cw" in par:
             par["cw"].value, par["h0"].value = self.cw, self.data.h0
         tlo, thi = self.tot_box(lo, hi)
+        if tbox is not None:
+            tlo, thi = np.maximum(tlo, tbox[0]), np.minimum(thi, tbox[1])
+        if "tlo" in par:
+            par["tlo"].value, par["thi"].value = tlo, thi
         for c in self.constraints:
             c.set_box(tlo, thi)
 
@@ -613,6 +702,7 @@ class HedgeProblem:
             yi, fi, _ = enumerate_box(np.maximum(fl, hlo), np.minimum(fl + 1, hhi), self._evaluate)
             if yi is not None and fi < inc_f:
                 inc_y, inc_f = yi, fi
+        self._incumbent = inc_y
         lo, hi = self._objective_box(hlo, hhi, yc, fc, inc_f)
         if lo is None:
             self._infeasible(diagnose, "no integer hedge meets the stated constraints")
@@ -650,30 +740,148 @@ class HedgeProblem:
 
     def _objective_box(self, hlo, hhi, yc, fc, U):
         if not math.isfinite(U):
+            self._tbox = None
             return hlo, hhi
         Q = self.G.T @ self.G
         hw = ellipsoid_halfwidths(Q, objective_radius(U, fc))
         tc = self.data.S @ yc
         rows = [r for c in self.constraints for r in c.rows()]
+        tlo, thi = np.full(self.data.I, -np.inf), np.full(self.data.I, np.inf)
         for i in range(self.data.I):
             if np.isfinite(hw[i]):
                 rows.append((self.data.S[i], tc[i] - hw[i] - 1e-6, tc[i] + hw[i] + 1e-6))
+                tlo[i], thi[i] = tc[i] - hw[i] - 1e-6, tc[i] + hw[i] + 1e-6
         res = propagate(rows, hlo, hhi)
-        return (None, None) if res is None else res
+        if res is None:
+            self._tbox = None
+            return None, None
+        self._tbox = propagate([], tlo, thi)  # integer rounding (inward, with slack)
+        return res
 
     def _solve_scip(self, lo, hi, time_limit, warnings):
-        mip = self._compiled_problem("mip")
-        self._set_params(mip, lo, hi)
-        info: dict[str, Any] = {"name": "SCIP", "status": "error", "gap": None, "seconds": 0.0}
+        """Integer totals + continuous pieces (MIQP), then integer pieces for those totals (MILP).
+
+        Why this is exact: the objective and every constraint except the sector DV01 bands
+        (and the per-piece sign/bound rules) depend on y only through the totals h = S y. The
+        MIQP over (integer h, continuous y) is a relaxation of the original problem (integer y
+        implies integer h), so its optimum f_R <= f* (the original optimum). If the MILP then
+        finds integer pieces y' with S y' = h_R meeting the bands and piece bounds, y' is
+        feasible for the original problem with objective f(h_R) = f_R <= f*: it is optimal.
+        (With a time limit the same argument carries SCIP's dual bound over: the gap is the
+        relaxation's gap.) If no integer pieces exist for h_R (a band narrower than a
+        contract's DV01), the original all-integer-pieces MIQP is solved instead.
+        """
+        info: dict[str, Any] = {"name": "SCIP", "status": "error", "gap": None, "seconds": 0.0,
+                                "formulation": "integer totals + continuous pieces"}
         t0 = time.perf_counter()
-        try:
-            mip["prob"].solve(solver=cp.SCIP, scip_params={
-                "limits/time": float(time_limit), "limits/gap": 0.0, "limits/absgap": 0.0})
-        except (cp.SolverError, Exception) as e:  # noqa: BLE001 - any solver crash -> fallback
-            warnings.append(f"SCIP failed: {e}")
+        y, status, h = self._scip_run("mip", lo, hi, time_limit, warnings, info)
+        if status == "infeasible" or h is None:
             info["seconds"] = time.perf_counter() - t0
-            return None, "", info
+            return y, status, info
+        yp = self._integer_pieces(h, lo, hi, max(1.0, min(5.0, time_limit)))
+        info["seconds_pieces"] = time.perf_counter() - t0 - info.get("seconds_miqp", 0.0)
+        if yp is None:
+            warnings.append("no integer sector allocation for the optimal totals (a band is "
+                            "narrower than a contract's DV01): solved with integer pieces")
+            info["formulation"] = "integer pieces (fallback)"
+            y, status, _ = self._scip_run("mip_pieces", lo, hi, time_limit, warnings, info)
+            info["seconds"] = time.perf_counter() - t0
+            return y, status, info
         info["seconds"] = time.perf_counter() - t0
+        return yp, status, info
+
+    def _scip_direct(self, kind, lo, hi, time_limit, hfix=None):
+        """The MIQP (or the pieces MILP) built directly in pyscipopt, same scaling as the cvxpy
+        forms: ``min t + cost`` s.t. ``||R h + c||^2 <= t`` (a convex quadratic constraint),
+        every constraint's ``scip`` form. kind: ``mip`` (integer totals, continuous pieces),
+        ``mip_pieces`` (integer pieces), ``pieces`` (totals fixed to ``hfix``, min sum |y|).
+        Returns (model, y vars, h vars) or None when a constraint has no direct form."""
+        import pyscipopt as ps
+
+        d = self.data
+        m = ps.Model()
+        m.hideOutput(True)
+        tlo, thi = self.tot_box(lo, hi)
+        tb = getattr(self, "_tbox", None)
+        if tb is not None:
+            tlo, thi = np.maximum(tlo, tb[0]), np.minimum(thi, tb[1])
+        for c in self.constraints:
+            c.set_box(tlo, thi)
+
+        def _b(v):
+            return None if not np.isfinite(v) else float(v)
+
+        yt = "I" if kind in ("mip_pieces", "pieces") else "C"
+        y = [m.addVar(lb=_b(lo[p]), ub=_b(hi[p]), vtype=yt, name=f"y{p}") for p in range(d.P)]
+        if kind == "pieces":
+            h = [m.addVar(lb=float(hfix[i]), ub=float(hfix[i]), vtype="I", name=f"h{i}")
+                 for i in range(d.I)]
+        else:
+            h = [m.addVar(lb=_b(tlo[i]), ub=_b(thi[i]), vtype="I" if kind == "mip" else "C",
+                          name=f"h{i}") for i in range(d.I)]
+        for i in range(d.I):
+            m.addCons(ps.quicksum(y[p] for p in np.nonzero(d.S[i])[0]) == h[i])
+        for c in self.constraints:
+            if not c.scip(m, y, h):
+                return None
+        if kind == "pieces":
+            a = [m.addVar(lb=0.0, name=f"a{p}") for p in range(d.P)]
+            for p in range(d.P):
+                m.addCons(a[p] >= y[p])
+                m.addCons(a[p] >= -y[p])
+            m.setObjective(ps.quicksum(a), "minimize")
+        else:
+            t = m.addVar(lb=0.0, name="t")
+            s_ = []
+            for k in range(self.R.shape[0]):
+                sk = m.addVar(lb=None, name=f"s{k}")
+                m.addCons(sk == float(self.c[k]) + ps.quicksum(
+                    float(self.R[k, i]) * h[i] for i in range(d.I) if self.R[k, i] != 0))
+                s_.append(sk)
+            m.addCons(ps.quicksum(sk * sk for sk in s_) <= t)
+            obj = t
+            if self.mandate.cost_weight > 0:
+                for i in range(d.I):
+                    if self.cw[i] > 0:
+                        u = m.addVar(lb=0.0, name=f"trade{i}")
+                        m.addCons(u >= h[i] - float(d.h0[i]))
+                        m.addCons(u >= float(d.h0[i]) - h[i])
+                        obj = obj + float(self.cw[i]) * u
+            m.setObjective(obj, "minimize")
+        m.setParam("limits/time", float(time_limit))
+        m.setParam("limits/gap", 0.0)
+        m.setParam("limits/absgap", 0.0)
+        start = getattr(self, "_incumbent", None)
+        if kind != "pieces" and start is not None:
+            try:  # the best known integer-feasible point as a (partial) starting solution
+                sol = m.createPartialSol()
+                for p in range(d.P):
+                    m.setSolVal(sol, y[p], float(start[p]))
+                for i, v in enumerate(d.S @ start):
+                    m.setSolVal(sol, h[i], float(v))
+                m.addSol(sol)
+            except Exception:  # noqa: BLE001 - a hint only
+                pass
+        return m, y, h
+
+    def _scip_run(self, kind, lo, hi, time_limit, warnings, info):
+        """Solve compiled problem ``kind`` with SCIP: (y, status, integer totals or None)."""
+        t0 = time.perf_counter()
+        direct = self._scip_direct(kind, lo, hi, time_limit) if self.direct_scip else None
+        if direct is not None:
+            return self._scip_direct_run(direct, kind, lo, hi, warnings, info, t0)
+        mip = self._compiled_problem(kind)
+        self._set_params(mip, lo, hi, getattr(self, "_tbox", None))
+        try:
+            with quiet_solver():
+                mip["prob"].solve(solver=cp.SCIP, scip_params={
+                    "limits/time": float(time_limit), "limits/gap": 0.0, "limits/absgap": 0.0,
+                    })
+        except Exception as e:  # noqa: BLE001 - any solver crash -> fallback
+            warnings.append(f"SCIP failed: {e}")
+            info["seconds_miqp"] = time.perf_counter() - t0
+            return None, "", None
+        info["seconds_miqp"] = time.perf_counter() - t0
         st = mip["prob"].solver_stats
         extra = st.extra_stats or {}
         scip_status = extra.get("scip_status", mip["prob"].status)
@@ -691,18 +899,113 @@ class HedgeProblem:
             except Exception:  # noqa: BLE001
                 pass
         if scip_status == "infeasible":
-            return None, "infeasible", info
+            return None, "infeasible", None
+        status = "optimal" if scip_status == "optimal" else "feasible_time_limit"
+        if kind == "mip":
+            hv = mip["h"].value
+            if hv is None:
+                warnings.append(f"SCIP returned no point (status {scip_status})")
+                return None, "", None
+            return None, status, np.round(np.asarray(hv, float))
         yv = mip["y"].value
         if yv is None:
             warnings.append(f"SCIP returned no point (status {scip_status})")
-            return None, "", info
+            return None, "", None
         y = np.clip(np.round(np.asarray(yv, float)), lo, hi)
         if self.broken(y):
             warnings.append("SCIP point breaks " + ", ".join(self.broken(y))
                             + " after rounding to integers: fallback")
-            return None, "", info
+            return None, "", None
+        return y, status, None
+
+    def _scip_direct_run(self, direct, kind, lo, hi, warnings, info, t0):
+        m, yv, hv = direct
+        try:
+            with quiet_solver():
+                m.optimize()
+        except Exception as e:  # noqa: BLE001 - any solver crash -> fallback
+            warnings.append(f"SCIP failed: {e}")
+            info["seconds_miqp"] = time.perf_counter() - t0
+            return None, "", None
+        info["seconds_miqp"] = time.perf_counter() - t0
+        scip_status = m.getStatus()
+        info["status"] = scip_status
+        info["interface"] = "pyscipopt (direct MIQP: quadratic epigraph)"
+        info["solve_seconds"] = float(m.getSolvingTime())
+        try:
+            info["gap"] = float(m.getGap())
+            info["primal_bound"] = float(m.getPrimalbound())
+            info["dual_bound"] = float(m.getDualbound())
+            info["nodes"] = int(m.getNNodes())
+            info["gap_source"] = ("SCIP getGap() = |primal - dual| / min(|primal|, |dual|) on "
+                                  "the hedgeable part of the objective ($k^2, without the "
+                                  "constant unhedgeable variance)")
+        except Exception:  # noqa: BLE001
+            pass
+        if scip_status == "infeasible":
+            return None, "infeasible", None
+        if m.getNSols() == 0:
+            warnings.append(f"SCIP returned no point (status {scip_status})")
+            return None, "", None
         status = "optimal" if scip_status == "optimal" else "feasible_time_limit"
-        return y, status, info
+        sol = m.getBestSol()
+        if kind == "mip":
+            return None, status, np.round(np.array([m.getSolVal(sol, v) for v in hv]))
+        y = np.clip(np.round(np.array([m.getSolVal(sol, v) for v in yv])), lo, hi)
+        if self.broken(y):
+            warnings.append("SCIP point breaks " + ", ".join(self.broken(y))
+                            + " after rounding to integers: fallback")
+            return None, "", None
+        return y, status, None
+
+    def _integer_pieces(self, h, lo, hi, time_limit: float = 5.0) -> np.ndarray | None:
+        """Integer pieces y with S y = h meeting every constraint, minimizing sum |y| (no
+        offsetting allocations unless a band needs them); None when there are none."""
+        d = self.data
+        if np.any(self.tot_box(lo, hi)[0] > h) or np.any(self.tot_box(lo, hi)[1] < h):
+            return None
+        # one designated sector per instrument and no band touching it: the piece is the total
+        if all(int(d.S[i].sum()) == 1 for i in range(d.I)):
+            y = d.S.T @ h
+            return y if not self.broken(y) else None
+        direct = self._scip_direct("pieces", lo, hi, time_limit, hfix=h) \
+            if self.direct_scip and "SCIP" in cp.installed_solvers() else None
+        if direct is not None:
+            m, yv, _ = direct
+            try:
+                with quiet_solver():
+                    m.optimize()
+                st = m.getStatus()
+            except Exception:  # noqa: BLE001 - the cvxpy route below
+                st = "error"
+            if st == "infeasible":
+                return None
+            if st != "error" and m.getNSols() > 0:
+                sol = m.getBestSol()
+                y = np.round(np.array([m.getSolVal(sol, v) for v in yv]))
+                if np.array_equal(d.S @ y, h) and not self.broken(y):
+                    return y
+        comp = self._compiled_problem("pieces")
+        self._set_params(comp, lo, hi)
+        comp["par"]["hfix"].value = h
+        for solver, opts in (("HIGHS", {"time_limit": float(time_limit), "mip_rel_gap": 0.0}),
+                             ("SCIP", {"scip_params": {"limits/time": float(time_limit)}})):
+            if solver not in cp.installed_solvers():
+                continue
+            try:
+                with quiet_solver():
+                    comp["prob"].solve(solver=solver, **opts)
+            except Exception:  # noqa: BLE001 - try the next solver
+                continue
+            if comp["prob"].status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+                return None
+            yv = comp["y"].value
+            if yv is None:
+                continue
+            y = np.round(np.asarray(yv, float))
+            if np.array_equal(d.S @ y, h) and not self.broken(y):
+                return y
+        return None
 
     def _fallback(self, lo, hi, yc, inc_y, inc_f, enum_limit, warnings):
         n = box_size(lo, hi)

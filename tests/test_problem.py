@@ -201,18 +201,46 @@ def test_infeasible_key_rate_band():
 def test_resolve_with_parameters_does_not_recompile():
     prob = HedgeProblem(sector_inputs(), replace(BASE, margin_budget=20e6, max_instruments=2))
     r1 = prob.solve()
-    compiled = prob._compiled["mip"]["prob"]
+    compiled = prob._compiled["relax"]["prob"]
     inp2 = sector_inputs(sector_dv01=np.array([150_000.0, 250_000.0]),
                          sector_exposure=np.array([[150_000.0, 0.0], [0.0, 250_000.0]]))
     prob.update(inputs=inp2)
     r2 = prob.solve()
-    assert prob._compiled["mip"]["prob"] is compiled  # same compiled cvxpy problem
+    assert prob._compiled["relax"]["prob"] is compiled  # same compiled cvxpy problem
     fresh = solve(inp2, replace(BASE, margin_budget=20e6, max_instruments=2))
     assert r2.contracts == fresh.contracts != r1.contracts
     assert r2.contracts == {"ZNU5": round(-150_000 / TN_DV01), "SWAP10": round(-250_000 / SWAP_DV01)}
     prob.update(mandate=replace(BASE, margin_budget=30e6, max_instruments=2))
     prob.solve()
-    assert prob._compiled["mip"]["prob"] is compiled
+    assert prob._compiled["relax"]["prob"] is compiled
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_update_mandate_applies_new_limits(direct):
+    """update(mandate=...) with the same structure writes the new limits into the compiled
+    Parameters: a margin-budget frontier gets a different hedge per budget, equal to a fresh
+    solve (regression: the cached problem kept the first budget's Parameters)."""
+    inp = sector_inputs()
+    m0 = Mandate(sector_targets=zero_targets(None), margin_budget=8e6)
+    prob = HedgeProblem(inp, m0)
+    prob.direct_scip = direct
+    seen = []
+    for b in (8e6, 10e6, 12e6, 20e6):
+        m = replace(m0, margin_budget=b)
+        prob.update(mandate=m)
+        compiled = prob._compiled.get("relax", {}).get("prob")
+        r = prob.solve()
+        if compiled is not None:
+            assert prob._compiled["relax"]["prob"] is compiled  # no recompilation
+        fresh = HedgeProblem(inp, m)
+        fresh.direct_scip = direct
+        rf = fresh.solve()
+        assert r.contracts == rf.contracts, b
+        assert r.objective == pytest.approx(rf.objective, rel=1e-9)
+        assert r.initial_margin <= b + 1e-6
+        assert r.constraints[[c["name"] for c in r.constraints].index("margin")]["limit"] == b
+        seen.append(tuple(r.contracts.values()))
+    assert len(set(seen)) == 4  # every budget changes the optimal hedge
 
 
 def test_add_constraint_and_describe():
@@ -239,6 +267,18 @@ def test_fallback_enumeration_and_neighbourhood(monkeypatch):
 
     # SCIP crashing -> fallback, never a constraint-breaking hedge
     import cvxpy as cp
+
+    import optimizer.problem as P
+
+    def crash():
+        raise RuntimeError("simulated")
+
+    with monkeypatch.context() as mp:  # the direct pyscipopt MIQP
+        mp.setattr(P, "quiet_solver", crash)
+        r_fail = solve(sector_inputs(), m)
+    assert r_fail.status == "optimal_enumeration" and r_fail.contracts == ref.contracts
+    assert any("SCIP failed" in w for w in r_fail.warnings)
+    monkeypatch.setattr(P.HedgeProblem, "direct_scip", False)  # cvxpy's SCIP interface
 
     def boom(self, *a, **k):
         if k.get("solver") == cp.SCIP:
@@ -289,3 +329,19 @@ def test_duration_and_portfolio_targets():
     res2 = solve(sector_inputs(), m2)
     assert res2.sectors[0]["dv01_after"] == pytest.approx(TSY_DV01 / 2, abs=TSY_DV01 * 0.001)
     assert res2.contracts["SWAP10"] == 0  # untargeted sector keeps its exposure
+
+
+def test_free_allocation_has_no_offsetting_pieces():
+    """Every instrument designated to every sector, only a portfolio band: the objective and the
+    constraints see only the totals, so the reported sector pieces must not offset (the integer
+    totals + continuous pieces MIQP, then the min sum |piece| MILP)."""
+    inp = sector_inputs(designations=np.ones((2, 2), bool))
+    m = Mandate(portfolio_target=SectorTarget(dv01=0.0, tol_usd=1_000.0), margin_budget=20e6)
+    res = solve(inp, m, time_limit=10)
+    assert res.status == "optimal"
+    assert res.solver["gap"] <= 1e-6
+    for name in inp.instruments:
+        pieces = [a["contracts"] for a in res.allocation if a["instrument"] == name]
+        assert sum(abs(p) for p in pieces) == abs(res.contracts[name]), res.allocation
+    ref = solve(inp, m, solver="enumerate", enum_limit=0)  # neighbourhood, for a sanity bound
+    assert res.objective <= ref.objective * (1 + 1e-9)
