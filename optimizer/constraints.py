@@ -504,7 +504,8 @@ class MarginBudget(_AbsSumLimit):
 
     def relax_message(self, value):
         v = _ceil_cents(value)
-        return (f"margin budget must be at least {_fmt_usd(v)} (${v / 1e6:,.2f}M; "
+        vm = math.ceil(v / 1e4 - 1e-9) / 100  # rounded UP: the short form must also suffice
+        return (f"margin budget must be at least {_fmt_usd(v)} (${vm:,.2f}M; "
                 f"now {_fmt_usd(self.limit)})")
 
 
