@@ -1,0 +1,68 @@
+"""`overlay hedge` end to end on the bundled default portfolio and mandate."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def overlay(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "optimizer.cli", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def default_hedge():
+    r = overlay("hedge", "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)  # stdout is pure JSON (no solver chatter)
+
+
+def test_default_hedge_meets_every_stated_constraint(default_hedge):
+    d = default_hedge
+    assert d["status"] in ("optimal", "optimal_enumeration", "feasible_time_limit")
+    assert all(c["satisfied"] for c in d["constraints"])
+    assert d["margin"]["initial"] <= d["margin"]["budget"] + 1e-6
+    assert d["leverage"]["ratio"] <= d["leverage"]["limit"] + 1e-12
+    assert d["portfolio"]["beta_adjusted_dv01_after"] >= 0  # no net short duration
+    used = {p["contract"] for p in d["positions"]}
+    assert len(used) <= 6
+    for s in d["sectors"]:
+        if s["dv01_target"] is not None:
+            tol = {"Treasury": 0.02, "Agency": 0.05, "Corporate": 0.02}[s["sector"]]
+            assert abs(s["dv01_after"] - s["dv01_target"]) <= tol * abs(s["dv01_before"]) + 1e-6
+
+
+def test_default_hedge_numbers_add_up(default_hedge):
+    d = default_hedge
+    pos = d["positions"]
+    # position DV01 = contracts x contract DV01; margin and notional add up from the positions
+    for p in pos:
+        assert p["dv01"] == pytest.approx(p["contracts"] * p["contract_dv01"])
+    net = {}
+    for p in pos:
+        net[p["contract"]] = net.get(p["contract"], 0) + p["contracts"]
+    by_contract = {i["contract"]: i for i in d["instruments"]}
+    margin = sum(abs(n) * by_contract[c]["initial_margin"] for c, n in net.items())
+    assert d["margin"]["initial"] == pytest.approx(margin)
+    hedge_dv01 = sum(p["dv01"] for p in pos)
+    assert d["portfolio"]["dv01_after"] == pytest.approx(d["portfolio"]["dv01_before"] + hedge_dv01)
+    assert d["tracking_error"]["after_usd"] < d["tracking_error"]["before_usd"]
+    assert d["tracking_error"]["after_usd"] <= d["tracking_error"]["rounded_after_usd"] + 1e-6 or \
+        d["tracking_error"]["rounded_breaks"]
+
+
+def test_infeasible_margin_budget_exits_3_and_names_the_constraint():
+    r = overlay("hedge", "--margin-budget", "100000")
+    assert r.returncode == 3
+    assert r.stdout == ""
+    assert "margin" in r.stderr.lower()
+
+
+def test_bad_portfolio_exits_2(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,sector,par,coupon,maturity,price\nA,Treasury,1000000,4.5,2030-13-45,99\n")
+    r = overlay("hedge", "--portfolio", str(bad))
+    assert r.returncode == 2 and r.stdout == ""
+    assert "row 2" in r.stderr and "maturity" in r.stderr
