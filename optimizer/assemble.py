@@ -20,6 +20,7 @@ twice. A sector with no spread history contributes its regression residual varia
 
 from __future__ import annotations
 
+import warnings as warnings_mod
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,7 +108,9 @@ def _sector_betas(exp: Exposures, asof, window: str, warnings: list[str]) -> dic
             continue
         dur = float(r.duration) if np.isfinite(r.duration) else 5.0
         try:
-            res = sector_betas(sector, dur, asof=asof, window=window)[0]
+            with warnings_mod.catch_warnings():  # its warnings are returned in res.warnings
+                warnings_mod.simplefilter("ignore")
+                res = sector_betas(sector, dur, asof=asof, window=window)[0]
         except InputError as exc:
             warnings.append(f"beta for {sector}: {exc}; using beta 1")
             out[sector] = {"beta": 1.0, "std_err": float("nan"), "source": "fallback",
@@ -323,14 +326,21 @@ def hedge_document(ctx: HedgeContext, res: P.HedgeResult) -> dict:
     """The ``overlay hedge --json`` object (SPEC §9)."""
     by_contract = {ir.contract: ir for ir in ctx.instruments}
     alloc = [a for a in res.allocation if a["contracts"] != 0]
+    gross = {}
+    for a in alloc:
+        gross[a["instrument"]] = gross.get(a["instrument"], 0) + abs(int(a["contracts"]))
     positions = []
     for a in alloc:
         ir = by_contract[a["instrument"]]
         n = int(a["contracts"])
+        # the account holds the net position per contract: its notional and margin are shared
+        # among the designations pro rata to |contracts|, so the rows add up to the account's
+        net = abs(res.contracts[a["instrument"]])
+        share = abs(n) / gross[a["instrument"]] * net
         positions.append({
             "instrument": ir.root, "contract": ir.contract, "sector": a["sector"],
             "contracts": n, "contract_dv01": ir.dv01_usd, "dv01": n * ir.dv01_usd,
-            "notional": abs(n) * abs(ir.notional_usd), "initial_margin": abs(n) * ir.initial_margin_usd,
+            "notional": share * abs(ir.notional_usd), "initial_margin": share * ir.initial_margin_usd,
             "price": ir.price, "kind": ir.kind, "description": ir.description})
     sectors = []
     mv_by_sector = dict(zip(ctx.exposures.sectors["sector"], ctx.exposures.sectors["market_value"],

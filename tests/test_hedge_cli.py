@@ -46,6 +46,9 @@ def test_default_hedge_numbers_add_up(default_hedge):
     by_contract = {i["contract"]: i for i in d["instruments"]}
     margin = sum(abs(n) * by_contract[c]["initial_margin"] for c, n in net.items())
     assert d["margin"]["initial"] == pytest.approx(margin)
+    # designations share their contract's margin and notional: the rows add up to the account
+    assert sum(p["initial_margin"] for p in pos) == pytest.approx(margin)
+    assert sum(p["notional"] for p in pos) == pytest.approx(d["leverage"]["gross_notional"])
     hedge_dv01 = sum(p["dv01"] for p in pos)
     assert d["portfolio"]["dv01_after"] == pytest.approx(d["portfolio"]["dv01_before"] + hedge_dv01)
     assert d["tracking_error"]["after_usd"] < d["tracking_error"]["before_usd"]
