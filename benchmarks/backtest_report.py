@@ -164,8 +164,27 @@ def run_corporate_ice(start: str, workers: int, command: str) -> None:
                        spread=SpreadSource("series", s, "ICE BofA BBB US Corporate OAS "
                                            "(third-party, read locally, not shipped)"),
                        workers=workers)
+    from data.loaders import par_curve_history_pct
+
+    u = par_curve_history_pct()["7Y"]
+    lv = pd.concat([u, s], axis=1, join="inner").dropna().loc[res.start:res.end]
+    d = lv.diff().dropna()
+    m = lv.resample("ME").last().diff().dropna()
+    b_d = np.polyfit(d["7Y"], d["7Y"] + d[s.name], 1)[0]
+    b_m = np.polyfit(m["7Y"], m["7Y"] + m[s.name], 1)[0]
+    betas = [h["betas"].get("Corporate") for h in res.rebalances if "betas" in h]
+    b_model = float(np.nanmean([b for b in betas if b is not None])) if betas else float("nan")
     write_backtest("corporate_ice_bbb_daily", "corporate sector daily, ICE BofA BBB OAS "
                    "(THIRD-PARTY DATA, local only)", res, command, explain(res) + [
+                       f"- Rate beta of the corporate yield (UST 7Y + BBB OAS) on the UST 7Y "
+                       f"over the same window: daily changes {b_d:.2f}, month-end changes "
+                       f"{b_m:.2f}; the mandate's betas (HQM monthly averages, walk-forward) "
+                       f"averaged {b_model:.2f}. The mandate hedges the *beta-adjusted* DV01, "
+                       "so on a daily P&L horizon the optimizer under-hedges the rate part "
+                       "relative to the realized daily beta, while the naive ZN hedge (beta 1) "
+                       "is closer to it: this horizon mismatch, not integrality, is why the "
+                       "integer optimum does not beat the naive ZN hedge here. The spread part "
+                       "(about a third of the variance) no futures hedge can remove.",
                        "- Corporate spreads: ICE BofA BBB US Corporate Index OAS "
                        "(BAMLC0A4CBBB) daily change applied to every corporate holding; "
                        "licensed third-party data read from ../shared/data/market/third_party, "
@@ -291,11 +310,19 @@ def explain(res) -> list[str]:
         f"inside the same constraints. Portfolio DV01s here are ~$10^5 against contract DV01s "
         f"of $40-$250, so one contract is well under 0.1% of the hedge and integrality costs "
         f"almost nothing in realized TE (ratio {res.te_ratio('integer', 'continuous'):.4f}).")
-    out.append(
-        "- The naive ZN hedge matches total DV01 only: it leaves the portfolio's curve exposure "
-        "(short end vs long end) open, so every twist of the curve is tracking error; the "
-        "optimizer spreads the hedge across the curve by the covariance of key-rate moves "
-        f"(ratio integer/naive ZN {res.te_ratio('integer', 'naive_zn'):.3f}).")
+    rz = res.te_ratio("integer", "naive_zn")
+    if rz < 1:
+        out.append(
+            "- The naive ZN hedge matches total DV01 only: it leaves the portfolio's curve "
+            "exposure (short end vs long end) open, so every twist of the curve is tracking "
+            "error; the optimizer spreads the hedge across the curve by the covariance of "
+            f"key-rate moves (ratio integer/naive ZN {rz:.3f}).")
+    else:
+        out.append(
+            f"- Here the integer optimum does NOT beat the naive ZN hedge (ratio {rz:.3f}): the "
+            "optimizer minimizes the *model's* tracking error, with sector betas and covariance "
+            "estimated walk-forward; when those estimates differ from what is realized over "
+            "the holding period (see the notes below), a plain DV01 hedge can do as well.")
     kr = float(m.loc["naive_keyrate", "realized_te_usd"])
     it = float(m.loc["integer", "realized_te_usd"])
     mk = float(m.loc["naive_keyrate", "max_margin_usd"])

@@ -570,6 +570,7 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y",
         "te_model": {"before": res.te_before_usd, "integer": res.te_after_usd,
                      "continuous": res.te_continuous_usd},
         "status": res.status, "flags": flags, "warnings": list(ctx.warnings)[:5],
+        "betas": {k: float(v.get("beta", 1.0)) for k, v in ctx.betas.items()},
         "portfolio_mv": float(inp.portfolio_market_value),
     }
 
