@@ -72,12 +72,13 @@ def te_table(res) -> str:
     return "\n".join(lines)
 
 
-def write_backtest(name: str, title: str, res, command: str, extra: list[str] | None = None
-                   ) -> Path:
+def write_backtest(name: str, title: str, res, command: str, extra: list[str] | None = None,
+                   csv_out: bool = True) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     csv = RESULTS / f"backtest_{name}.csv"
     cols = ["holdings", "target"] + [c for c in res.daily.columns if c.startswith("track_")]
-    res.daily[cols].round(2).to_csv(csv, index_label="date")
+    if csv_out:
+        res.daily[cols].round(2).to_csv(csv, index_label="date")
     r_ic = res.te_ratio("integer", "continuous")
     r_iz = res.te_ratio("integer", "naive_zn")
     r_ik = res.te_ratio("integer", "naive_keyrate")
@@ -122,7 +123,9 @@ def write_backtest(name: str, title: str, res, command: str, extra: list[str] | 
         "hedge: slope -0.8..-1.25, R² >= 0.8). Turnover counts every contract bought or sold at "
         "rebalances, quarterly rolls included.", "",
         "## Modelling notes", "", *[f"- {n}" for n in res.notes], *(extra or []), "",
-        f"Daily/periodic P&L: `{csv.relative_to(REPO)}`.", ""]
+        (f"Daily/periodic P&L: `{csv.relative_to(REPO)}`." if csv_out else
+         "Daily P&L not written: it is derived day by day from licensed third-party data."),
+        ""]
     md = RESULTS / f"backtest_{name}.md"
     md.write_text("\n".join(lines))
     print(f"wrote {md.relative_to(REPO)}")
@@ -188,7 +191,7 @@ def run_corporate_ice(start: str, workers: int, command: str) -> None:
                        "- Corporate spreads: ICE BofA BBB US Corporate Index OAS "
                        "(BAMLC0A4CBBB) daily change applied to every corporate holding; "
                        "licensed third-party data read from ../shared/data/market/third_party, "
-                       "never copied into the repository."])
+                       "never copied into the repository."], csv_out=False)
 
 
 def run_futures_yahoo(command: str) -> None:
