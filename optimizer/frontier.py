@@ -99,10 +99,9 @@ def compute_frontier(ctx, budgets: Sequence[float] | None = None, *, time_limit:
             if prob is None or not _has_margin(prob):
                 prob = HedgeProblem(ctx.inputs, m)
             else:
-                # same compiled problem, new budget: mutate the bound MarginBudget in place so
-                # its cvxpy Parameter gets the new value (``HedgeProblem.update(mandate=...)``
-                # builds new constraint objects whose Parameters the cached compiled problem
-                # does not see when the structure is unchanged)
+                # same compiled problem, new budget: the bound MarginBudget gets the new limit
+                # and replace_constraint rebinds it into the compiled problem's Parameters
+                # (``HedgeProblem.update(mandate=m)`` does the same since the Parameter fix)
                 c = prob.constraint("margin")
                 c.limit = b
                 prob.replace_constraint(c)

@@ -831,14 +831,17 @@ class HedgeProblem:
                 m.addCons(a[p] >= -y[p])
             m.setObjective(ps.quicksum(a), "minimize")
         else:
-            t = m.addVar(lb=0.0, name="t")
-            s_ = []
+            # separable epigraph: s_k = (R h + c)_k, s_k^2 <= t_k, objective sum t_k (one
+            # univariate convex constraint per square: tight outer-approximation cuts)
+            ts = []
             for k in range(self.R.shape[0]):
                 sk = m.addVar(lb=None, name=f"s{k}")
+                tk = m.addVar(lb=0.0, name=f"t{k}")
                 m.addCons(sk == float(self.c[k]) + ps.quicksum(
                     float(self.R[k, i]) * h[i] for i in range(d.I) if self.R[k, i] != 0))
-                s_.append(sk)
-            m.addCons(ps.quicksum(sk * sk for sk in s_) <= t)
+                m.addCons(sk * sk <= tk)
+                ts.append(tk)
+            t = ps.quicksum(ts)
             obj = t
             if self.mandate.cost_weight > 0:
                 for i in range(d.I):
@@ -851,8 +854,11 @@ class HedgeProblem:
         m.setParam("limits/time", float(time_limit))
         # the MIQP is solved to a zero gap; the pieces' sum |y| is cosmetic (any integer pieces
         # certify the totals): within 1% of the smallest, or 1 contract
-        m.setParam("limits/gap", 1e-2 if kind == "pieces" else 0.0)
+        m.setParam("limits/gap", 1e-2 if kind == "pieces" else 1e-9)
         m.setParam("limits/absgap", 1.0 if kind == "pieces" else 0.0)
+        # tiny models: SCIP's default presolve and primal heuristics cost more than the search
+        m.setPresolve(ps.SCIP_PARAMSETTING.FAST)
+        m.setHeuristics(ps.SCIP_PARAMSETTING.FAST)
         start = getattr(self, "_incumbent", None)
         if kind != "pieces" and start is not None:
             try:  # the best known integer-feasible point as a (partial) starting solution
