@@ -55,9 +55,10 @@ def _fmt(x, f="{:.3f}") -> str:
 
 def te_table(res) -> str:
     m = res.metrics
+    day = "worst day" if res.frequency == "daily" else "worst period (month)"
     lines = ["| strategy | realized TE (USD/yr) | TE / integer | variance reduction | "
              "dollar offset (median period) | periods in 80-125% | regr. slope | regr. R² | "
-             "contracts traded | turnover / yr | avg margin | max margin | worst day | "
+             f"contracts traded | turnover / yr | avg margin | max margin | {day} | "
              "worst month |", "|" + "---|" * 14]
     te_int = float(m.loc[m.strategy == "integer", "realized_te_usd"].iloc[0])
     for r in m.itertuples():
