@@ -33,8 +33,8 @@ For each rebalance date ``r_k`` (first valuation date of each month, or of each 
    * Treasury futures: **CTD-forward approximation** (modelled, not market prices): the CTD
      chosen by the full basket analysis on ``r_k`` is held fixed through the period; each day its
      full price off that day's curve (zero spread, as in the basket analysis) is carried to the
-     last delivery day at that day's repo (SOFR, before 2018 the 1M/3M bill yield, as
-     ``models.futures.default_repo``), minus coupons (with repo interest) and accrued at delivery,
+     last delivery day at that day's term repo (:func:`repo_series`: 5-day median of the
+     overnight rate of ``models.futures.default_repo``)
      divided by its conversion factor. On ``r_k`` this *is* the basket analysis's theoretical
      price; between rebalances it ignores CTD switches inside the month
      (:func:`validate_futures_approx` measures the error against the full basket);
@@ -142,19 +142,27 @@ def rebalance_dates(dates: pd.DatetimeIndex, rebalance: str = "monthly") -> pd.D
     return pd.DatetimeIndex(s.groupby(key).min().to_numpy())
 
 
-def repo_series(dates: pd.DatetimeIndex) -> np.ndarray:
-    """Repo rate (decimal) per date, as ``models.futures.default_repo``: SOFR on or before the
-    date; before SOFR the Treasury 1M (else 3M) par yield of that day."""
+def _raw_repo(d: pd.Timestamp, sofr: pd.Series, hist: pd.DataFrame) -> float:
+    if d >= sofr.index[0]:
+        return float(sofr.iloc[sofr.index.searchsorted(d, side="right") - 1]) / 100.0
+    row = hist.iloc[hist.index.searchsorted(d, side="right") - 1]
+    v = row.get("1M", np.nan)
+    return float(v if np.isfinite(v) else row["3M"]) / 100.0
+
+
+def repo_series(dates: pd.DatetimeIndex, smooth: int = 5) -> np.ndarray:
+    """Term repo (decimal) per date for carrying a CTD to delivery: the median of the overnight
+    rate of ``models.futures.default_repo`` (SOFR; before SOFR the Treasury 1M, else 3M, bill
+    yield) over the last ``smooth`` curve dates up to and including the date. One-day spikes of
+    the overnight rate (SOFR 5.25% on 2019-09-17) are not a term financing rate; applied to
+    months of carry they would move the modelled futures price by a point for one day."""
     sofr = sofr_history_pct()
     hist = par_curve_history_pct()
     out = np.empty(len(dates))
-    for k, d in enumerate(dates):
-        if d >= sofr.index[0]:
-            out[k] = float(sofr.iloc[sofr.index.searchsorted(d, side="right") - 1]) / 100.0
-        else:
-            row = hist.loc[d]
-            v = row.get("1M", np.nan)
-            out[k] = (v if np.isfinite(v) else row["3M"]) / 100.0
+    for k, d in enumerate(pd.DatetimeIndex(dates)):
+        pos = hist.index.searchsorted(d, side="right")
+        days = hist.index[max(0, pos - smooth):pos] if smooth > 1 else [d]
+        out[k] = float(np.median([_raw_repo(x, sofr, hist) for x in days]))
     return out
 
 
@@ -361,7 +369,8 @@ def treasury_leg(contract: str, asof) -> FutureLeg:
     from data.contracts import treasury_future_specs
     from models.futures import basket_analysis
 
-    a = basket_analysis(contract, asof, key_tenors=(), shifts_bp=())
+    repo = float(repo_series(pd.DatetimeIndex([pd.Timestamp(asof)]))[0])
+    a = basket_analysis(contract, asof, repo=repo, key_tenors=(), shifts_bp=())
     ctd = a.ctd
     sm_dated = pd.NaT
     try:
@@ -743,7 +752,7 @@ def run_backtest(portfolio: pd.DataFrame | str | Path | None = None, mandate=Non
         "day's bootstrapped Treasury zero curve at constant spread"
         + ("" if spread.kind == "constant" else f"; corporate spread moves with {spread.label}"),
         "Treasury futures: modelled CTD-forward prices (CTD fixed per period from the full basket "
-        "analysis on the rebalance date; repo = SOFR, before 2018 the 1M/3M bill yield); not "
+        "analysis on the rebalance date; repo = 5-day median of SOFR, before 2018 of the 1M/3M bill yield); not "
         "market futures prices",
         "Swap futures: first-order P&L, -DV01 x change in the Treasury par yield at the tenor "
         "(constant swap spread)",
@@ -856,7 +865,8 @@ def validate_futures_approx(dates: Sequence, roots: Sequence[str] = ("ZT", "ZF",
                     continue
                 days = pd.DatetimeIndex([d0, d1])
                 approx = futures_prices(leg, days, curves, repo_series(days))
-                full = basket_analysis(code, d1, key_tenors=(), shifts_bp=())
+                full = basket_analysis(code, d1, key_tenors=(), shifts_bp=(),
+                                       repo=float(repo_series(pd.DatetimeIndex([d1]))[0]))
             except InputError:
                 continue
             rows.append({"date": d0.date(), "later": d1.date(), "contract": code,

@@ -64,17 +64,20 @@ def test_ctd_forward_equals_full_basket_on_the_rebalance_day():
         leg = bt.treasury_leg(code, DATE)
         days = pd.DatetimeIndex([DATE])
         p = bt.futures_prices(leg, days, curves, bt.repo_series(days))
-        full = basket_analysis(code, DATE, key_tenors=(), shifts_bp=())
+        full = basket_analysis(code, DATE, key_tenors=(), shifts_bp=(),
+                               repo=float(bt.repo_series(days)[0]))
         assert p[0] == pytest.approx(full.futures_price, abs=1e-9)
 
 
-def test_repo_series_matches_default_repo():
+def test_repo_series_is_the_smoothed_default_repo():
     from models.futures import default_repo
 
     days = pd.DatetimeIndex(["2005-03-01", "2019-06-03"])
-    r = bt.repo_series(days)
-    for d, v in zip(days, r, strict=True):
+    for d, v in zip(days, bt.repo_series(days, smooth=1), strict=True):
         assert v == pytest.approx(default_repo(d)[0], abs=1e-12)
+    # the 2019-09-17 SOFR spike (5.25%) is an overnight event, not a term repo
+    spike = bt.repo_series(pd.DatetimeIndex(["2019-09-17"]))[0]
+    assert default_repo("2019-09-17")[0] > 0.05 and spike < 0.025
 
 
 def test_short_walk_forward_run(treasury_frame):
