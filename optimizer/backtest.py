@@ -34,8 +34,8 @@ For each rebalance date ``r_k`` (first valuation date of each month, or of each 
      chosen by the full basket analysis on ``r_k`` is held fixed through the period; each day its
      full price off that day's curve (zero spread, as in the basket analysis) is carried to the
      last delivery day at that day's term repo (:func:`repo_series`: 5-day median of the
-     overnight rate of ``models.futures.default_repo``)
-     divided by its conversion factor. On ``r_k`` this *is* the basket analysis's theoretical
+     overnight rate of ``models.futures.default_repo``), minus coupons (with repo interest) and
+     accrued at delivery, divided by its conversion factor. On ``r_k`` this *is* the basket analysis's theoretical
      price; between rebalances it ignores CTD switches inside the month
      (:func:`validate_futures_approx` measures the error against the full basket);
    * swap futures: first order, ``-DV01 x`` change of the Treasury par yield at the swap tenor
