@@ -477,10 +477,10 @@ def _to_frequency(v: object) -> int:
 # validation
 # --------------------------------------------------------------------------------------------
 
-def _median_abs_yield(rows: Rows, j: int | None) -> float | None:
-    if j is None:
-        return None
-    vals = []
+def _abs_yields(rows: Rows, j: int) -> tuple[list[float], bool]:
+    """|yield| (percent) of the parseable, non-blank cells of column ``j``, and whether every
+    non-blank cell parsed (an unparseable cell is reported by the row checks)."""
+    vals, all_parsed = [], True
     for _, cells in rows:
         v = cells[j] if j < len(cells) else None
         if _is_blank(v):
@@ -488,23 +488,20 @@ def _median_abs_yield(rows: Rows, j: int | None) -> float | None:
         try:
             vals.append(abs(_to_float(v, percent=True)))
         except _CellError:
-            continue
+            all_parsed = False
+    return vals, all_parsed
+
+
+def _median_abs_yield(rows: Rows, j: int | None) -> float | None:
+    vals = _abs_yields(rows, j)[0] if j is not None else []
     return float(np.median(vals)) if vals else None
 
 
 def _all_small_yields(rows: Rows, j: int | None) -> bool:
     if j is None:
         return False
-    vals = []
-    for _, cells in rows:
-        v = cells[j] if j < len(cells) else None
-        if _is_blank(v):
-            continue
-        try:
-            vals.append(abs(_to_float(v, percent=True)))
-        except _CellError:
-            return False
-    return bool(vals) and max(vals) < _DECIMAL_YIELD and max(vals) > 0
+    vals, all_parsed = _abs_yields(rows, j)
+    return all_parsed and bool(vals) and 0 < max(vals) < _DECIMAL_YIELD
 
 
 def _validate(header: list[object], rows: Rows, label: str,

@@ -139,6 +139,21 @@ class _Scale:
         return self.p0 + (v - self.lo) / (self.hi - self.lo) * (self.p1 - self.p0)
 
 
+
+def _y_axis(ys, left: float, right_x: float, top: float, bottom: float, label: str | None
+            ) -> list[str]:
+    """Value axis: a grid line and a tick label per tick, and the axis title."""
+    out = ['<g class="axis y-axis">']
+    for t in ys.ticks:
+        y = ys(t)
+        out.append(f'<line class="grid" x1="{left}" x2="{right_x}" y1="{_f(y)}" y2="{_f(y)}"/>')
+        out.append(f'<text class="tick" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">'
+                   f"{esc(fmt_compact(t))}</text>")
+    if label:
+        out += _y_label(label, top, bottom)
+    out.append("</g>")
+    return out
+
 def grouped_bar_chart(name: str, title: str, categories: Sequence[str],
                       series: Sequence[tuple[str, Sequence[float | None]]], *,
                       width: int = 760, height: int = 300, unit: str = "",
@@ -160,15 +175,7 @@ def grouped_bar_chart(name: str, title: str, categories: Sequence[str],
     bar_w = max(1.0, min(36.0, slot * 0.8 / n_ser))
     out = _svg_open(name, title, width, height, "bar")
     out += _legend([s for s, _ in series], colors, left, 32, plot_w)
-    out.append('<g class="axis y-axis">')
-    for t in ys.ticks:
-        y = ys(t)
-        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_f(y)}" y2="{_f(y)}"/>')
-        out.append(f'<text class="tick" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">'
-                   f"{esc(fmt_compact(t))}</text>")
-    if unit:
-        out += _y_label(unit, top, bottom)
-    out.append("</g>")
+    out += _y_axis(ys, left, width - right, top, bottom, unit)
     y0 = ys(0.0)
     out.append('<g class="bars">')
     for ci, cat in enumerate(cats):
@@ -355,15 +362,7 @@ def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple
 
     out = _svg_open(name, title, width, height, "line")
     out += _legend([s for s, _ in pts_by_series], colors, left, 32, width - left - right)
-    out.append('<g class="axis y-axis">')
-    for t in ys.ticks:
-        y = ys(t)
-        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_f(y)}" y2="{_f(y)}"/>')
-        out.append(f'<text class="tick" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">'
-                   f"{esc(fmt_compact(t))}</text>")
-    if y_label:
-        out += _y_label(y_label, top, bottom)
-    out.append("</g>")
+    out += _y_axis(ys, left, width - right, top, bottom, y_label)
     out.append('<g class="axis x-axis">')
     for t, lab in xticks:
         x = xp(t)
