@@ -150,29 +150,25 @@ def instrument_risk(code: str, asof, key_tenors: list[str], *, repo: float | Non
             description=(f"{spec.name}; CTD {fr.ctd['cusip']} {fr.ctd['coupon']:.3f}% "
                          f"{pd.Timestamp(fr.ctd['maturity']).date()} CF {fr.conversion_factor:.4f}"),
             flags=tuple(fr.flags))
-    if kind == "sofr_swap_future":
-        r = sofr_swap_future_risk(root, asof=asof, spread_bp=swap_spread_bp)
+    if kind in ("sofr_swap_future", "classic_swap_future"):
+        if kind == "sofr_swap_future":
+            r = sofr_swap_future_risk(root, asof=asof, spread_bp=swap_spread_bp)
+            desc = f"SOFR swap future {int(r.tenor_years)}y, par swap {r.swap_rate_pct:.3f}%"
+            flags = tuple(r.flags)
+        else:
+            tenor = float(swap_futures_table().set_index("root").loc[root, "tenor_years"])
+            curve, curve_flags = swap_curve(asof, spread_bp=swap_spread_bp)
+            t = [tenor_to_years(k) for k in curve.index]
+            rate_pct = float(np.interp(tenor, t, curve.to_numpy())) * 100.0
+            r = classic_risk(rate_pct, tenor, contract=root)
+            desc = f"classic {int(tenor)}y swap future at {rate_pct:.3f}%"
+            flags = tuple(r.flags) + tuple(curve_flags)
         return InstrumentRisk(
             root=root, contract=contract, kind=kind, price=r.price, dv01_usd=r.dv01_usd_per_contract,
             key_rate_dv01=map_to_key_tenors(r.key_rate_dv01, key_tenors),
             # a swap future's value moves with the swap rate = Treasury par + swap spread
             swap_spread_dv01_usd=r.dv01_usd_per_contract, notional_usd=r.notional_usd,
-            initial_margin_usd=im, margin_source=msrc,
-            description=f"SOFR swap future {int(r.tenor_years)}y, par swap {r.swap_rate_pct:.3f}%",
-            flags=tuple(r.flags))
-    if kind == "classic_swap_future":
-        tenor = float(swap_futures_table().set_index("root").loc[root, "tenor_years"])
-        curve, flags = swap_curve(asof, spread_bp=swap_spread_bp)
-        t = [tenor_to_years(k) for k in curve.index]
-        rate_pct = float(np.interp(tenor, t, curve.to_numpy())) * 100.0
-        r = classic_risk(rate_pct, tenor, contract=root)
-        return InstrumentRisk(
-            root=root, contract=contract, kind=kind, price=r.price, dv01_usd=r.dv01_usd_per_contract,
-            key_rate_dv01=map_to_key_tenors(r.key_rate_dv01, key_tenors),
-            swap_spread_dv01_usd=r.dv01_usd_per_contract, notional_usd=r.notional_usd,
-            initial_margin_usd=im, margin_source=msrc,
-            description=f"classic {int(tenor)}y swap future at {rate_pct:.3f}%",
-            flags=tuple(r.flags) + tuple(flags))
+            initial_margin_usd=im, margin_source=msrc, description=desc, flags=flags)
     # no SR3 settlement data is bundled: price off today's SOFR (a flat forward), flagged
     from data.loaders import sofr_on
     sofr_date, sofr_dec = sofr_on(asof)

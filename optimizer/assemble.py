@@ -34,7 +34,7 @@ from models.exposures import Exposures, compute_exposures
 from models.instruments import SWAP_SPREAD_FACTOR, InstrumentRisk, instrument_risk
 from models.risk import FactorModel, build_factor_model, ensure_psd, is_treasury_sector
 from optimizer import problem as P
-from optimizer.mandate import Mandate
+from optimizer.mandate import Mandate, SectorTarget
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
 SWAP_SPREAD_PARAMS = DATA_DIR / "risk_params" / "swap_spread_params.csv"
@@ -169,8 +169,6 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
         for f in ir.flags:
             if not f.startswith("future_issues_excluded"):
                 warnings.append(f"{ir.contract}: {f}")
-        if not ir.margin_source or "approximate" in ir.margin_source:
-            pass
     provenance.append("Initial margins: data/contracts/margins.csv (approximate CME levels; "
                       "override with --margins)")
     names_i = [ir.contract for ir in instruments]
@@ -260,6 +258,21 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
         portfolio_name=Path(source).name, warnings=warnings, provenance=provenance)
 
 
+def problem_target(t: SectorTarget) -> P.SectorTarget:
+    """A mandate's sector target as the optimizer's target (USD, fraction or duration; band)."""
+    if t.dv01_usd is not None:
+        kw = {"dv01": t.dv01_usd}
+    elif t.dv01_pct is not None:
+        kw = {"fraction_of_current": t.dv01_pct / 100.0}
+    else:
+        kw = {"duration": t.duration}
+    if t.tolerance_usd is not None:
+        kw["tol_usd"] = t.tolerance_usd
+    else:
+        kw["tol_fraction"] = t.tolerance_pct / 100.0
+    return P.SectorTarget(**kw)
+
+
 def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
                     instruments: list[InstrumentRisk]) -> P.Mandate:
     """Translate the user's mandate into the optimizer's constraint set."""
@@ -268,18 +281,7 @@ def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
         t = m.target_for(s)
         if t is None or m.target_duration is not None:
             continue
-        kw = {}
-        if t.dv01_usd is not None:
-            kw["dv01"] = t.dv01_usd
-        elif t.dv01_pct is not None:
-            kw["fraction_of_current"] = t.dv01_pct / 100.0
-        else:
-            kw["duration"] = t.duration
-        if t.tolerance_usd is not None:
-            kw["tol_usd"] = t.tolerance_usd
-        else:
-            kw["tol_fraction"] = (2.0 if t.tolerance_pct is None else t.tolerance_pct) / 100.0
-        targets[s] = P.SectorTarget(**kw)
+        targets[s] = problem_target(t)
     portfolio_target = None
     if m.target_duration is not None:
         mv = inputs.portfolio_market_value
@@ -293,7 +295,7 @@ def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
                     lower[ir.contract] = lo
                 if hi is not None:
                     upper[ir.contract] = hi
-    bands = {k: v for k, v in m.key_rate_bands.items()}
+    bands = dict(m.key_rate_bands)
     return P.Mandate(
         sector_targets=targets, portfolio_target=portfolio_target, key_rate_bands=bands,
         max_leverage=m.max_leverage, margin_budget=m.margin_budget_usd,

@@ -18,6 +18,7 @@ from data.errors import InputError
 from data.loaders import MANDATES_DIR
 
 DEFAULT_MANDATE = MANDATES_DIR / "default.toml"
+DEFAULT_TOLERANCE_PCT = 2.0  # band around a sector target when the mandate gives none
 
 
 @dataclass(frozen=True)
@@ -27,23 +28,8 @@ class SectorTarget:
     dv01_pct: float | None = None        # percent of the sector's current DV01
     duration: float | None = None        # target modified duration of the sector, years
     tolerance_usd: float | None = None
-    tolerance_pct: float | None = None   # percent of the sector's current DV01
+    tolerance_pct: float = DEFAULT_TOLERANCE_PCT  # percent of current DV01 (usd wins if given)
     instruments: tuple[str, ...] = ()
-
-    def target_dv01(self, current_dv01_usd: float, market_value_usd: float) -> float:
-        if self.dv01_usd is not None:
-            return float(self.dv01_usd)
-        if self.dv01_pct is not None:
-            return current_dv01_usd * self.dv01_pct / 100.0
-        if self.duration is not None:
-            return self.duration * market_value_usd * 1e-4
-        raise InputError(f"sector {self.sector}: no target given")
-
-    def tolerance(self, current_dv01_usd: float) -> float:
-        if self.tolerance_usd is not None:
-            return float(self.tolerance_usd)
-        pct = 2.0 if self.tolerance_pct is None else self.tolerance_pct
-        return abs(current_dv01_usd) * pct / 100.0
 
 
 @dataclass(frozen=True)
@@ -126,7 +112,8 @@ def _parse(doc: dict, source: str) -> Mandate:
             dv01_pct=_num(tbl, "dv01_pct", where),
             duration=_num(tbl, "duration", where, minimum=0.0),
             tolerance_usd=_num(tbl, "tolerance_usd", where, minimum=0.0),
-            tolerance_pct=_num(tbl, "tolerance_pct", where, minimum=0.0),
+            tolerance_pct=(_num(tbl, "tolerance_pct", where, minimum=0.0)
+                           if "tolerance_pct" in tbl else DEFAULT_TOLERANCE_PCT),
             instruments=tuple(s.strip().upper() for s in instruments),
         ))
     limits = doc.get("limits") or {}

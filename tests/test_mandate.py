@@ -1,6 +1,7 @@
 import pytest
 
 from data.errors import InputError
+from optimizer.assemble import problem_target
 from optimizer.mandate import apply_overrides, load_mandate, parse_target_flag
 
 
@@ -10,7 +11,8 @@ def test_default_mandate_loads_with_all_sectors():
     assert sectors == {"Treasury", "Agency", "Corporate"}
     assert m.margin_budget_usd == 12_000_000 and m.max_leverage == 0.60
     corp = m.target_for("corporate")
-    assert corp.target_dv01(current_dv01_usd=200_000, market_value_usd=4e8) == pytest.approx(100_000)
+    assert problem_target(corp).target_dv01(200_000, 4e8) == pytest.approx(100_000)
+    assert corp.tolerance_pct == 2.0
 
 
 def test_target_kinds():
@@ -28,7 +30,7 @@ def test_duration_target_uses_market_value():
     m = apply_overrides(load_mandate(), targets=["Corporate=4y"])
     t = m.target_for("Corporate")
     # 4 years on $250M -> DV01 $100,000 (4 x 250e6 x 1e-4)
-    assert t.target_dv01(current_dv01_usd=123.0, market_value_usd=250e6) == pytest.approx(100_000)
+    assert problem_target(t).target_dv01(123.0, 250e6) == pytest.approx(100_000)
     assert t.instruments  # keeps the file's instruments
 
 

@@ -175,7 +175,7 @@ def mandate_summary(ctx) -> dict:
                 f"{t.dv01_pct:g}% of current DV01" if t.dv01_pct is not None else
                 f"duration {t.duration:g}y")
         tol = (f"${t.tolerance_usd:,.0f}" if t.tolerance_usd is not None
-               else f"{2.0 if t.tolerance_pct is None else t.tolerance_pct:g}%")
+               else f"{t.tolerance_pct:g}%")
         out[f"target {t.sector}"] = f"{kind} +/- {tol} with {', '.join(t.instruments) or 'any'}"
     if m.target_duration is not None:
         out["portfolio duration"] = f"{m.target_duration:g}y"
