@@ -3,7 +3,7 @@
 Runs (each writes ``backtest_<name>.md`` + ``backtest_<name>.csv`` (daily tracking P&L)):
 
 * ``treasury``  -- the Treasury holdings of the default portfolio, daily revaluation 2000-2025,
-  monthly rebalance, mandate ``optimizer.backtest.treasury_mandate()`` (Treasury sector to zero
+  monthly rebalance, mandate ``optimizer.workflows.backtest.treasury_mandate()`` (Treasury sector to zero
   DV01 +-2% with ZT ZF ZN TN ZB UB, each contract only once listed, <= 6 contracts, gross
   notional <= 150% of MV, no margin budget).
 * ``corporate_hqm`` -- the whole default portfolio (Treasury, agency, corporate) at monthly
@@ -134,7 +134,7 @@ def write_backtest(name: str, title: str, res, command: str, extra: list[str] | 
 
 
 def run_treasury(start: str, workers: int, command: str) -> None:
-    from optimizer.backtest import run_backtest, treasury_mandate
+    from optimizer.workflows.backtest import run_backtest, treasury_mandate
 
     res = run_backtest(None, treasury_mandate(), start=start, sectors=["Treasury"],
                        frequency="daily", rebalance="monthly", workers=workers)
@@ -144,7 +144,7 @@ def run_treasury(start: str, workers: int, command: str) -> None:
 
 def run_corporate_hqm(start: str, workers: int, command: str) -> None:
     from data.loaders import hqm_par_monthly_pct
-    from optimizer.backtest import SpreadSource, run_backtest
+    from optimizer.workflows.backtest import SpreadSource, run_backtest
 
     end = hqm_par_monthly_pct().index[-1] + pd.offsets.MonthEnd(0)
     res = run_backtest(None, None, start=max(pd.Timestamp(start), pd.Timestamp("2004-01-01")),
@@ -157,7 +157,7 @@ def run_corporate_hqm(start: str, workers: int, command: str) -> None:
 
 
 def run_corporate_ice(start: str, workers: int, command: str) -> None:
-    from optimizer.backtest import SpreadSource, run_backtest
+    from optimizer.workflows.backtest import SpreadSource, run_backtest
 
     f = THIRD_PARTY / "ice_bofa_oas_daily_1996_2026.csv"
     if not f.exists():
@@ -201,7 +201,7 @@ def run_futures_yahoo(command: str) -> None:
         print(f"SKIPPED futures_yahoo: {f} not present (third-party data are local only)")
         return
     from models.instruments import front_contract
-    from optimizer.backtest import CurveBook, futures_prices, repo_series, treasury_leg
+    from optimizer.workflows.backtest import CurveBook, futures_prices, repo_series, treasury_leg
 
     y = pd.read_csv(f, parse_dates=["date"]).set_index("date")["ZN_close"].dropna()
     from data.loaders import par_curve_history_pct
@@ -256,7 +256,7 @@ def run_futures_yahoo(command: str) -> None:
 
 
 def run_futures_approx(command: str, n: int = 40) -> None:
-    from optimizer.backtest import validate_futures_approx
+    from optimizer.workflows.backtest import validate_futures_approx
 
     rng = np.random.default_rng(8)
     from data.loaders import par_curve_history_pct

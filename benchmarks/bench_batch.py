@@ -92,7 +92,7 @@ def _ir(code, asof, key_tenors):
 
 def hedge_account(frame: pd.DataFrame, time_limit: float, memo: bool = True) -> dict:
     from optimizer.assemble import build_context, solve_context
-    from optimizer.errors import InfeasibleMandate, SolverFailure
+    from optimizer.core.errors import InfeasibleMandate, SolverFailure
     from optimizer.mandate import load_mandate
 
     if memo:

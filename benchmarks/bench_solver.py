@@ -28,7 +28,7 @@ from pathlib import Path
 import cvxpy as cp
 import numpy as np
 
-from optimizer.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget, quiet_solver
+from optimizer.core.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget, quiet_solver
 
 OUT = Path(__file__).resolve().parent / "results" / "solver.md"
 

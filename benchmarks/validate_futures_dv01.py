@@ -122,7 +122,7 @@ def main() -> int:
         return 0
     sys.path.insert(0, str(REPO))
     text = run()
-    from optimizer.output import write_text_atomic
+    from optimizer.reporting.output import write_text_atomic
 
     write_text_atomic(OUT, text)
     print(text)

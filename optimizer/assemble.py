@@ -33,7 +33,7 @@ from models.curves import DEFAULT_KEY_TENORS, ZeroCurve, curve_on
 from models.exposures import Exposures, compute_exposures
 from models.instruments import SWAP_SPREAD_FACTOR, InstrumentRisk, instrument_risk
 from models.risk import FactorModel, build_factor_model, ensure_psd, is_treasury_sector
-from optimizer import problem as P
+from optimizer.core import problem as P
 from optimizer.mandate import Mandate, SectorTarget
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"

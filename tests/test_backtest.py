@@ -11,7 +11,7 @@ import pytest
 import data.loaders as loaders
 from models.bonds import cashflows
 from models.futures import basket_analysis
-from optimizer import backtest as bt
+from optimizer.workflows import backtest as bt
 
 DATE = pd.Timestamp("2005-03-01")
 

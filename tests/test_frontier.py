@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from data.errors import InputError
-from optimizer import frontier as F
-from optimizer.frontier import compute_frontier, parse_budgets
-from optimizer.problem import HedgeInputs, Mandate, SectorTarget
+from optimizer.core.problem import HedgeInputs, Mandate, SectorTarget
+from optimizer.workflows import frontier as F
+from optimizer.workflows.frontier import compute_frontier, parse_budgets
 
 TSY_DV01, CORP_DV01 = 172_096.0, 235_138.0
 
@@ -111,7 +111,7 @@ def test_frontier_cli_json_csv_and_bad_budgets(monkeypatch, tmp_path, capsys):
     import pandas as pd
 
     from optimizer.cli import main
-    from optimizer.commands import hedge as hedge_cmd
+    from optimizer.cli.commands import hedge as hedge_cmd
 
     ctx = _ctx()
     ctx.asof = pd.Timestamp("2025-07-11")

@@ -353,7 +353,7 @@ def test_default_portfolio_build_is_reproducible():
 # end to end through the CLI (once `overlay analyze` exists)
 # ------------------------------------------------------------------------------------------
 def test_cli_analyze_bad_portfolio_exits_2(tmp_path):
-    if importlib.util.find_spec("optimizer.commands.analyze") is None:
+    if importlib.util.find_spec("optimizer.cli.commands.analyze") is None:
         pytest.skip("optimizer/commands/analyze.py not written yet")
     bad = _write(tmp_path, f"{TERMS_HDR}\n{GOOD_T}\nT2,Treasury,1000000,4,2031-01-15,-99\n",
                  "bad.csv")

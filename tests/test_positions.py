@@ -8,7 +8,7 @@ from data.errors import InputError
 from data.positions import read_positions, read_prices
 from models.contract_codes import parse_32nds
 from optimizer.cli import main
-from optimizer.rolls import resolve_position_contract
+from optimizer.workflows.rolls import resolve_position_contract
 
 ASOF = "2025-07-11"
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from data.errors import InputError
-from optimizer.constraints import MarginBudget
-from optimizer.errors import InfeasibleMandate
-from optimizer.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget, solve
+from optimizer.core.constraints import MarginBudget
+from optimizer.core.errors import InfeasibleMandate
+from optimizer.core.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget, solve
 
 TSY_DV01, CORP_DV01 = 172_096.0, 235_138.0
 TN_DV01, SWAP_DV01 = 72.50, 77.00
@@ -268,7 +268,7 @@ def test_fallback_enumeration_and_neighbourhood(monkeypatch):
     # SCIP crashing -> fallback, never a constraint-breaking hedge
     import cvxpy as cp
 
-    import optimizer.problem as P
+    import optimizer.core.problem as P
 
     def crash():
         raise RuntimeError("simulated")

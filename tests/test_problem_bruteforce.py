@@ -11,8 +11,8 @@ import itertools
 import numpy as np
 import pytest
 
-from optimizer.errors import InfeasibleMandate
-from optimizer.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget
+from optimizer.core.errors import InfeasibleMandate
+from optimizer.core.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget
 
 N_INSTANCES = 220
 RTOL = 1e-9
@@ -198,7 +198,7 @@ def test_integer_optimum_equals_brute_force(part):
 
 def test_diagnosis_on_random_infeasible_instances():
     """For infeasible random mandates, every verified relaxation makes brute force feasible."""
-    from optimizer.diagnose import Relaxation  # noqa: F401
+    from optimizer.core.diagnose import Relaxation  # noqa: F401
 
     checked = 0
     for seed in range(1000, 1400):

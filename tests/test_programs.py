@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from data.errors import InputError
-from optimizer.programs import equitization, transition_schedule
+from optimizer.workflows.programs import equitization, transition_schedule
 
 START = pd.Timestamp("2025-06-02")
 WEEKLY = [(START + pd.Timedelta(days=7 * k), 200e6, 6.5) for k in range(1, 5)]

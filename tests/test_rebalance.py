@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.errors import InfeasibleMandate
-from optimizer.problem import HedgeInputs, Mandate, SectorTarget
-from optimizer.rebalance import bands, propose
+from optimizer.core.errors import InfeasibleMandate
+from optimizer.core.problem import HedgeInputs, Mandate, SectorTarget
+from optimizer.workflows.rebalance import bands, propose
 
 TSY, CORP = 172_096.0, 235_138.0
 ZN, SW = 72.50, 77.00

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from optimizer import charts, report
+from optimizer.reporting import charts
+from optimizer.reporting import html as report
 
 
 def full_sample_doc() -> dict:
@@ -439,7 +440,7 @@ def test_failed_render_leaves_no_file(tmp_path):
 def test_failed_write_keeps_old_file_and_no_partial(tmp_path, monkeypatch):
     path = tmp_path / "report.html"
     path.write_text("OLD", encoding="utf-8")
-    import optimizer.output as output
+    import optimizer.reporting.output as output
 
     def boom(src, dst):
         raise OSError("disk full")

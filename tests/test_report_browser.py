@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from test_report import full_sample_doc
 
-from optimizer import report
+from optimizer.reporting import html as report
 
 WIDTH = 1200
 TIMEOUT_S = 60

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from data.errors import InputError
-from optimizer.rolls import (
+from optimizer.workflows.rolls import (
     contract_dates,
     cost_per_contract,
     next_contract,

@@ -23,11 +23,11 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import InputError
-from optimizer.output import print_json, table
+from optimizer.reporting.output import print_json, table
 
 
 def register(sub) -> None:
-    from optimizer.commands.hedge import add_common_hedge_args
+    from optimizer.cli.commands.hedge import add_common_hedge_args
 
     p = sub.add_parser("scenarios", help="scenario and historical-replay P&L of holdings and "
                        "hedge (full revaluation and DV01+convexity)", description=__doc__,
@@ -126,7 +126,7 @@ def analyze(args) -> dict:
             warnings.append(curve.note)
     else:
         from optimizer.assemble import hedge_document, solve_context
-        from optimizer.commands.hedge import context_from_args
+        from optimizer.cli.commands.hedge import context_from_args
         ctx = context_from_args(args)
         res = solve_context(ctx, time_limit=args.time_limit)
         doc = hedge_document(ctx, res)
@@ -237,7 +237,7 @@ def render_text(doc: dict) -> str:
 def run(args) -> int:
     doc = analyze(args)
     if args.report:
-        from optimizer.report import write_report
+        from optimizer.reporting.html import write_report
         rep = {k: v for k, v in doc.items() if k != "scenario_results"}
         rep.setdefault("title", "Futures overlay scenario report")
         write_report(rep, args.report)

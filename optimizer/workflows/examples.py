@@ -99,7 +99,7 @@ def _sector_14_risk_model(asof=None):
 
 
 def sector_hedge(asof=None) -> dict:
-    from optimizer import problem as P
+    from optimizer.core import problem as P
 
     # as published: sector MV x duration, in whole dollars ($172,096, $235,138, $407,277)
     dv = {s: float(round(mv * d * 1e-4)) for s, (mv, d) in SECTOR_14.items()}

@@ -7,7 +7,13 @@ import json
 
 import pandas as pd
 
-from optimizer.output import print_json, table, to_jsonable, write_csv_atomic, write_text_atomic
+from optimizer.reporting.output import (
+    print_json,
+    table,
+    to_jsonable,
+    write_csv_atomic,
+    write_text_atomic,
+)
 
 
 def add_common_hedge_args(p: argparse.ArgumentParser) -> None:
@@ -133,7 +139,7 @@ def render_text(doc: dict) -> str:
 
 
 def run(args) -> int:
-    from optimizer.problem import HedgeProblem
+    from optimizer.core.problem import HedgeProblem
 
     ctx = context_from_args(args)
     prob = HedgeProblem(ctx.inputs, ctx.problem_mandate)
@@ -149,13 +155,13 @@ def run(args) -> int:
     if args.csv:
         write_csv_atomic(pd.DataFrame(doc["positions"]), args.csv)
     if args.report:
-        from optimizer.report import write_report
+        from optimizer.reporting.html import write_report
 
         rep = dict(doc)
         rep["title"] = "Futures overlay hedge"
         rep["mandate"] = mandate_summary(ctx)
-        from optimizer.commands.scenarios import report_scenarios
-        from optimizer.frontier import compute_frontier
+        from optimizer.cli.commands.scenarios import report_scenarios
+        from optimizer.workflows.frontier import compute_frontier
 
         rep["frontier"] = compute_frontier(ctx, time_limit=min(args.time_limit, 5.0))
         rep["scenarios"] = report_scenarios(ctx, doc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from optimizer.output import print_json, to_jsonable
+from optimizer.reporting.output import print_json, to_jsonable
 
 
 def register(sub) -> None:
@@ -16,7 +16,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from optimizer.examples import run_examples
+    from optimizer.workflows.examples import run_examples
 
     docs = run_examples(args.name)
     if args.json:

@@ -1,8 +1,8 @@
 """`overlay rebalance --positions FILE`: bands, rolls and the order list for an existing overlay.
 
-See :mod:`optimizer.rebalance` (bands, proposal), :mod:`optimizer.rolls` (roll window, sizing,
+See :mod:`optimizer.workflows.rebalance` (bands, proposal), :mod:`optimizer.workflows.rolls` (roll window, sizing,
 roll cost) and :mod:`data.positions` (the positions file). This module also registers the
-``overlay program`` verb (:mod:`optimizer.commands.program`) when the CLI's command list does not
+``overlay program`` verb (:mod:`optimizer.cli.commands.program`) when the CLI's command list does not
 name it.
 """
 
@@ -17,9 +17,9 @@ from data.errors import InputError
 from data.positions import read_positions, read_prices
 from models.contract_codes import format_32nds, parse_32nds, parse_contract
 from models.instruments import DEFAULT_ROLL_DAYS
-from optimizer.output import print_json, table, write_csv_atomic
-from optimizer.rebalance import DEFAULT_BAND, orders_frame, propose, trade_orders
-from optimizer.rolls import (
+from optimizer.reporting.output import print_json, table, write_csv_atomic
+from optimizer.workflows.rebalance import DEFAULT_BAND, orders_frame, propose, trade_orders
+from optimizer.workflows.rolls import (
     cost_per_contract,
     plan_rolls,
     point_value,
@@ -63,12 +63,6 @@ def register(subparsers) -> None:
     p.add_argument("--orders", default=None, help="write the order list to this CSV")
     p.add_argument("--report", default=None, help="write a self-contained HTML report here")
     p.set_defaults(func=run)
-    from optimizer import cli
-
-    if "program" not in cli.COMMANDS:
-        from optimizer.commands import program
-
-        program.register(subparsers)
 
 
 def _resolver(asof):
@@ -194,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     if args.orders:
         write_csv_atomic(of, args.orders)
     if args.report:
-        from optimizer.report import write_report
+        from optimizer.reporting.html import write_report
 
         write_report(doc, args.report)
     if args.json:

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from optimizer.errors import (
+from optimizer.core.errors import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
     EXIT_SOLVER,
@@ -32,9 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            mod = importlib.import_module(f"optimizer.commands.{name}")
+            mod = importlib.import_module(f"optimizer.cli.commands.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"optimizer.commands.{name}":
+            if exc.name == f"optimizer.cli.commands.{name}":
                 continue
             raise
         mod.register(sub)

@@ -502,7 +502,7 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y",
              time_limit: float = 10.0) -> dict:
     """All strategies' contracts on one rebalance date, using data up to ``date`` only."""
     from optimizer.assemble import _instrument_roots, build_context, solve_context
-    from optimizer.errors import InfeasibleMandate
+    from optimizer.core.errors import InfeasibleMandate
 
     date = pd.Timestamp(date)
     roots = available_roots(_instrument_roots(mandate), date)

@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, Any
 import cvxpy as cp
 import numpy as np
 
-from optimizer.constraints import Constraint, Vars
-from optimizer.errors import InfeasibleMandate
-from optimizer.problem import quiet_solver
+from optimizer.core.constraints import Constraint, Vars
+from optimizer.core.errors import InfeasibleMandate
+from optimizer.core.problem import quiet_solver
 
 if TYPE_CHECKING:
-    from optimizer.problem import HedgeProblem, Mandate
+    from optimizer.core.problem import HedgeProblem, Mandate
 
 BIG_M_FALLBACK = 1e7  # contracts; only when a diagnosis subproblem has no finite bound
 
@@ -218,7 +218,7 @@ def _mandate_check(prob: HedgeProblem, r: Relaxation, y: np.ndarray) -> bool:
         m2 = r.apply(prob.mandate)
     except (ValueError, AttributeError):
         return True  # an added constraint: checked on the constraint objects already
-    from optimizer.problem import HedgeProblem as _HP
+    from optimizer.core.problem import HedgeProblem as _HP
 
     p2 = _HP(prob.inputs, m2)
     for c in prob._extra:

@@ -14,11 +14,11 @@ import sys
 
 import pandas as pd
 
-from optimizer.output import print_json, table, write_csv_atomic
+from optimizer.reporting.output import print_json, table, write_csv_atomic
 
 
 def register(sub) -> None:
-    from optimizer.commands.hedge import add_common_hedge_args
+    from optimizer.cli.commands.hedge import add_common_hedge_args
 
     p = sub.add_parser("frontier", help="tracking error vs initial-margin budget",
                        description=__doc__,
@@ -66,8 +66,8 @@ def render_text(doc: dict) -> str:
 
 def run(args) -> int:
     from optimizer.assemble import hedge_document, solve_context
-    from optimizer.commands.hedge import context_from_args
-    from optimizer.frontier import compute_frontier, parse_budgets
+    from optimizer.cli.commands.hedge import context_from_args
+    from optimizer.workflows.frontier import compute_frontier, parse_budgets
 
     budgets = parse_budgets(args.budgets) if args.budgets else None
     ctx = context_from_args(args)
@@ -79,8 +79,8 @@ def run(args) -> int:
     if args.csv:
         write_csv_atomic(frontier_frame(rows), args.csv)
     if args.report:
-        from optimizer.errors import InfeasibleMandate
-        from optimizer.report import write_report
+        from optimizer.core.errors import InfeasibleMandate
+        from optimizer.reporting.html import write_report
         try:
             rep = hedge_document(ctx, solve_context(ctx, time_limit=args.time_limit))
         except InfeasibleMandate as exc:  # the frontier still stands on its own

@@ -35,7 +35,7 @@ Integer solve: SCIP through cvxpy (the objective becomes a second-order cone; MI
 bound). HiGHS is NOT used for the hedge: it solves continuous QPs and MILPs but not MIQPs (mixed
 integer with a quadratic objective); it is used for nothing here except as a MILP fallback in
 diagnosis. Integer bounds come from the hard constraints and the continuous relaxation (see
-:mod:`optimizer.solve` for the proof they never cut off the optimum). When the bounded box is
+:mod:`optimizer.core.solve` for the proof they never cut off the optimum). When the bounded box is
 small (<= ``certify_limit`` points) the SCIP answer is *certified* by exhaustive enumeration of the
 box around the continuous optimum with U = SCIP's objective.
 Fallback (SCIP missing / error / time limit without a point): enumeration of the same box
@@ -61,7 +61,7 @@ import cvxpy as cp
 import numpy as np
 
 from data.errors import InputError
-from optimizer.constraints import (
+from optimizer.core.constraints import (
     Constraint,
     ContractBounds,
     DV01Band,
@@ -74,8 +74,8 @@ from optimizer.constraints import (
     Turnover,
     Vars,
 )
-from optimizer.errors import InfeasibleMandate, SolverFailure
-from optimizer.solve import (
+from optimizer.core.errors import InfeasibleMandate, SolverFailure
+from optimizer.core.solve import (
     box_size,
     cov_factor,
     ellipsoid_halfwidths,
@@ -1043,7 +1043,7 @@ class HedgeProblem:
     def _infeasible(self, diagnose: bool, why: str):
         if not diagnose:
             raise InfeasibleMandate(f"infeasible mandate: {why}")
-        from optimizer.diagnose import diagnose as _diag
+        from optimizer.core.diagnose import diagnose as _diag
 
         raise _diag(self, why)
 

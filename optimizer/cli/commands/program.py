@@ -1,4 +1,4 @@
-"""`overlay program transition|equitize`: overlay programs over dates (see optimizer.programs).
+"""`overlay program transition|equitize`: overlay programs over dates (see optimizer.workflows.programs).
 
     overlay program transition --sold 800e6 --sold-duration 6.5 --start 2025-06-02 \\
         --weekly 200e6 --weeks 4 [--buy-duration 6.5] [--buy 2025-06-20:150e6[:6.1] ...] \\
@@ -14,8 +14,8 @@ import argparse
 import pandas as pd
 
 from data.errors import InputError
-from optimizer.output import print_json, table, write_csv_atomic
-from optimizer.rebalance import ORDER_COLUMNS
+from optimizer.reporting.output import print_json, table, write_csv_atomic
+from optimizer.workflows.rebalance import ORDER_COLUMNS
 
 
 def _money(text: str) -> float:
@@ -74,8 +74,8 @@ def register(subparsers) -> None:
 
 
 def run_transition(args: argparse.Namespace) -> int:
-    from optimizer.programs import BondBuy, transition_schedule
-    from optimizer.rolls import cost_per_contract
+    from optimizer.workflows.programs import BondBuy, transition_schedule
+    from optimizer.workflows.rolls import cost_per_contract
 
     start = pd.Timestamp(args.start).normalize()
     sold = _money(args.sold)
@@ -140,8 +140,8 @@ def run_transition(args: argparse.Namespace) -> int:
 def run_equitize(args: argparse.Namespace) -> int:
     from data.loaders import latest_curve_date
     from models.contract_codes import format_32nds, parse_32nds
-    from optimizer.programs import equitization
-    from optimizer.rolls import cost_per_contract
+    from optimizer.workflows.programs import equitization
+    from optimizer.workflows.rolls import cost_per_contract
 
     asof = pd.Timestamp(args.asof).normalize() if args.asof else latest_curve_date()
     repo = None if args.repo is None else args.repo / 100.0

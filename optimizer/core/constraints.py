@@ -14,7 +14,7 @@ Each constraint is a small object with
 * ``usage(v)`` / ``measure(Y)`` / ``with_limit(value)`` / ``relax_message(value)`` -- what the
   infeasibility diagnosis needs to compute the smallest change of the constraint's limit.
 
-Decision variables (see :mod:`optimizer.problem`): ``y`` = contracts per designated
+Decision variables (see :mod:`optimizer.core.problem`): ``y`` = contracts per designated
 (sector, instrument) pair ("allocation"), ``tot = S y`` = contracts per instrument.
 
 Scaling inside cvxpy forms: money in $k (DV01s in $k per bp, margins in $k), notionals in $M,
@@ -205,7 +205,7 @@ class DV01Band(Constraint):
 
     ``sector=None`` means the whole portfolio: DV01 after = sum of sector DV01s + d' tot.
     Target and tolerance are resolved from a spec at bind time (USD, % of current, duration),
-    see :class:`optimizer.problem.SectorTarget`.
+    see :class:`optimizer.core.problem.SectorTarget`.
     """
 
     kind = "dv01_band"

@@ -14,7 +14,7 @@ each instrument hedges one sector). If every band holds -> **no trade**, with th
 
 The proposal (outside a band)
 -----------------------------
-The hedge problem of :mod:`optimizer.problem` with the held contracts as ``current`` (turnover and
+The hedge problem of :mod:`optimizer.core.problem` with the held contracts as ``current`` (turnover and
 trading cost count from them); each sector outside its band is restored to the mandate's own
 tolerance (the tighter of it and the band) -- if the limits (turnover) make that infeasible, to
 its rebalance band only, with a warning; sectors inside their bands keep the band as their
@@ -24,7 +24,7 @@ constraint; the mandate's other limits
 * instruments that only hedge sectors already inside their bands are **frozen** at their held
   count (no trade that is not needed);
 * trading cost ``c_i |h_i - h0_i|`` with ``c_i`` = half a tick per contract
-  (:func:`optimizer.rolls.cost_per_contract`) and, unless the mandate states one, a cost weight of
+  (:func:`optimizer.workflows.rolls.cost_per_contract`) and, unless the mandate states one, a cost weight of
   ``2 x TE*`` USD²/yr per USD, TE* = the tracking error of the same problem solved without cost
   (first-order exchange rate: $1 of trading cost ~ $1/yr of tracking error at the restored
   level), so keeping what is held wins whenever it is as good, without dragging the proposal to
@@ -34,7 +34,7 @@ constraint; the mandate's other limits
 
 Orders: one line per instrument whose count changes (``BUY``/``SELL``, quantity, price,
 estimated cost = half tick x quantity, reason ``rebalance`` or ``new mandate``), plus the two legs
-of every roll (:mod:`optimizer.rolls`).
+of every roll (:mod:`optimizer.workflows.rolls`).
 """
 
 from __future__ import annotations
@@ -46,8 +46,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.errors import InfeasibleMandate
-from optimizer.problem import HedgeInputs, HedgeResult, Mandate, SectorTarget, build_data, solve
+from optimizer.core.errors import InfeasibleMandate
+from optimizer.core.problem import (
+    HedgeInputs,
+    HedgeResult,
+    Mandate,
+    SectorTarget,
+    build_data,
+    solve,
+)
 
 DEFAULT_BAND = 0.10
 ORDER_COLUMNS = ["contract", "side", "quantity", "price", "estimated_cost", "reason"]

@@ -18,7 +18,7 @@ purchases the cash carries no duration; a **bridge** of long futures keeps the e
 
 so the bridge steps down as the cash is deployed and ``|exposure - target| <= sum_j DV01_j / 2``
 (integer rounding) at every step. Each step's orders are the change in contracts; when a step
-date is inside the held contract's roll window (:mod:`optimizer.rolls`) the bridge moves to the
+date is inside the held contract's roll window (:mod:`optimizer.workflows.rolls`) the bridge moves to the
 next contract month (the old month is closed, reason ``roll``). Contract DV01, price and margin
 on each date come from ``risk(root, date)`` (default: :func:`models.instruments.instrument_risk`
 of the front contract; dates after the bundled curve reuse the last available date, flagged).
@@ -232,7 +232,7 @@ def equitization(*, cash: float, target_duration: float, asof, contract: str = "
     from models.contract_codes import parse_contract
     from models.futures import basket_analysis
     from models.instruments import front_contract
-    from optimizer.rolls import point_value
+    from optimizer.workflows.rolls import point_value
 
     if not (cash > 0) or not (target_duration > 0):
         raise InputError("equitization: cash and target duration must be > 0")

@@ -10,7 +10,7 @@ from data.csvio import read_user_csv
 from data.errors import InputError
 from models.contract_codes import format_32nds
 from models.futures import DEFAULT_KEY_TENORS, basket_analysis, securities_from_csv
-from optimizer.output import print_json, table
+from optimizer.reporting.output import print_json, table
 
 
 def register(subparsers) -> None:

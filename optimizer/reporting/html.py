@@ -64,9 +64,9 @@ from pathlib import Path
 from typing import Any
 
 from models.contract_codes import format_32nds
-from optimizer import charts
-from optimizer.charts import esc
-from optimizer.output import to_jsonable, write_text_atomic
+from optimizer.reporting import charts
+from optimizer.reporting.charts import esc
+from optimizer.reporting.output import to_jsonable, write_text_atomic
 
 DEFAULT_TITLE = "Futures overlay hedge report"
 EFFECTIVENESS_BAND = (0.80, 1.25)

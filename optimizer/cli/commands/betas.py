@@ -21,7 +21,7 @@ from models.betas import (
     sector_betas,
 )
 from models.risk import is_treasury_sector, load_history_csv, parse_window
-from optimizer.output import print_json, table
+from optimizer.reporting.output import print_json, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
 

@@ -1,7 +1,7 @@
 """Tracking error vs initial-margin budget: the mandate re-solved over a grid of margin budgets.
 
 ``compute_frontier(ctx, budgets)`` compiles the hedge problem once
-(:class:`optimizer.problem.HedgeProblem`) and re-solves it with only the margin budget changed
+(:class:`optimizer.core.problem.HedgeProblem`) and re-solves it with only the margin budget changed
 (the bound ``MarginBudget`` constraint's Parameter gets the new value: same structure, no
 recompilation). Budgets are
 solved in increasing order.
@@ -28,8 +28,8 @@ from dataclasses import replace
 import numpy as np
 
 from data.errors import InputError
-from optimizer.errors import InfeasibleMandate, SolverFailure
-from optimizer.problem import HedgeProblem
+from optimizer.core.errors import InfeasibleMandate, SolverFailure
+from optimizer.core.problem import HedgeProblem
 
 __all__ = ["compute_frontier", "default_budgets", "parse_budgets"]
 

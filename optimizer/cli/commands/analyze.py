@@ -13,7 +13,7 @@ from data.errors import InputError
 from data.loaders import PORTFOLIOS_DIR
 from models.curves import ALLOWED_KEY_TENORS, DEFAULT_KEY_TENORS, curve_on, parse_key_tenors
 from models.exposures import Exposures, compute_exposures
-from optimizer.output import print_json, table
+from optimizer.reporting.output import print_json, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from data.errors import InputError
-from optimizer.output import print_json, table, write_csv_atomic
+from optimizer.reporting.output import print_json, table, write_csv_atomic
 
 
 def register(subparsers) -> None:
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from optimizer.backtest import SpreadSource, run_backtest
+    from optimizer.workflows.backtest import SpreadSource, run_backtest
 
     if args.workers < 1:
         raise InputError("--workers must be >= 1")
@@ -65,7 +65,7 @@ def run(args) -> int:
     if args.csv:
         write_csv_atomic(res.daily.reset_index(), args.csv)
     if args.report:
-        from optimizer.report import write_report
+        from optimizer.reporting.html import write_report
 
         write_report({"title": "Futures overlay backtest",
                       "asof": res.end.strftime("%Y-%m-%d"),

@@ -1,0 +1,1 @@
+"""Reporting: formatters, terminal tables, inline-SVG charts and the self-contained HTML pages."""
