@@ -28,7 +28,7 @@ from pathlib import Path
 import cvxpy as cp
 import numpy as np
 
-from optimizer.core.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget, quiet_solver
+from optimizer.core.problem import DV01Target, HedgeInputs, HedgeProblem, Limits, quiet_solver
 
 OUT = Path(__file__).resolve().parent / "results" / "solver.md"
 
@@ -47,7 +47,7 @@ def _tri(tenors: np.ndarray, at: float) -> np.ndarray:
     return w
 
 
-def make_case(kind: str, seed: int = 0, bump: float = 1.0) -> tuple[HedgeInputs, Mandate]:
+def make_case(kind: str, seed: int = 0, bump: float = 1.0) -> tuple[HedgeInputs, Limits]:
     rng = np.random.default_rng(seed)
     if kind.startswith("default"):
         tenors = np.array([2, 3, 5, 7, 10, 20, 30.0])
@@ -110,12 +110,12 @@ def make_case(kind: str, seed: int = 0, bump: float = 1.0) -> tuple[HedgeInputs,
         notional=np.array([x[2] * 1500 for x in inst]), initial_margin=np.array(
             [x[2] * 38 for x in inst]), sector_market_value=smv,
         sector_resid_var=(size * 15.0) ** 2, current=np.zeros(n_i))
-    targets = {s: SectorTarget(dv01=0.0, tol_usd=0.02 * sec_dv01[k])
+    targets = {s: DV01Target(dv01=0.0, tol_usd=0.02 * sec_dv01[k])
                for k, s in enumerate(sectors)}
-    mand = Mandate(sector_targets=targets, margin_budget=float(0.03 * smv.sum()),
+    mand = Limits(sector_targets=targets, margin_budget=float(0.03 * smv.sum()),
                    max_leverage=2.0)
     if kind == "stress":
-        mand = Mandate(sector_targets=targets, margin_budget=float(0.03 * smv.sum()),
+        mand = Limits(sector_targets=targets, margin_budget=float(0.03 * smv.sum()),
                        max_leverage=2.0, max_instruments=5, max_turnover=1e5)
     return inputs, mand
 

@@ -56,7 +56,7 @@ class HedgeContext:
     betas: dict[str, dict]
     inputs: P.HedgeInputs
     mandate_spec: Mandate
-    problem_mandate: P.Mandate
+    problem_mandate: P.Limits
     portfolio_name: str = ""
     warnings: list[str] = field(default_factory=list)
     provenance: list[str] = field(default_factory=list)
@@ -258,7 +258,7 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
         portfolio_name=Path(source).name, warnings=warnings, provenance=provenance)
 
 
-def problem_target(t: SectorTarget) -> P.SectorTarget:
+def problem_target(t: SectorTarget) -> P.DV01Target:
     """A mandate's sector target as the optimizer's target (USD, fraction or duration; band)."""
     if t.dv01_usd is not None:
         kw = {"dv01": t.dv01_usd}
@@ -270,11 +270,11 @@ def problem_target(t: SectorTarget) -> P.SectorTarget:
         kw["tol_usd"] = t.tolerance_usd
     else:
         kw["tol_fraction"] = t.tolerance_pct / 100.0
-    return P.SectorTarget(**kw)
+    return P.DV01Target(**kw)
 
 
 def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
-                    instruments: list[InstrumentRisk]) -> P.Mandate:
+                    instruments: list[InstrumentRisk]) -> P.Limits:
     """Translate the user's mandate into the optimizer's constraint set."""
     targets = {}
     for s in inputs.sectors:
@@ -285,7 +285,7 @@ def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
     portfolio_target = None
     if m.target_duration is not None:
         mv = inputs.portfolio_market_value
-        portfolio_target = P.SectorTarget(duration=m.target_duration,
+        portfolio_target = P.DV01Target(duration=m.target_duration,
                                           tol_usd=m.target_duration_tolerance * mv * 1e-4)
     lower, upper = {}, {}
     for key, (lo, hi) in m.contract_bounds.items():
@@ -296,7 +296,7 @@ def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
                 if hi is not None:
                     upper[ir.contract] = hi
     bands = dict(m.key_rate_bands)
-    return P.Mandate(
+    return P.Limits(
         sector_targets=targets, portfolio_target=portfolio_target, key_rate_bands=bands,
         max_leverage=m.max_leverage, margin_budget=m.margin_budget_usd,
         no_net_short=m.no_net_short, lower=lower, upper=upper,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from data.errors import InputError
-from optimizer.core.problem import HedgeInputs, Mandate, SectorTarget
+from optimizer.core.problem import DV01Target, HedgeInputs, Limits
 from optimizer.workflows import frontier as F
 from optimizer.workflows.frontier import compute_frontier, parse_budgets
 
@@ -31,8 +31,8 @@ def _ctx(tol: float | None = None, **mkw) -> SimpleNamespace:
         notional=np.array([111_000.0, 100_500.0]),
         initial_margin=np.array([2_750.0, 2_000.0]),
         sector_market_value=np.array([262.341e6, 436.248e6]))
-    targets = {s: SectorTarget(dv01=0.0, tol_usd=tol) for s in ("Treasury", "Corporate")}
-    return SimpleNamespace(inputs=inputs, problem_mandate=Mandate(sector_targets=targets, **mkw))
+    targets = {s: DV01Target(dv01=0.0, tol_usd=tol) for s in ("Treasury", "Corporate")}
+    return SimpleNamespace(inputs=inputs, problem_mandate=Limits(sector_targets=targets, **mkw))
 
 
 def test_frontier_monotone_in_budget():

@@ -11,7 +11,7 @@ import pytest
 from data.errors import InputError
 from optimizer.core.constraints import MarginBudget
 from optimizer.core.errors import InfeasibleMandate
-from optimizer.core.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget, solve
+from optimizer.core.problem import DV01Target, HedgeInputs, HedgeProblem, Limits, solve
 
 TSY_DV01, CORP_DV01 = 172_096.0, 235_138.0
 TN_DV01, SWAP_DV01 = 72.50, 77.00
@@ -42,13 +42,13 @@ def sector_inputs(two_factors: bool = True, **kw) -> HedgeInputs:
     return HedgeInputs(**args)
 
 
-def zero_targets(tol: float | None = None) -> dict[str, SectorTarget]:
-    return {s: SectorTarget(dv01=0.0, tol_usd=tol) for s in ("Treasury", "Corporate")}
+def zero_targets(tol: float | None = None) -> dict[str, DV01Target]:
+    return {s: DV01Target(dv01=0.0, tol_usd=tol) for s in ("Treasury", "Corporate")}
 
 
 # ---------------------------------------------------------------------------------------------
 def test_spec_sector_hedge_two_factors():
-    res = solve(sector_inputs(), Mandate(sector_targets=zero_targets(100.0)))
+    res = solve(sector_inputs(), Limits(sector_targets=zero_targets(100.0)))
     assert res.status == "optimal" and res.certified
     assert res.contracts == {"ZNU5": -2374, "SWAP10": -3054}
     assert res.rounded_contracts == res.contracts and res.rounded_broken == []
@@ -71,13 +71,13 @@ def test_spec_sector_hedge_two_factors():
 def test_spec_sector_hedge_single_factor_tolerance_makes_rounding_exact():
     """With one factor the objective only sees the total DV01; a band of half a contract's DV01
     per sector leaves exactly one integer per sector: the rounded hedge, -2,374 and -3,054."""
-    m = Mandate(sector_targets={"Treasury": SectorTarget(dv01=0.0, tol_usd=TN_DV01 / 2),
-                                "Corporate": SectorTarget(dv01=0.0, tol_usd=SWAP_DV01 / 2)},
+    m = Limits(sector_targets={"Treasury": DV01Target(dv01=0.0, tol_usd=TN_DV01 / 2),
+                                "Corporate": DV01Target(dv01=0.0, tol_usd=SWAP_DV01 / 2)},
                 no_net_short=False)
     res = solve(sector_inputs(two_factors=False), m)
     assert res.contracts == {"ZNU5": -2374, "SWAP10": -3054}
     # with a wider band, the single-factor optimum trades between sectors (total DV01 only)
-    wide = Mandate(sector_targets=zero_targets(100.0), no_net_short=False)
+    wide = Limits(sector_targets=zero_targets(100.0), no_net_short=False)
     res2 = solve(sector_inputs(two_factors=False), wide)
     total_after = TSY_DV01 + CORP_DV01 + res2.h @ np.array([TN_DV01, SWAP_DV01])
     assert abs(total_after) <= 33.5 + 1e-9  # best of the 4 in-band combinations: +33.50
@@ -94,15 +94,15 @@ def test_spec_full_portfolio_counts():
                           instrument_exposure=np.array([[dv]]), instrument_dv01=np.array([dv]),
                           cov=np.array([[6400.0]]), designations=np.array([[True]]),
                           sector_market_value=np.array([698.589e6]))
-        res = solve(inp, Mandate(sector_targets={"Portfolio": SectorTarget(dv01=0.0)}))
+        res = solve(inp, Limits(sector_targets={"Portfolio": DV01Target(dv01=0.0)}))
         assert res.contracts[inst] == -n
 
 
 # ---------------------------------------------------------------------------------------------
-BASE = Mandate(sector_targets=zero_targets(100.0))
+BASE = Limits(sector_targets=zero_targets(100.0))
 
 
-def _infeasible(m: Mandate, inputs: HedgeInputs | None = None) -> InfeasibleMandate:
+def _infeasible(m: Limits, inputs: HedgeInputs | None = None) -> InfeasibleMandate:
     with pytest.raises(InfeasibleMandate) as ei:
         solve(inputs or sector_inputs(), m)
     return ei.value
@@ -154,7 +154,7 @@ def test_infeasible_sector_target_vs_bounds():
 
 def test_infeasible_integer_band():
     """The relaxation is feasible, but no integer hedge is within +-$10 of zero."""
-    m = Mandate(sector_targets={"Treasury": SectorTarget(dv01=0.0, tol_usd=10.0)})
+    m = Limits(sector_targets={"Treasury": DV01Target(dv01=0.0, tol_usd=10.0)})
     err = _infeasible(m)
     assert err.conflicts == ["sector_dv01[Treasury]"]
     r = _check_relaxation(err, m, "sector_dv01[Treasury]")
@@ -180,8 +180,8 @@ def test_infeasible_cardinality():
 
 
 def test_infeasible_no_net_short():
-    m = Mandate(sector_targets={"Treasury": SectorTarget(dv01=-200_000.0, tol_usd=100.0),
-                                "Corporate": SectorTarget(dv01=-50_000.0, tol_usd=100.0)},
+    m = Limits(sector_targets={"Treasury": DV01Target(dv01=-200_000.0, tol_usd=100.0),
+                                "Corporate": DV01Target(dv01=-50_000.0, tol_usd=100.0)},
                 no_net_short=True)
     err = _infeasible(m)
     assert "no_net_short" in err.conflicts
@@ -221,7 +221,7 @@ def test_update_mandate_applies_new_limits(direct):
     Parameters: a margin-budget frontier gets a different hedge per budget, equal to a fresh
     solve (regression: the cached problem kept the first budget's Parameters)."""
     inp = sector_inputs()
-    m0 = Mandate(sector_targets=zero_targets(None), margin_budget=8e6)
+    m0 = Limits(sector_targets=zero_targets(None), margin_budget=8e6)
     prob = HedgeProblem(inp, m0)
     prob.direct_scip = direct
     seen = []
@@ -254,11 +254,11 @@ def test_add_constraint_and_describe():
 
 
 def test_fallback_enumeration_and_neighbourhood(monkeypatch):
-    m = Mandate(sector_targets=zero_targets(200.0), margin_budget=20e6)
+    m = Limits(sector_targets=zero_targets(200.0), margin_budget=20e6)
     ref = solve(sector_inputs(), m)
     r_enum = solve(sector_inputs(), m, solver="enumerate")
     assert r_enum.status == "optimal_enumeration" and r_enum.contracts == ref.contracts
-    wide = Mandate(sector_targets=zero_targets(300.0))
+    wide = Limits(sector_targets=zero_targets(300.0))
     one = sector_inputs(two_factors=False)
     r_nb = solve(one, wide, solver="enumerate", enum_limit=20)
     assert r_nb.status == "heuristic_neighbourhood" and not r_nb.certified
@@ -313,18 +313,18 @@ def test_input_validation():
     with pytest.raises(InputError):
         sector_inputs(instrument_dv01=np.array([1.0]))
     with pytest.raises(InputError):
-        SectorTarget(dv01=1.0, duration=5.0)
+        DV01Target(dv01=1.0, duration=5.0)
     with pytest.raises(InputError):
-        HedgeProblem(sector_inputs(), Mandate(sector_targets={"Munis": SectorTarget(dv01=0)}))
+        HedgeProblem(sector_inputs(), Limits(sector_targets={"Munis": DV01Target(dv01=0)}))
 
 
 def test_duration_and_portfolio_targets():
     # whole-portfolio duration 3.0 -> DV01 target 3.0 x MV x 1e-4, shared by both sectors
     mv = MV_T + MV_C
-    m = Mandate(portfolio_target=SectorTarget(duration=3.0, tol_usd=80.0))
+    m = Limits(portfolio_target=DV01Target(duration=3.0, tol_usd=80.0))
     res = solve(sector_inputs(), m)
     assert res.portfolio["dv01_after"] == pytest.approx(3.0 * mv * 1e-4, abs=80.0)
-    m2 = Mandate(sector_targets={"Treasury": SectorTarget(fraction_of_current=0.5,
+    m2 = Limits(sector_targets={"Treasury": DV01Target(fraction_of_current=0.5,
                                                           tol_fraction=0.001)})
     res2 = solve(sector_inputs(), m2)
     assert res2.sectors[0]["dv01_after"] == pytest.approx(TSY_DV01 / 2, abs=TSY_DV01 * 0.001)
@@ -336,7 +336,7 @@ def test_free_allocation_has_no_offsetting_pieces():
     constraints see only the totals, so the reported sector pieces must not offset (the integer
     totals + continuous pieces MIQP, then the min sum |piece| MILP)."""
     inp = sector_inputs(designations=np.ones((2, 2), bool))
-    m = Mandate(portfolio_target=SectorTarget(dv01=0.0, tol_usd=1_000.0), margin_budget=20e6)
+    m = Limits(portfolio_target=DV01Target(dv01=0.0, tol_usd=1_000.0), margin_budget=20e6)
     res = solve(inp, m, time_limit=10)
     assert res.status == "optimal"
     assert res.solver["gap"] <= 1e-6

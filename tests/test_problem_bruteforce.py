@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from optimizer.core.errors import InfeasibleMandate
-from optimizer.core.problem import HedgeInputs, HedgeProblem, Mandate, SectorTarget
+from optimizer.core.problem import DV01Target, HedgeInputs, HedgeProblem, Limits
 
 N_INSTANCES = 220
 RTOL = 1e-9
@@ -58,13 +58,13 @@ def random_instance(rng: np.random.Generator):
     for s in range(n_s):
         u = rng.random()
         if u < 0.35:
-            targets[f"s{s}"] = SectorTarget(dv01=float(rng.uniform(-50, 80)),
+            targets[f"s{s}"] = DV01Target(dv01=float(rng.uniform(-50, 80)),
                                             tol_usd=float(rng.uniform(10, 120)))
         elif u < 0.55:
-            targets[f"s{s}"] = SectorTarget(fraction_of_current=float(rng.uniform(0, 0.8)),
+            targets[f"s{s}"] = DV01Target(fraction_of_current=float(rng.uniform(0, 0.8)),
                                             tol_fraction=float(rng.uniform(0.2, 1.5)))
         elif u < 0.75:
-            targets[f"s{s}"] = SectorTarget(dv01=0.0)  # objective only
+            targets[f"s{s}"] = DV01Target(dv01=0.0)  # objective only
     kr = {}
     if rng.random() < 0.3:
         f = int(rng.integers(n_f))
@@ -72,7 +72,7 @@ def random_instance(rng: np.random.Generator):
         kr[f"f{f}"] = (c - float(rng.uniform(20, 200)), None if rng.random() < 0.5
                        else c + float(rng.uniform(-20, 100)))
     scale_notional = float(notional.mean()) * bmax * n_i / smv.sum()
-    mandate = Mandate(
+    mandate = Limits(
         sector_targets=targets, key_rate_bands=kr,
         max_leverage=float(rng.uniform(0.3, 1.2) * scale_notional) if rng.random() < 0.4
         else None,
@@ -86,7 +86,7 @@ def random_instance(rng: np.random.Generator):
     return inputs, mandate
 
 
-def brute_force(inp: HedgeInputs, m: Mandate):
+def brute_force(inp: HedgeInputs, m: Limits):
     """Independent enumeration: (best objective, best totals, n_feasible)."""
     S, n_i = inp.designations.shape
     pairs = [(s, i) for s in range(S) for i in range(n_i) if inp.designations[s, i]]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.core.errors import InfeasibleMandate
-from optimizer.core.problem import HedgeInputs, Mandate, SectorTarget
+from optimizer.core.problem import DV01Target, HedgeInputs, Limits
 from optimizer.workflows.rebalance import bands, propose
 
 TSY, CORP = 172_096.0, 235_138.0
@@ -32,9 +32,9 @@ def inputs(tsy=TSY, corp=CORP, zn=ZN, sw=SW, current=(0, 0)) -> HedgeInputs:
         current=np.array(current, float))
 
 
-MANDATE = Mandate(sector_targets={
-    "Treasury": SectorTarget(fraction_of_current=0.0, tol_fraction=0.02),
-    "Corporate": SectorTarget(fraction_of_current=0.5, tol_fraction=0.02)})
+MANDATE = Limits(sector_targets={
+    "Treasury": DV01Target(fraction_of_current=0.0, tol_fraction=0.02),
+    "Corporate": DV01Target(fraction_of_current=0.5, tol_fraction=0.02)})
 
 
 def on_target() -> HedgeInputs:

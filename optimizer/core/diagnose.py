@@ -37,7 +37,7 @@ from optimizer.core.errors import InfeasibleMandate
 from optimizer.core.problem import quiet_solver
 
 if TYPE_CHECKING:
-    from optimizer.core.problem import HedgeProblem, Mandate
+    from optimizer.core.problem import HedgeProblem, Limits
 
 BIG_M_FALLBACK = 1e7  # contracts; only when a diagnosis subproblem has no finite bound
 
@@ -59,7 +59,7 @@ class Relaxation:
         return {"constraint": self.constraint, "limit": self.limit, "current": self.current,
                 "required": self.required, "message": self.message, "verified": self.verified}
 
-    def apply(self, mandate: Mandate) -> Mandate:
+    def apply(self, mandate: Limits) -> Limits:
         """The mandate with this relaxation applied."""
         c = self.replacement
         kind = c.kind
@@ -84,7 +84,7 @@ class Relaxation:
             names = c.data.instruments
             return replace(mandate, lower=dict(zip(names, c.lo.tolist(), strict=True)),
                            upper=dict(zip(names, c.hi.tolist(), strict=True)), sides={})
-        raise ValueError(f"cannot apply a relaxation of {kind} to a Mandate")
+        raise ValueError(f"cannot apply a relaxation of {kind} to a Limits")
 
 
 def _model(prob: HedgeProblem, cons: Sequence[Constraint], integer: bool,

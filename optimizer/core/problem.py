@@ -1,6 +1,6 @@
 """The hedge problem (SPEC §6): integer futures contracts minimizing tracking error to a target.
 
-Data type :class:`HedgeInputs` (abstract, already-assembled numbers) + :class:`Mandate` (limits)
+Data type :class:`HedgeInputs` (abstract, already-assembled numbers) + :class:`Limits` (limits)
 -> :class:`HedgeProblem` (cvxpy, compiled once, re-solved with Parameters) -> :class:`HedgeResult`.
 
 Model
@@ -228,10 +228,10 @@ class HedgeInputs:
 
 
 # ----------------------------------------------------------------------------------------------
-# Mandate
+# Limits
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class SectorTarget:
+class DV01Target:
     """A DV01 target for a sector (or the whole portfolio) and its tolerance band.
 
     Exactly one of: ``dv01`` (USD), ``fraction_of_current`` (0.5 = 50% of current DV01),
@@ -272,15 +272,15 @@ class SectorTarget:
                else (self.tol_fraction or 0.0) * abs(current))
         return self.target_dv01(current, mv), float(tol)
 
-    def with_tolerance(self, tol_usd: float) -> SectorTarget:
+    def with_tolerance(self, tol_usd: float) -> DV01Target:
         return replace(self, tol_usd=float(tol_usd), tol_fraction=None)
 
 
 @dataclass(frozen=True)
-class Mandate:
+class Limits:
     """Hedge mandate. Every limit is optional (None = off).
 
-    sector_targets: sector -> SectorTarget. portfolio_target: whole-portfolio SectorTarget.
+    sector_targets: sector -> DV01Target. portfolio_target: whole-portfolio DV01Target.
     key_rate_bands: factor -> (lower, upper) USD/bp on the hedged portfolio (None = open side).
     max_leverage: gross notional / portfolio MV (0.5 = 50%). margin_budget: USD.
     no_net_short: portfolio DV01 after hedge >= net_dv01_floor (default $0); off by default
@@ -290,8 +290,8 @@ class Mandate:
     cost_weight: USD^2 of variance per USD of trading cost (0 = off).
     """
 
-    sector_targets: Mapping[str, SectorTarget] = field(default_factory=dict)
-    portfolio_target: SectorTarget | None = None
+    sector_targets: Mapping[str, DV01Target] = field(default_factory=dict)
+    portfolio_target: DV01Target | None = None
     key_rate_bands: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     max_leverage: float | None = None
     margin_budget: float | None = None
@@ -393,7 +393,7 @@ class HedgeResult:
 # ----------------------------------------------------------------------------------------------
 # The problem
 # ----------------------------------------------------------------------------------------------
-def build_data(inputs: HedgeInputs, mandate: Mandate) -> tuple[ProblemData, np.ndarray]:
+def build_data(inputs: HedgeInputs, mandate: Limits) -> tuple[ProblemData, np.ndarray]:
     """Numbers of the problem and the per-sector target DV01 (nan where no target)."""
     S, I = len(inputs.sectors), len(inputs.instruments)  # noqa: E741
     pieces = [(s, i) for s in range(S) for i in range(I) if inputs.designations[s, i]]
@@ -467,9 +467,9 @@ class HedgeProblem:
 
     direct_scip = True
 
-    def __init__(self, inputs: HedgeInputs, mandate: Mandate | None = None) -> None:
+    def __init__(self, inputs: HedgeInputs, mandate: Limits | None = None) -> None:
         self.inputs = inputs
-        self.mandate = mandate or Mandate()
+        self.mandate = mandate or Limits()
         if self.mandate.cost_weight < 0:
             raise InputError("cost_weight must be >= 0")
         self.constraints: list[Constraint] = self.mandate.constraints(inputs)
@@ -507,7 +507,7 @@ class HedgeProblem:
     def constraint(self, name: str) -> Constraint:
         return next(c for c in self.constraints if c.name == name)
 
-    def update(self, inputs: HedgeInputs | None = None, mandate: Mandate | None = None) -> None:
+    def update(self, inputs: HedgeInputs | None = None, mandate: Limits | None = None) -> None:
         """New numbers. Same structure -> only Parameter values change (no recompilation).
 
         Constraints added with ``add_constraint`` are kept; mandate constraints are rebuilt.
@@ -1133,10 +1133,10 @@ class HedgeProblem:
         return out
 
 
-def solve(inputs: HedgeInputs, mandate: Mandate | None = None, **kw: Any) -> HedgeResult:
+def solve(inputs: HedgeInputs, mandate: Limits | None = None, **kw: Any) -> HedgeResult:
     """One-shot: build the problem and solve it (see HedgeProblem.solve for keywords)."""
     return HedgeProblem(inputs, mandate).solve(**kw)
 
 
-__all__ = ["HedgeInputs", "HedgeProblem", "HedgeResult", "Mandate", "SectorTarget", "solve",
+__all__ = ["HedgeInputs", "HedgeProblem", "HedgeResult", "Limits", "DV01Target", "solve",
            "build_data"]

@@ -144,7 +144,7 @@ def sector_hedge(asof=None) -> dict:
         designations=np.ones((2, 2), bool), notional=np.array([100_000.0, 100_000.0]),
         sector_market_value=np.array([SECTOR_14["Treasury"][0], SECTOR_14["Corporate"][0]]))
     # whole portfolio to zero DV01 (+/- $1,000), any mix: what minimizes tracking error?
-    mandate = P.Mandate(portfolio_target=P.SectorTarget(dv01=0.0, tol_usd=1_000.0))
+    mandate = P.Limits(portfolio_target=P.DV01Target(dv01=0.0, tol_usd=1_000.0))
     res = P.solve(inputs, mandate, time_limit=10.0)
 
     def te(h):

@@ -48,10 +48,10 @@ import pandas as pd
 
 from optimizer.core.errors import InfeasibleMandate
 from optimizer.core.problem import (
+    DV01Target,
     HedgeInputs,
     HedgeResult,
-    Mandate,
-    SectorTarget,
+    Limits,
     build_data,
     solve,
 )
@@ -78,7 +78,7 @@ class Band:
                 "inside": self.inside(dv01_after)}
 
 
-def bands(inputs: HedgeInputs, mandate: Mandate, band_fraction: float = DEFAULT_BAND
+def bands(inputs: HedgeInputs, mandate: Limits, band_fraction: float = DEFAULT_BAND
           ) -> list[Band]:
     """Rebalance bands (see module docstring)."""
     _, tgt = build_data(inputs, mandate)
@@ -113,8 +113,8 @@ def bands(inputs: HedgeInputs, mandate: Mandate, band_fraction: float = DEFAULT_
     return out
 
 
-def _banded_mandate(mandate: Mandate, bl: list[Band], inputs: HedgeInputs | None = None,
-                    restore: set[str] | None = None) -> Mandate:
+def _banded_mandate(mandate: Limits, bl: list[Band], inputs: HedgeInputs | None = None,
+                    restore: set[str] | None = None) -> Limits:
     """Targets with the rebalance band as tolerance; sectors in ``restore`` get the tighter of
     the band and the mandate's own tolerance (restore the mandate, not just the band)."""
     st = dict(mandate.sector_targets)
@@ -131,9 +131,9 @@ def _banded_mandate(mandate: Mandate, bl: list[Band], inputs: HedgeInputs | None
                 cur, mv = float(inputs.sector_dv01[k]), float(inputs.sector_market_value[k])
             tol = min(tol, own.resolve(cur, mv)[1])
         if b.sector == "Portfolio":
-            pt = SectorTarget(dv01=b.target, tol_usd=tol)
+            pt = DV01Target(dv01=b.target, tol_usd=tol)
         else:
-            st[b.sector] = SectorTarget(dv01=b.target, tol_usd=tol)
+            st[b.sector] = DV01Target(dv01=b.target, tol_usd=tol)
     return replace(mandate, sector_targets=st, portfolio_target=pt)
 
 
@@ -143,17 +143,17 @@ def hedged_dv01(result: HedgeResult) -> dict[str, float]:
     return out
 
 
-def evaluate_held(inputs: HedgeInputs, mandate: Mandate, held: np.ndarray,
+def evaluate_held(inputs: HedgeInputs, mandate: Limits, held: np.ndarray,
                   time_limit: float = 10.0) -> HedgeResult:
     """The hedge problem with every total fixed at ``held``: how the held contracts sit against
     the targets (the minimum-TE allocation of them to sectors). No limit but the targets."""
     names = list(inputs.instruments)
     fixed = {n: float(v) for n, v in zip(names, held, strict=True)}
-    targets = {s: SectorTarget(dv01=t.target_dv01(float(inputs.sector_dv01[k]),
+    targets = {s: DV01Target(dv01=t.target_dv01(float(inputs.sector_dv01[k]),
                                                   float(inputs.sector_market_value[k])))
                for k, s in enumerate(inputs.sectors)
                for t in [mandate.sector_targets.get(s)] if t is not None}
-    m = Mandate(sector_targets=targets, portfolio_target=(
+    m = Limits(sector_targets=targets, portfolio_target=(
         None if mandate.portfolio_target is None
         else replace(mandate.portfolio_target, tol_usd=None, tol_fraction=None)),
         lower=fixed, upper=fixed)
@@ -185,7 +185,7 @@ class Proposal:
         return d
 
 
-def propose(inputs: HedgeInputs, mandate: Mandate, *, band_fraction: float = DEFAULT_BAND,
+def propose(inputs: HedgeInputs, mandate: Limits, *, band_fraction: float = DEFAULT_BAND,
             max_turnover: float | None = None, cost_per_contract: Mapping[str, float] | None = None,
             cost_weight: float | None = None, time_limit: float = 10.0,
             diagnose: bool = True) -> Proposal:
