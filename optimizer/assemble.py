@@ -309,7 +309,7 @@ def solve_context(ctx: HedgeContext, time_limit: float = 10.0) -> P.HedgeResult:
 
 def hedge_warnings(ctx: HedgeContext, res: P.HedgeResult) -> list[str]:
     """Warnings a PM must see: leverage above 30% of MV, margin buffer, solver status, data."""
-    w = list(ctx.warnings) + list(res.warnings)
+    w = list(ctx.warnings) + [str(x) for x in res.warnings]  # core Notices as text here
     if np.isfinite(res.leverage_ratio) and res.leverage_ratio > 0.30:
         w.append(f"gross futures notional is {res.leverage_ratio:.0%} of portfolio market value "
                  "(above 30%)")
