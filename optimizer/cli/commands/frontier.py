@@ -18,12 +18,12 @@ from optimizer.reporting.output import print_json, table, write_csv_atomic
 
 
 def register(sub) -> None:
-    from optimizer.cli.commands.hedge import add_common_hedge_args
+    from optimizer.cli.flags import add_hedge_flags
 
     p = sub.add_parser("frontier", help="tracking error vs initial-margin budget",
                        description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_hedge_args(p)
+    add_hedge_flags(p)
     p.add_argument("--budgets", metavar="USD,USD,...",
                    help="margin budgets in USD, e.g. 1e6,2e6,4e6,8e6 (default: a grid)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pandas as pd
 
+from optimizer.cli.flags import add_hedge_flags, mandate_from_args
 from optimizer.reporting.output import (
     print_json,
     table,
@@ -16,55 +16,12 @@ from optimizer.reporting.output import (
 )
 
 
-def add_common_hedge_args(p: argparse.ArgumentParser) -> None:
-    """Flags shared by hedge-building commands (hedge, frontier, scenarios, rebalance)."""
-    p.add_argument("--portfolio", help="holdings file (CSV/XLSX/Parquet); default: the bundled "
-                   "default portfolio data/portfolios/default.csv")
-    p.add_argument("--mandate", help="mandate TOML; default: data/mandates/default.toml")
-    p.add_argument("--asof", help="as-of date YYYY-MM-DD (default: latest bundled curve date)")
-    p.add_argument("--instruments", help="comma-separated contract roots or months allowed, "
-                   "e.g. ZT,ZF,ZN,SSF10 (restricts the mandate's lists)")
-    p.add_argument("--target", action="append", metavar="SECTOR=VALUE",
-                   help="sector DV01 target: USD (Treasury=0), %% of current (Corporate=50%%) or "
-                   "sector duration (Corporate=4.5y); repeatable")
-    p.add_argument("--target-duration", type=float, metavar="YEARS",
-                   help="whole-portfolio duration target (replaces the sector targets)")
-    p.add_argument("--max-leverage", type=float, metavar="X",
-                   help="gross futures notional / portfolio MV, e.g. 0.6 (mandate default 0.60)")
-    p.add_argument("--margin-budget", type=float, metavar="USD",
-                   help="initial-margin budget in USD (mandate default $12M)")
-    p.add_argument("--max-instruments", type=int, metavar="K",
-                   help="at most K different contracts (mandate default 6)")
-    p.add_argument("--turnover", type=int, metavar="N",
-                   help="at most N contracts traded in total (sum |h - h0|)")
-    p.add_argument("--no-betas", action="store_true",
-                   help="plain model DV01s instead of beta-adjusted sector DV01s")
-    p.add_argument("--key-tenors", help="key tenors, e.g. 2Y,5Y,10Y,30Y (default 2Y..30Y)")
-    p.add_argument("--window", default="3y", help="risk-model lookback window (default 3y)")
-    p.add_argument("--margins", help="CSV of your clearing firm's margins (contract, "
-                   "initial_usd, maintenance_usd, valid_from, source)")
-    p.add_argument("--time-limit", type=float, default=10.0,
-                   help="mixed-integer solver time limit, seconds (default 10)")
-
-
-def load_mandate_from_args(args):
-    from optimizer.mandate import apply_overrides, load_mandate
-
-    m = load_mandate(args.mandate)
-    return apply_overrides(
-        m, targets=args.target, target_duration=args.target_duration,
-        instruments=args.instruments.split(",") if args.instruments else None,
-        max_leverage=args.max_leverage, margin_budget_usd=args.margin_budget,
-        max_instruments=args.max_instruments, turnover=args.turnover,
-        betas=False if args.no_betas else None)
-
-
 def context_from_args(args, current: dict[str, int] | None = None):
     from data.contracts import load_margins
     from models.curves import parse_key_tenors
     from optimizer.assemble import build_context
 
-    mandate = load_mandate_from_args(args)
+    mandate = mandate_from_args(args)
     margins = load_margins(args.margins) if getattr(args, "margins", None) else None
     return build_context(args.portfolio, mandate, args.asof,
                          key_tenors=list(parse_key_tenors(args.key_tenors)) if args.key_tenors
@@ -74,7 +31,7 @@ def context_from_args(args, current: dict[str, int] | None = None):
 def register(sub) -> None:
     p = sub.add_parser("hedge", help="build the integer futures hedge for a mandate",
                        description=__doc__)
-    add_common_hedge_args(p)
+    add_hedge_flags(p)
     p.add_argument("--json", action="store_true", help="print the SPEC §9 JSON object")
     p.add_argument("--csv", metavar="PATH", help="write the positions table as CSV")
     p.add_argument("--explain", metavar="PATH",

@@ -17,6 +17,7 @@ from data.errors import InputError
 from data.positions import read_positions, read_prices
 from models.contract_codes import format_32nds, parse_32nds, parse_contract
 from models.instruments import DEFAULT_ROLL_DAYS
+from optimizer.cli.flags import add_hedge_flags, mandate_from_args
 from optimizer.reporting.output import print_json, table, write_csv_atomic
 from optimizer.workflows.rebalance import DEFAULT_BAND, orders_frame, propose, trade_orders
 from optimizer.workflows.rolls import (
@@ -41,10 +42,7 @@ def register(subparsers) -> None:
                     "(incl. a position past first notice day without --deliver), 3 infeasible.")
     p.add_argument("--positions", required=True,
                    help="CSV: contract,contracts[,entry_price] per contract month (e.g. ZNU5,-250)")
-    p.add_argument("--portfolio", default=None,
-                   help="holdings file (default: the bundled sample portfolio)")
-    p.add_argument("--mandate", default=None, help="mandate TOML (default: the embedded default)")
-    p.add_argument("--asof", default=None, help="as-of date YYYY-MM-DD (default: latest curve date)")
+    add_hedge_flags(p)
     p.add_argument("--prices", default=None,
                    help="CSV contract,price (decimal or 32nds such as 110-16+); default theoretical")
     p.add_argument("--roll-days", type=int, default=DEFAULT_ROLL_DAYS,
@@ -54,11 +52,8 @@ def register(subparsers) -> None:
     p.add_argument("--band", type=float, default=DEFAULT_BAND * 100,
                    help="tolerance band in percent of target DV01 (of unhedged DV01 for a zero "
                         "target); default 10")
-    p.add_argument("--max-turnover", type=int, default=None,
-                   help="max contracts traded, sum |new - held| (default: the mandate's, else off)")
     p.add_argument("--commission", type=float, default=0.0,
                    help="commission USD per contract per leg, added to half a tick (default 0)")
-    p.add_argument("--time-limit", type=float, default=10.0, help="solver time limit, seconds")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--orders", default=None, help="write the order list to this CSV")
     p.add_argument("--report", default=None, help="write a self-contained HTML report here")
@@ -86,9 +81,10 @@ def _mandate_with_held(mandate, roots: list[str], warnings: list[str]):
 
 def build(args: argparse.Namespace) -> dict:
     """Everything ``overlay rebalance`` shows, as one document (also the --json output)."""
+    from data.contracts import load_margins
     from data.loaders import latest_curve_date
+    from models.curves import parse_key_tenors
     from optimizer.assemble import build_context, hedge_document
-    from optimizer.mandate import load_mandate
 
     asof = pd.Timestamp(args.asof).normalize() if args.asof else latest_curve_date()
     if not 0 < args.band < 100:
@@ -109,8 +105,11 @@ def build(args: argparse.Namespace) -> dict:
         root = parse_contract(code, asof).root
         by_root[root] = by_root.get(root, 0) + n
         months.setdefault(root, []).append(code)
-    mandate = _mandate_with_held(load_mandate(args.mandate), list(by_root), warnings)
-    ctx = build_context(args.portfolio, mandate, asof, current=by_root)
+    mandate = _mandate_with_held(mandate_from_args(args), list(by_root), warnings)
+    ctx = build_context(args.portfolio, mandate, asof, current=by_root, window=args.window,
+                        key_tenors=list(parse_key_tenors(args.key_tenors)) if args.key_tenors
+                        else None,
+                        margins=load_margins(args.margins) if args.margins else None)
     traded = {ir.root: ir.contract for ir in ctx.instruments}
     for root, codes in months.items():
         other = [c for c in codes if c != traded.get(root)]
@@ -121,7 +120,7 @@ def build(args: argparse.Namespace) -> dict:
     root_of = {ir.contract: ir.root for ir in ctx.instruments}
     cpc = {n: cost_per_contract(root_of[n], args.commission) for n in names}
     prop = propose(ctx.inputs, ctx.problem_mandate, band_fraction=args.band / 100.0,
-                   max_turnover=args.max_turnover, cost_per_contract=cpc,
+                   cost_per_contract=cpc,
                    time_limit=args.time_limit)
     px = {ir.contract: prices.get(ir.contract, ir.price) for ir in ctx.instruments}
     orders = roll_orders(plan, args.commission) + trade_orders(prop, px, cpc)

@@ -27,12 +27,12 @@ from optimizer.reporting.output import print_json, table
 
 
 def register(sub) -> None:
-    from optimizer.cli.commands.hedge import add_common_hedge_args
+    from optimizer.cli.flags import add_hedge_flags
 
     p = sub.add_parser("scenarios", help="scenario and historical-replay P&L of holdings and "
                        "hedge (full revaluation and DV01+convexity)", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_hedge_args(p)
+    add_hedge_flags(p)
     p.add_argument("--positions", metavar="FILE",
                    help="hedge positions CSV (contract, contracts[, sector]) instead of solving "
                         "the mandate")
