@@ -13,6 +13,7 @@ from data.errors import InputError
 from data.loaders import PORTFOLIOS_DIR
 from models.curves import ALLOWED_KEY_TENORS, DEFAULT_KEY_TENORS, curve_on, parse_key_tenors
 from models.exposures import Exposures, compute_exposures
+from optimizer import validate as V
 from optimizer.reporting.output import print_json, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
@@ -29,10 +30,11 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--portfolio", default=str(DEFAULT_PORTFOLIO),
                    help="holdings file (CSV, XLSX or Parquet; columns per SPEC §4)")
-    p.add_argument("--asof", default=None,
+    p.add_argument("--asof", default=None, type=V.arg(V.market_date_text),
                    help="as-of date YYYY-MM-DD (default: latest bundled Treasury curve date; "
                         "a date without a curve uses the nearest earlier one)")
     p.add_argument("--key-tenors", default=",".join(DEFAULT_KEY_TENORS),
+                   type=V.arg(V.key_tenors_text),
                    help=f"comma-separated key tenors from {','.join(ALLOWED_KEY_TENORS)}")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.set_defaults(func=run)

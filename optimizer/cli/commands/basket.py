@@ -10,6 +10,7 @@ from data.csvio import read_user_csv
 from data.errors import InputError
 from models.contract_codes import format_32nds
 from models.futures import DEFAULT_KEY_TENORS, basket_analysis, securities_from_csv
+from optimizer import validate as V
 from optimizer.reporting.output import print_json, table
 
 
@@ -24,11 +25,11 @@ def register(subparsers) -> None:
                     "+-50 bp parallel shifts.")
     p.add_argument("contract", help="contract code, e.g. ZNU5 (1-digit year resolves to the "
                                     "nearest decade not in the past of --asof) or ZNU25")
-    p.add_argument("--asof", default=None,
+    p.add_argument("--asof", default=None, type=V.arg(V.market_date_text),
                    help="as-of date YYYY-MM-DD (default: latest bundled Treasury curve date)")
-    p.add_argument("--repo", type=float, default=None,
+    p.add_argument("--repo", type=V.arg(V.repo_pct), default=None,
                    help="repo rate in PERCENT, ACT/360 (default: SOFR on the as-of date)")
-    p.add_argument("--futures-price", default=None,
+    p.add_argument("--futures-price", default=None, type=V.arg(V.futures_price_text),
                    help="futures price (decimal or 32nds, e.g. 125-08+); default theoretical")
     p.add_argument("--prices", default=None,
                    help="CSV with cusip,price (clean per 100) to use instead of the curve")
