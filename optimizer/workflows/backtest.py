@@ -366,8 +366,8 @@ class FutureLeg:
 
 def treasury_leg(contract: str, asof) -> FutureLeg:
     """Full basket analysis on ``asof`` -> the CTD description used for the period."""
-    from data.contracts import treasury_future_specs
     from models.futures import basket_analysis
+    from models.instruments import contract as contract_of
 
     repo = float(repo_series(pd.DatetimeIndex([pd.Timestamp(asof)]))[0])
     a = basket_analysis(contract, asof, repo=repo, key_tenors=(), shifts_bp=())
@@ -380,11 +380,10 @@ def treasury_leg(contract: str, asof) -> FutureLeg:
             sm_dated = sm.loc[ctd["cusip"], "dated_date"]
     except (KeyError, ValueError):  # pragma: no cover - notional CTD
         pass
-    root = contract[:-2]
-    spec = treasury_future_specs()[root]
-    return FutureLeg(contract=a.contract, root=root, kind="treasury_future", dv01=a.dv01_usd,
-                     initial_margin=0.0, notional=spec.contract_size_usd * a.futures_price / 100,
-                     size=spec.contract_size_usd,
+    c = contract_of(a.contract, asof)
+    return FutureLeg(contract=a.contract, root=c.root, kind=c.kind, dv01=a.dv01_usd,
+                     initial_margin=0.0, notional=c.value_usd(a.futures_price),
+                     size=c.point_value_usd * 100.0,
                      ctd={"cusip": str(ctd["cusip"]), "coupon_pct": float(ctd["coupon"]),
                           "maturity": pd.Timestamp(ctd["maturity"]),
                           "dated_date": pd.Timestamp(sm_dated) if pd.notna(sm_dated) else None,
@@ -558,9 +557,8 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y",
             leg = treasury_leg(ir.contract, date)
             leg.dv01, leg.initial_margin = ir.dv01_usd, ir.initial_margin_usd
         else:
-            from data.contracts import swap_futures_table
-            tab = swap_futures_table().set_index("root")
-            ten = float(tab.loc[ir.root, "tenor_years"]) if ir.root in tab.index else 0.25
+            from models.instruments import contract as contract_of
+            ten = float(getattr(contract_of(ir.contract, date), "tenor_years", 0.25))
             leg = FutureLeg(ir.contract, ir.root, ir.kind, ir.dv01_usd, ir.initial_margin_usd,
                             abs(ir.notional_usd), tenor_years=ten, price0=ir.price)
         leg.notional = abs(ir.notional_usd)
