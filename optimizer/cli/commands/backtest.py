@@ -67,10 +67,7 @@ def run(args) -> int:
     if args.report:
         from optimizer.reporting.html import write_report
 
-        write_report({"title": "Futures overlay backtest",
-                      "asof": res.end.strftime("%Y-%m-%d"),
-                      "backtest": res.report_block(), "warnings": [],
-                      "provenance": res.notes}, args.report)
+        write_report({**doc, **res.report_block()}, args.report, kind="backtest")
     if args.json:
         print_json(doc)
         return 0

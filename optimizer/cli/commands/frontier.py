@@ -87,7 +87,7 @@ def run(args) -> int:
             rep = {"asof": doc["asof"], "warnings": [f"mandate infeasible at its budget: {exc}"]}
         rep["frontier"] = rows
         rep.setdefault("title", "Futures overlay frontier report")
-        write_report(rep, args.report)
+        write_report(rep, args.report, kind="frontier")
     if args.json:
         print_json(doc)
     else:

@@ -184,10 +184,7 @@ def report_scenarios(ctx, doc: dict) -> list[dict]:
     from models.scenarios import builtin_scenarios, historical_replays
 
     eng = engine_from_hedge(ctx, doc)
-    rows = eng.run_many(builtin_scenarios() + historical_replays())
-    return [{"scenario": r["scenario"], "holdings_pnl": r["holdings_pnl"],
-             "hedge_pnl": r["hedge_pnl"], "net_pnl": r["net_pnl"],
-             "effectiveness": r["effectiveness"]} for r in rows]
+    return eng.run_many(builtin_scenarios() + historical_replays())
 
 
 def _m(x) -> str:
@@ -238,9 +235,7 @@ def run(args) -> int:
     doc = analyze(args)
     if args.report:
         from optimizer.reporting.html import write_report
-        rep = {k: v for k, v in doc.items() if k != "scenario_results"}
-        rep.setdefault("title", "Futures overlay scenario report")
-        write_report(rep, args.report)
+        write_report(doc, args.report, kind="scenarios")
     if args.json:
         print_json(doc)
     else:
