@@ -163,26 +163,28 @@ def rebalance_doc(with_orders: bool = True) -> dict:
     bands = [
         {"sector": "Treasury", "dv01_unhedged": 172_096, "dv01_target": 86_048,
          "band_usd": 8_604.8, "band_rule": "10% of target DV01", "dv01_hedged": 101_000,
-         "drift_usd": 14_952, "inside": False},
+         "drift_usd": 14_952, "inside": False, "dv01_after": 86_948, "inside_after": True},
         {"sector": "Corporate", "dv01_unhedged": 235_138, "dv01_target": 117_569,
          "band_usd": 11_756.9, "band_rule": "10% of target DV01", "dv01_hedged": 119_000,
-         "drift_usd": 1_431, "inside": True}]
-    after = [dict(b, dv01_hedged=b["dv01_target"] + 900, drift_usd=900, inside=True)
-             for b in bands]
+         "drift_usd": 1_431, "inside": True, "dv01_after": 118_469, "inside_after": True}]
     orders = [
         {"contract": "ZNU5", "side": "BUY", "quantity": 250, "price": 110.515625,
-         "estimated_cost": 1_953.125, "reason": "roll ZNU5->ZNZ5"},
+         "est_cost_usd": 1_953.125, "reason": "roll ZNU5->ZNZ5"},
         {"contract": "ZNZ5", "side": "SELL", "quantity": 239, "price": 110.0,
-         "estimated_cost": -132_917.42, "reason": "roll ZNU5->ZNZ5 (DV01 resize)"},
+         "est_cost_usd": -132_917.42, "reason": "roll ZNU5->ZNZ5 (DV01 resize)"},
         {"contract": "ZNZ5", "side": "SELL", "quantity": 206, "price": 110.0,
-         "estimated_cost": 1_609.38, "reason": "rebalance"}] if with_orders else []
+         "est_cost_usd": 1_609.38, "reason": "rebalance"}] if with_orders else []
+    held = {"ZNU5": -981, "SSF10U5": -1527, "ZFU5": 12}
     doc.update({
         "command": "rebalance", "positions_file": "data/positions/overlay.csv",
         "held_positions": [
-            {"row": 2, "contract": "ZNU5", "contracts": -981, "entry_price": 110.25,
-             "price": 110.515625, "unrealized_pnl_usd": -260_578.125},
-            {"row": 3, "contract": "SSF10U5", "contracts": -1527, "entry_price": None,
-             "price": 100.1634, "unrealized_pnl_usd": None}],
+            {"row": 2, "contract": "ZNU5", "contracts": -981, "sector": None,
+             "entry_price": 110.25, "price": 110.515625, "dv01": -981 * 72.5,
+             "unrealized_pnl_usd": -260_578.125},
+            {"row": 3, "contract": "SSF10U5", "contracts": -1527, "sector": None,
+             "entry_price": None, "price": 100.1634, "dv01": -1527 * 77.0,
+             "unrealized_pnl_usd": None}],
+        "held_book": held, "designations": [],
         "rolls": [{"from_contract": "ZNU5", "to_contract": "ZNZ5", "old_contracts": -250,
                    "new_contracts": -239, "dv01_old": 65.48, "dv01_new": 68.48,
                    "position_dv01_before": -16_370, "position_dv01_after": -16_367,
@@ -190,18 +192,19 @@ def rebalance_doc(with_orders: bool = True) -> dict:
                    "first_notice_day": "2025-08-29"}] if with_orders else [],
         "roll_days": 5, "total_roll_cost_usd": 128_906.25 if with_orders else 0.0,
         "kept_for_delivery": [],
-        "rebalance": {
+        "bands": bands,
+        "decision": {
             "status": "rebalance" if with_orders else "no_trade",
             "reason": ("outside band: Treasury +14,952 vs +-8,605 (10% of target DV01)"
                        if with_orders else "inside band: every sector within its tolerance"),
-            "current": {"ZNU5": -981, "SSF10U5": -1527, "ZFU5": 12},
-            "proposed": {"ZNU5": -1187, "SSF10U5": -1527, "ZFU5": 12} if with_orders else
-            {"ZNU5": -981, "SSF10U5": -1527, "ZFU5": 12},
-            "bands_before": bands, "bands_after": after, "frozen": ["Corporate"],
-            "turnover": 206 if with_orders else 0, "max_turnover": None,
-            "trading_cost_usd": 1_609.38 if with_orders else 0.0},
+            "limits_breached": []},
+        "proposal": {
+            "current": held,
+            "proposed": {"ZNU5": -1187, "SSF10U5": -1527, "ZFU5": 12} if with_orders else held,
+            "frozen": ["Corporate"], "turnover": 206 if with_orders else 0,
+            "max_turnover": None, "trading_cost_usd": 1_609.38 if with_orders else 0.0},
         "orders": orders,
-        "orders_total_estimated_cost_usd": sum(o["estimated_cost"] for o in orders),
+        "orders_total_est_cost_usd": sum(o["est_cost_usd"] for o in orders),
         "prices": {"ZNU5": {"price": 110.515625, "source": "given"}},
     })
     return doc
@@ -211,6 +214,9 @@ def scenarios_doc() -> dict:
     return {
         "command": "scenarios", "asof": "2025-06-30", "portfolio_name": "sector_14.csv",
         "hedge_source": "mandate half",
+        "hedged_item": {"definition": "sum over sectors of f_s x holdings P&L_s, f_s = 1 - "
+                                      "target DV01 / current DV01", "fractions": {
+                                          "Treasury": 0.5, "Corporate": 0.5}},
         "hedge": [{"contract": p["contract"], "contracts": p["contracts"], "sector": p["sector"]}
                   for p in hedge_positions()],
         "scenario_results": scenario_rows(),
@@ -233,47 +239,60 @@ def backtest_doc() -> dict:
     shocks = [rng.gauss(0.0, 1.0) for _ in days]
     labels = {"unhedged": "Unhedged", "naive_zn": "Naive DV01 (ZN only)",
               "naive_keyrate": "Naive key-rate LS (rounded)", "continuous": "Continuous optimum",
-              "integer": "Integer optimum"}
+              "integer": "Integer optimum (mandate)",
+              "unconstrained": "Integer optimum, no margin/leverage/count limits"}
     series = {}
-    for (_key, label), (beta, noise) in zip(labels.items(), ((1.0, 0.05), (0.3, 0.25),
-                                                            (0.1, 0.1), (0.05, 0.08),
-                                                            (0.05, 0.09)), strict=True):
+    for key, (beta, noise) in zip(labels, ((1.0, 0.05), (0.3, 0.25), (0.1, 0.1), (0.05, 0.08),
+                                           (0.05, 0.09), (0.05, 0.09)), strict=True):
         cum, pts = 0.0, []
         for d, z in zip(days, shocks, strict=True):
             cum += 400_000 * (beta * z + noise * rng.gauss(0.0, 1.0))
             pts.append([d.isoformat(), round(cum, 2)])
-        series[label] = pts
-    metrics = []
-    for i, (key, label) in enumerate(labels.items()):
-        metrics.append({
-            "strategy": key, "label": label, "realized_te_usd": [35.9e6, 8.8e6, 1.34e6, 3.04e6,
-                                                                 3.03e6][i],
-            "variance_reduction": [0.0, 0.9397, 0.9986, 0.9928, 0.9929][i],
-            "dollar_offset_median": [None, 0.888, 1.007, 1.233, 1.2331][i],
-            "offset_periods_in_band": [None, 0.667, 1.0, 0.5, 0.5][i],
-            "regression_slope": [None, -1.112, -1.0, -1.007, -1.3][i],
-            "regression_r2": [None, 0.966, 1.0, 0.993, 0.993][i],
-            "contracts_traded": [0, 31_204, 41_592, 26_910, 26_847][i],
-            "turnover_per_year": [0, 63_930, 85_213, 55_132, 55_004][i],
-            "avg_margin_usd": [0, 11.7e6, 16.9e6, 11.2e6, 11.2e6][i],
-            "max_margin_usd": [0, 15.2e6, 19.0e6, 12.0e6, 11.99e6][i],
-            "worst_day_usd": [-5.4e6, -2.2e6, 32_945, -610_424, -609_435][i],
-            "worst_month_usd": [-7.7e6, -877_870, 81_294, -264_418, -264_716][i],
-            "mean_abs_period_usd": [1.87e6, 381_610, 130_958, 177_901, 177_858][i],
-            "roll_cost_usd": [0, -12_000, -15_500, -9_800, -9_750][i]})
+        series[key] = pts
+    cols = {
+        "realized_te_usd": [35.9e6, 8.8e6, 1.34e6, 3.04e6, 3.03e6, 3.03e6],
+        "variance_reduction": [0.0, 0.9397, 0.9986, 0.9928, 0.9929, 0.9929],
+        "dollar_offset_median": [None, 0.888, 1.007, 1.233, 1.2331, 1.2331],
+        "offset_periods_in_band": [None, 0.667, 1.0, 0.5, 0.5, 0.5],
+        "regression_slope": [None, -1.112, -1.0, -1.007, -1.3, -1.3],
+        "regression_r2": [None, 0.966, 1.0, 0.993, 0.993, 0.993],
+        "contracts_traded": [0, 31_204, 41_592, 26_910, 26_847, 26_847],
+        "turnover_per_year": [0, 63_930, 85_213, 55_132, 55_004, 55_004],
+        "costs_per_year_usd": [0, 652_857, 695_665, 713_837, 713_792, 713_792],
+        "avg_margin_usd": [0, 11.7e6, 16.9e6, 11.2e6, 11.2e6, 11.2e6],
+        "max_margin_usd": [0, 15.2e6, 19.0e6, 12.0e6, 11.99e6, 11.99e6],
+        "avg_leverage": [0.0, 0.6, 0.62, 0.59, 0.59, 0.59],
+        "max_leverage": [0.0, 0.61, 0.64, 0.6, 0.6, 0.6],
+        "worst_day_usd": [-5.4e6, -2.2e6, 32_945, -610_424, -609_435, -609_435],
+        "worst_month_usd": [-7.7e6, -877_870, 81_294, -264_418, -264_716, -264_716],
+        "max_drawdown_usd": [18.3e6, 2.4e6, 0.0, 610_424, 609_435, 609_435],
+        "roll_cost_usd": [0, -12_000, -15_500, -9_800, -9_750, -9_750]}
+    metrics = [{"strategy": k, "label": lab, **{c: v[i] for c, v in cols.items()},
+                "te_ratio_to_integer": cols["realized_te_usd"][i] / 3.03e6}
+               for i, (k, lab) in enumerate(labels.items())]
     hedges = [{"date": "2025-01-02", "status": "optimal", "flags": [],
                "contracts": {"integer": {"ZFH5": -1562, "ZBH5": -2268}}},
               {"date": "2025-02-03", "error": "InfeasibleMandate: margin budget too small"},
               {"date": "2025-03-03", "status": "optimal", "flags": ["time limit"],
                "contracts": {"integer": {"ZFM5": -1500, "ZBM5": -2300}}}]
+    periods = [{"date": d, "until": u, "margin_usd": {"unhedged": 0, "integer": m},
+                "leverage": {"unhedged": 0.0, "integer": x}}
+               for d, u, m, x in (("2025-01-02", "2025-02-03", 11.2e6, 0.59),
+                                  ("2025-03-03", "2025-04-01", 11.9e6, 0.6))]
     return {
-        "command": "backtest", "portfolio": "data/portfolios/default.csv", "mandate": "default",
+        "portfolio": "data/portfolios/default.csv", "mandate": "default",
         "frequency": "daily", "rebalance": "monthly", "start": days[0].isoformat(),
         "end": days[-1].isoformat(), "observations": len(days), "rebalances": len(hedges),
-        "metrics": metrics, "te_ratio_integer_vs_continuous": 3.03 / 3.04,
-        "te_ratio_integer_vs_naive_zn": 3.03 / 8.8, "series": series, "hedges": hedges,
-        "ctd_switches": [{"date": "2025-02-14", "contract": "ZBH5", "ctd_before": "912810UL0",
-                          "ctd_after": "912810RN0"}],
+        "strategies": list(labels), "strategy_labels": labels, "metrics": metrics,
+        "te_ratio_integer_vs_continuous": 3.03 / 3.04, "te_ratio_integer_vs_naive_zn": 3.03 / 8.8,
+        "cumulative_pnl": series, "periods": periods, "hedges": hedges,
+        "failed": [{"date": "2025-02-03", "until": "2025-03-03",
+                    "error": "InfeasibleMandate: margin budget too small"}],
+        "calibration": [{"strategy": "integer", "pricing": "model", "horizon": "daily",
+                         "window": "2025", "bias": 1.1, "bias_lo": 0.9, "bias_hi": 1.3,
+                         "periods": 2, "in_band": True}],
+        "ctd_switches": [{"date": "2025-03-03", "contract": "ZBM5", "from": "912810UL0",
+                          "to": "912810RN0"}],
         "notes": ["Treasury futures: modelled CTD-forward prices"], "seconds": {"total": 26.4},
         "warnings": [{"code": "failed_date", "severity": "warning", "subject": "2025-02-03",
                       "message": "hedge failed; the period is excluded from every strategy"}],

@@ -24,8 +24,8 @@ SECTIONS = {
                   "summary", "sectors", "key-rates", "sector-key-rates", "positions"),
     "scenarios": ("warnings", "hedge", "regression", "scenarios", "approximation", "attribution",
                   "by-sector", "scenario-notes", "key-rates"),
-    "backtest": ("warnings", "headline", "strategies", "cumulative", "drawdowns", "ctd-switches",
-                 "rebalances", "provenance"),
+    "backtest": ("warnings", "headline", "strategies", "cumulative", "drawdowns", "margin-use",
+                 "calibration", "ctd-switches", "rebalances", "provenance"),
 }
 CHARTS = {
     "hedge": ("tracking-error", "margin-use", "leverage-use", "sector-dv01", "key-rate-dv01",
@@ -33,7 +33,7 @@ CHARTS = {
               "frontier"),
     "rebalance": ("tolerance-bands", "sector-dv01", "key-rate-dv01"),
     "scenarios": ("scenario-pnl", "pnl-attribution", "key-rate-dv01"),
-    "backtest": ("backtest", "drawdown"),
+    "backtest": ("backtest", "drawdown", "margin-by-period", "leverage-by-period"),
 }
 
 
@@ -82,14 +82,14 @@ def test_every_page_renders_its_sections_and_labelled_charts(kind):
             assert "%" in axes["x"], (name, axes)
         else:
             assert set(axes) == {"x", "y"}, (name, axes)
-            assert any(re.search(r"\((USD|%|bp)[^)]*\)|band half-width|\(USD per", a)
+            assert any(re.search(r"\((USD|%|bp|x )[^)]*\)|band half-width", a)
                        for a in axes.values()), (name, axes)
     assert "2025-07-01 08:00:00 UTC" in _txt(page)
 
 
 def test_kind_follows_command_then_keys():
     assert html.infer_kind({"command": "rebalance"}) == "rebalance"
-    assert html.infer_kind({"rebalance": {"status": "no_trade"}}) == "rebalance"
+    assert html.infer_kind({"decision": {"status": "no_trade"}, "bands": []}) == "rebalance"
     assert html.infer_kind({"scenario_results": []}) == "scenarios"
     assert html.infer_kind({"metrics": [], "hedges": []}) == "backtest"
     assert html.infer_kind({"frontier": [{"margin_budget": 1}]}) == "frontier"
@@ -126,7 +126,7 @@ def test_all_user_text_is_escaped():
     assert page.count("&lt;script&gt;") >= 12
     assert 'data-series="Holdings"' in page  # attribute values intact
     bt = backtest_doc()
-    bt["series"][MALICIOUS] = [["2025-01-02", 1.0], ["2025-01-03", 2.0]]
+    bt["cumulative_pnl"][MALICIOUS] = [["2025-01-02", 1.0], ["2025-01-03", 2.0]]
     bt["metrics"][0]["label"] = MALICIOUS
     page = _render(bt)
     assert "<script" not in page.lower()
@@ -264,7 +264,7 @@ def test_rebalance_decision_orders_and_bands():
     assert "outside band: Treasury +14,952" in _section(page, "decision")
     orders = _section(page, "orders")
     foot = _foot(orders)
-    assert _n(foot[4]) == pytest.approx(sum(o["estimated_cost"] for o in doc["orders"]),
+    assert _n(foot[4]) == pytest.approx(sum(o["est_cost_usd"] for o in doc["orders"]),
                                         abs=0.01)
     assert "110-16+" in orders
     bands = _section(page, "bands")
@@ -315,41 +315,64 @@ def test_backtest_table_is_transposed_with_percent_units():
     head = re.findall(r"<th [^>]*scope=\"col\">(.*?)</th>", sec)
     assert len(head) == 1 + len(doc["metrics"])  # measures down, strategies across
     row = re.search(r"Variance reduction vs unhedged</th>(.*?)</tr>", sec, re.S).group(1)
-    assert _cells(row) == ["0.0%", "94.0%", "99.9%", "99.3%", "99.3%"]
+    assert _cells(row) == ["0.0%", "94.0%", "99.9%", "99.3%", "99.3%", "99.3%"]
     slope = re.search(r"Regression slope, hedge on hedged item</th>(.*?)</tr>", sec, re.S).group(1)
     assert 'class="neg"' not in slope
-    assert slope.count('class="ok"') == 3 and slope.count('class="flag"') == 1  # -1.3 outside
+    assert slope.count('class="ok"') == 3 and slope.count('class="flag"') == 2  # -1.3 outside
     assert "Other measures" in sec and "Roll cost (USD)" in sec
     ratio = re.search(r"Realized TE ÷ integer optimum</th>(.*?)</tr>", sec, re.S).group(1)
     assert _n(_cells(ratio)[0]) == pytest.approx(35.9 / 3.03, abs=0.001)
+    lev = re.search(r"Peak gross leverage \(x market value\)</th>(.*?)</tr>", sec, re.S).group(1)
+    assert _cells(lev)[1] == "0.61x"
 
 
 def test_backtest_drawdowns_match_an_independent_computation():
+    """Without a drawdown series the page derives it from the cumulative P&L: the fall from the
+    running peak, the peak starting at zero (as the backtest's max_drawdown_usd)."""
     doc = backtest_doc()
     stats = page_backtest.drawdown_stats(doc)
-    for label, pts in doc["series"].items():
+    for key, pts in doc["cumulative_pnl"].items():
         cum = np.array([v for _, v in pts])
-        dd = cum - np.maximum.accumulate(cum)
-        assert stats[label][0] == pytest.approx(dd.min())
-        assert stats[label][1] == pts[int(dd.argmin())][0]
+        dd = cum - np.maximum.accumulate(np.maximum(cum, 0.0))
+        label = doc["strategy_labels"][key]
+        assert stats[label][0] == pytest.approx(min(dd.min(), 0.0))
+        if dd.min() < 0:
+            assert stats[label][1] == pts[int(dd.argmin())][0]
+    given = {k: [[d, -1.0 if i == 3 else 0.0] for i, (d, _) in enumerate(v)]
+             for k, v in doc["cumulative_pnl"].items()}
+    stats = page_backtest.drawdown_stats({**doc, "drawdown": given})
+    assert stats["Unhedged"] == (-1.0, doc["cumulative_pnl"]["unhedged"][3][0])
     sec = _section(_render(doc), "strategies")
-    row = re.search(r"Maximum drawdown \(USD\)</th>(.*?)</tr>", sec, re.S).group(1)
-    assert _n(_cells(row)[0]) == pytest.approx(stats["Unhedged"][0], abs=0.5)
+    row = re.search(r"Maximum drawdown, peak to trough \(USD\)</th>(.*?)</tr>", sec, re.S)
+    assert [_n(c) for c in _cells(row.group(1))] == [m["max_drawdown_usd"]
+                                                     for m in doc["metrics"]]
 
 
-def test_backtest_failed_dates_and_ctd_switches_listed():
+def test_backtest_failed_dates_ctd_switches_margin_and_calibration():
     page = _render(backtest_doc())
-    sec = _section(page, "rebalances")
-    assert "3 rebalance dates, 1 failed (excluded from every strategy alike)." in sec
+    sec = _txt(_section(page, "rebalances"))
+    assert "3 rebalance dates, 1 failed (their holding periods are excluded" in sec
     assert "InfeasibleMandate: margin budget too small" in sec
     assert "912810UL0" in _section(page, "ctd-switches")
+    margin = _section(page, "margin-use")
+    assert 'data-chart="margin-by-period"' in margin and 'data-chart="leverage-by-period"' in margin
+    # each period's margin is held from its date to the next: a step, two points a period
+    pts = re.search(r'data-chart="margin-by-period".*?points="([^"]*)"', margin, re.S).group(1)
+    assert len(pts.split()) == 4
+    cal = _section(page, "calibration")
+    assert '<span class="ok" title="calibrated 0.80..1.25">1.100</span>' in cal
+    no_switch = backtest_doc()
+    no_switch["ctd_switches"] = []
+    assert "No contract held again changed" in _txt(_render(no_switch))
 
 
-def test_old_hedge_style_backtest_block_still_renders():
-    doc = {"title": "bt", "backtest": {"series": backtest_doc()["series"],
-                                       "metrics": backtest_doc()["metrics"]}}
-    page = _render(doc)
+def test_older_backtest_series_keyed_by_label_still_renders():
+    bt = backtest_doc()
+    labels = bt.pop("strategy_labels")
+    series = {labels[k]: v for k, v in bt.pop("cumulative_pnl").items()}
+    page = _render({"backtest": {"series": series, "metrics": bt["metrics"]}})
     assert 'data-chart="backtest"' in page and 'id="strategies"' in page
+    assert page.count("<polyline") >= 2 * len(series)  # cumulative and drawdown lines
 
 
 # ----------------------------------------------------------------------------- charts

@@ -125,21 +125,44 @@ def _svg_open(name: str, title: str, width: int, height: int, kind: str) -> list
     ]
 
 
+def legend_rows(series_names: Sequence[str], max_w: float) -> list[list[tuple[float, str]]]:
+    """Legend entries laid out in rows of at most ``max_w`` px: [[(x offset, label), ...]]."""
+    rows: list[list[tuple[float, str]]] = [[]]
+    x = 0.0
+    for name in series_names:
+        label = truncate(name, 44)
+        w = 16 + len(label) * _CHAR_W + 14
+        if x + w > max_w and rows[-1]:
+            rows.append([])
+            x = 0.0
+        rows[-1].append((x, label))
+        x += w
+    return rows
+
+
+LEGEND_ROW_H = 15
+
+
 def _legend(series_names: Sequence[str], colors: Sequence[str], x0: float, y: float,
             max_w: float) -> list[str]:
+    """Every series named: entries wrap onto further rows (the caller leaves room for
+    ``len(legend_rows(...))`` rows from ``y``)."""
     out = ['<g class="legend">']
-    x = x0
-    for name, color in zip(series_names, colors, strict=False):
-        label = truncate(name, 28)
-        w = 16 + len(label) * _CHAR_W + 14
-        if x + w > x0 + max_w and x > x0:
-            break
-        out.append(f'<rect class="legend-swatch" x="{_f(x)}" y="{_f(y - 9)}" width="10" '
-                   f'height="10" fill="{color}"/>')
-        out.append(f'<text x="{_f(x + 14)}" y="{_f(y)}">{esc(label)}</text>')
-        x += w
+    k = 0
+    for r, row in enumerate(legend_rows(series_names, max_w)):
+        for dx, label in row:
+            x, yy = x0 + dx, y + r * LEGEND_ROW_H
+            out.append(f'<rect class="legend-swatch" x="{_f(x)}" y="{_f(yy - 9)}" width="10" '
+                       f'height="10" fill="{colors[k % len(colors)]}"/>')
+            out.append(f'<text x="{_f(x + 14)}" y="{_f(yy)}">{esc(label)}</text>')
+            k += 1
     out.append("</g>")
     return out
+
+
+def _legend_extra(series_names: Sequence[str], max_w: float) -> int:
+    """Extra height (px) the legend needs beyond its first row."""
+    return (len(legend_rows(series_names, max_w)) - 1) * LEGEND_ROW_H
 
 
 def axis_title(axis: str, text: str, x: float, y: float, *, rotate: bool = False) -> str:
@@ -218,7 +241,9 @@ def grouped_bar_chart(name: str, title: str, categories: Sequence[str], series: 
     rotate = max_label * _CHAR_W > (width - 80) / n_cat - 4
     bottom = height - 24 - (min(max_label, 22) * _CHAR_W * 0.7 if rotate else 0) \
         - (16 if x_label else 0)
-    left, right, top = 70, 12, 42
+    extra = _legend_extra([s for s, _ in series], width - 82)
+    height, bottom = height + extra, bottom + extra
+    left, right, top = 70, 12, 42 + extra
     ys = _Scale(*value_range([v for _, vals in series for v in vals]), bottom, top)
     slot = (width - left - right) / n_cat
     bar_w = max(1.0, min(36.0, slot * 0.8 / n_ser))
@@ -278,7 +303,8 @@ def diverging_hbar_chart(name: str, title: str, labels: Sequence[str], series: S
     row_h = row_h or max(18.0, 9.0 * n_ser + 8)
     label_chars = min(max((len(x) for x in labs), default=4), max_label)
     left = int(30 + label_chars * _CHAR_W)
-    right, top = 24, 44
+    right = 24
+    top = 44 + _legend_extra([s for s, _ in series], width - left - right)
     bottom = top + row_h * max(len(labs), 1)
     height = int(bottom + (38 if x_label else 22))
     lo, hi = value_range([v for _, vals in series for v in vals])
@@ -544,7 +570,9 @@ def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple
     all_y = [p[1] for _, pts in pts_by_series for p in pts]
     if highlight is not None and finite(highlight[1]) is not None:
         all_y.append(float(highlight[1]))
-    left, right, top, bottom = 70, 18, 52, height - (40 if x_label else 28)
+    extra = _legend_extra([s for s, _ in pts_by_series], width - 70 - 18)
+    height += extra
+    left, right, top, bottom = 70, 18, 52 + extra, height - (40 if x_label else 28)
     ys = _Scale(*value_range(all_y, include_zero=include_zero), bottom, top)
     xp = _XAxis([p[0] for _, pts in pts_by_series for p in pts], dates, left, width - right)
     out = _svg_open(name, title, width, height, "line")

@@ -198,7 +198,10 @@ def notice(w: Any) -> dict[str, str]:
         m = _CODE_PREFIX.match(str(w).strip())
         d = {"code": "", "severity": "warning", "subject": m.group(1) if m else "",
              "message": m.group(2) if m else str(w)}
-    d["message"] = _readable_literals(d["message"].strip())
+    msg = d["message"].strip()
+    if d["code"] and msg.startswith(d["code"]):  # a message that opens with its own code
+        msg = d["code"].replace("_", " ") + msg[len(d["code"]):]
+    d["message"] = _readable_literals(msg)
     return d
 
 

@@ -51,7 +51,7 @@ def infer_kind(doc: Mapping[str, Any]) -> str:
     cmd = str(doc.get("command") or doc.get("kind") or "").lower()
     if cmd in PAGES:
         return cmd
-    if isinstance(doc.get("rebalance"), Mapping) or "held_positions" in doc:
+    if "held_positions" in doc or ("decision" in doc and "bands" in doc):
         return "rebalance"
     if "scenario_results" in doc or "regression_effectiveness" in doc:
         return "scenarios"

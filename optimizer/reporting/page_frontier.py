@@ -1,10 +1,9 @@
 """The tracking-error-vs-margin frontier: a section of the hedge page and the page of
 ``overlay frontier --report``.
 
-Keys read: ``frontier: [{margin_budget_usd (or margin_budget), tracking_error_usd,
-tracking_error_bp?, status, margin_used?, contracts?: {contract: n}, flags?: [str]}]``; the
-chosen point is the mandate's budget (``margin.budget`` of the hedge, else
-``mandate_margin_budget``) at the hedge's tracking error (``tracking_error.after_usd``, else the
+Keys read: ``frontier: [{margin_budget_usd, tracking_error_usd, tracking_error_bp?, status,
+margin_used_usd?, contracts?: {contract: n}, flags?: [str]}]``; the chosen point is the
+mandate's budget (``margin.budget`` of the hedge, else ``mandate_margin_budget_usd``) at the hedge's tracking error (``tracking_error.after_usd``, else the
 frontier row at that budget). Money in USD, tracking error in USD per year.
 """
 
@@ -25,7 +24,7 @@ def budget_of(r: Mapping) -> Any:
 def chosen_point(doc: Mapping, rows: Sequence[Mapping]) -> tuple[float, float] | None:
     budget = fmt.finite(L.sub(doc, "margin").get("budget"))
     if budget is None:
-        budget = fmt.finite(doc.get("mandate_margin_budget"))
+        budget = fmt.finite(doc.get("mandate_margin_budget_usd", doc.get("mandate_margin_budget")))
     if budget is None:
         return None
     te = fmt.finite(L.sub(doc, "tracking_error").get("after_usd"))
@@ -46,16 +45,18 @@ def _columns(rows: Sequence[Mapping], chosen: tuple[float, float] | None) -> lis
         ("Status", "txt", lambda r: L.text(r.get("status"))),
         ("Tracking error (USD/yr)", "num", lambda r: L.num(r.get("tracking_error_usd"))),
         ("Tracking error (bp of MV)", "num", lambda r: L.num(r.get("tracking_error_bp"), 1)),
-        ("Margin used (USD)", "num", lambda r: L.num(r.get("margin_used"))),
+        ("Margin used (USD)", "num",
+         lambda r: L.num(r.get("margin_used_usd", r.get("margin_used")))),
         ("Contracts", "txt", lambda r: L.text(" ".join(
             f"{k} {fmt.number(v, signed=True)}" for k, v in L.sub(r, "contracts").items()
             if fmt.finite(v)))),
         ("Flags", "txt", lambda r: L.text("; ".join(map(str, r.get("flags") or [])))),
     ]
     present = {k for r in rows for k in r}
-    need = {"Tracking error (bp of MV)": "tracking_error_bp", "Margin used (USD)": "margin_used",
-            "Contracts": "contracts", "Flags": "flags"}
-    return [c for c in cols if c[0] not in need or need[c[0]] in present]
+    need = {"Tracking error (bp of MV)": ("tracking_error_bp",),
+            "Margin used (USD)": ("margin_used_usd", "margin_used"), "Contracts": ("contracts",),
+            "Flags": ("flags",)}
+    return [c for c in cols if c[0] not in need or present & set(need[c[0]])]
 
 
 def frontier_section(doc: Mapping) -> str:

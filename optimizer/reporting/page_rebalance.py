@@ -4,15 +4,18 @@ bands (inside/outside, before and after the trades), rolls, the order list with 
 section stays, saying "no orders" and why, when there are none), the held -> proposed book, and
 the after-trade hedge (sectors, key rates, tracking error, margin, leverage).
 
-Keys read: ``rebalance: {status, reason, current, proposed, trades, bands_before, bands_after,
-frozen, turnover, max_turnover, trading_cost_usd}``; ``held_positions: [{row, contract,
-contracts, entry_price, price, unrealized_pnl_usd}]``; ``rolls: [{from_contract, to_contract,
+Keys read (the rebalance result's ``to_dict()``): ``decision: {status (no_trade | roll |
+rebalance | new_mandate), reason, limits_breached}``; ``bands: [{sector, dv01_unhedged,
+dv01_target, band_usd, band_rule, dv01_hedged, drift_usd, inside, dv01_after, inside_after}]``;
+``proposal: {current, proposed, trades, frozen, turnover, max_turnover, trading_cost_usd}``;
+``held_positions: [{row, contract, contracts, sector, entry_price, price, dv01,
+unrealized_pnl_usd}]``, ``held_book``, ``designations``; ``rolls: [{from_contract, to_contract,
 old_contracts, new_contracts, dv01_old, dv01_new, position_dv01_before, position_dv01_after,
 spread, roll_cost_usd, first_notice_day}]``, ``roll_days``, ``total_roll_cost_usd``,
 ``roll_cost_sign``, ``kept_for_delivery``; ``orders: [{contract, side, quantity, price,
-estimated_cost (or est_cost_usd), reason}]``, ``orders_total_estimated_cost_usd``; ``prices:
-{contract: {price, source}}``; and the hedge keys of the after-trade book (see
-:mod:`page_hedge`). Money in USD, DV01 in USD per bp (beta-adjusted for the bands).
+est_cost_usd, reason}]``; ``prices: {contract: {price, source}}``; and the hedge keys of the
+after-trade book (see :mod:`page_hedge`). Money in USD, DV01 in USD per bp (beta-adjusted for
+the bands).
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ NO_TRADE = ("no_trade", "no trade", "hold", "inside")
 
 
 def _decision(doc: Mapping) -> Mapping:
-    return L.sub(doc, "rebalance") or L.sub(doc, "decision")
+    return L.sub(doc, "decision")
+
+
+def _proposal(doc: Mapping) -> Mapping:
+    return L.sub(doc, "proposal")
 
 
 def _acts(rb: Mapping) -> bool:
@@ -43,7 +50,12 @@ def decision_section(doc: Mapping) -> str:
     verdict = "No trade" if not _acts(rb) else status.replace("_", " ").capitalize()
     lines = [f'<p class="verdict">{L.text(verdict)}</p>',
              f"<p><b>Reason:</b> {L.text(rb.get('reason'))}</p>"]
+    broken = rb.get("limits_breached") or []
+    if broken:
+        lines.append(f'<p class="flag">Limits breached by the held book: '
+                     f"{L.text('; '.join(map(str, broken)))}</p>")
     facts = []
+    rb = _proposal(doc)
     if "turnover" in rb:
         lim = rb.get("max_turnover")
         facts.append(("Turnover (contracts)", f"{fmt.number(rb.get('turnover'))} (limit "
@@ -65,34 +77,36 @@ def held_section(doc: Mapping) -> str:
     cols: list[L.Column] = [
         ("File row", "num", lambda r: L.num(r.get("row"))),
         ("Contract", "txt", lambda r: L.text(r.get("contract"))),
+        ("Designated to sector", "txt", lambda r: L.text(r.get("sector") or "")),
         ("Contracts", "num", lambda r: L.num(r.get("contracts"), signed=True)),
+        ("Position DV01 (USD/bp)", "num", lambda r: L.num(r.get("dv01"))),
         ("Entry price (per 100)", "num", lambda r: L.price(r.get("entry_price"), r.get("contract"))),
         ("Price now (per 100)", "num", lambda r: L.price(r.get("price"), r.get("contract"))),
         ("Price source", "txt", lambda r: L.text(L.sub(prices, str(r.get("contract"))).get(
             "source", "roll leg" if r.get("price") is not None else None))),
         ("Unrealized P&L (USD)", "num", lambda r: L.num(r.get("unrealized_pnl_usd"), signed=True)),
     ]
+    if not any(r.get("sector") for r in rows):
+        cols = [c for c in cols if c[0] != "Designated to sector"]
+    if not any("dv01" in r for r in rows):
+        cols = [c for c in cols if c[0] != "Position DV01 (USD/bp)"]
     foot = {"Contract": "<b>Total</b>",
+            "Position DV01 (USD/bp)": L.num(L.column_sum(rows, "dv01")),
             "Unrealized P&L (USD)": L.num(L.column_sum(rows, "unrealized_pnl_usd"), signed=True)}
     src = doc.get("positions_file")
     note = f"From {L.text(src)}. Contracts signed (short &lt; 0)." if src else ""
     return L.section("held", "Held book", L.data_table(cols, rows, foot=foot), note)
 
 
-def _band_units(b: Mapping) -> float | None:
-    drift, band = fmt.finite(b.get("drift_usd")), fmt.finite(b.get("band_usd"))
-    return None if drift is None or not band else drift / band
-
-
 def bands_section(doc: Mapping) -> str:
-    rb = _decision(doc)
-    before = L.rows_of(rb, "bands_before")
-    if not before:
+    rows = L.rows_of(doc, "bands")
+    if not rows:
         return ""
-    after = {str(b.get("sector")): b for b in L.rows_of(rb, "bands_after")}
+    has_after = any("dv01_after" in b for b in rows)
 
-    def aft(r: Mapping, key: str) -> Any:
-        return after.get(str(r.get("sector")), {}).get(key)
+    def drift_after(r: Mapping) -> Any:
+        after, target = fmt.finite(r.get("dv01_after")), fmt.finite(r.get("dv01_target"))
+        return None if after is None or target is None else after - target
 
     cols: list[L.Column] = [
         ("Sector", "txt", lambda r: L.text(r.get("sector"))),
@@ -102,24 +116,29 @@ def bands_section(doc: Mapping) -> str:
         ("Hedged now (USD/bp)", "num", lambda r: L.num(r.get("dv01_hedged"))),
         ("Drift now (USD/bp)", "num", lambda r: L.num(r.get("drift_usd"), signed=True)),
         ("Inside now", "txt", lambda r: L.yes_no(r.get("inside"), "inside", "OUTSIDE")),
-        ("After trades (USD/bp)", "num", lambda r: L.num(aft(r, "dv01_hedged"))),
-        ("Drift after (USD/bp)", "num", lambda r: L.num(aft(r, "drift_usd"), signed=True)),
-        ("Inside after", "txt", lambda r: L.yes_no(aft(r, "inside"), "inside", "OUTSIDE")),
+        ("After trades (USD/bp)", "num", lambda r: L.num(r.get("dv01_after"))),
+        ("Drift after (USD/bp)", "num", lambda r: L.num(drift_after(r), signed=True)),
+        ("Inside after", "txt", lambda r: L.yes_no(r.get("inside_after"), "inside", "OUTSIDE")),
         ("Band rule", "txt", lambda r: L.text(r.get("band_rule"))),
     ]
-    if not after:
+    if not has_after:
         cols = [c for c in cols if "after" not in c[0].lower()]
-    series = [("Held now", [_band_units(b) for b in before])]
-    if after:
-        series.append(("After trades", [_band_units(after.get(str(b.get("sector")), {}))
-                                        for b in before]))
+
+    def units(r: Mapping, drift: Any) -> float | None:
+        d, band = fmt.finite(drift), fmt.finite(r.get("band_usd"))
+        return None if d is None or not band else d / band
+
+    series = [("Held now", [units(b, b.get("drift_usd")) for b in rows])]
+    if has_after:
+        series.append(("After trades", [units(b, drift_after(b)) for b in rows]))
     chart = charts.band_chart(
         "tolerance-bands", "Sector drift from target, in band half-widths",
-        [L.plain(b.get("sector")) for b in before], series, width=900, y_label="Sector",
+        [L.plain(b.get("sector")) for b in rows], series, width=900, y_label="Sector",
         x_label="Drift ÷ band half-width (±1 = band edge; beta-adjusted DV01)")
-    note = ("Drift = hedged sector DV01 − target (beta-adjusted, USD per bp). Inside the band "
-            "nothing is traded.")
-    return L.section("bands", "Tolerance bands", L.data_table(cols, before) + chart, note)
+    note = ("Drift = hedged sector DV01 − target (beta-adjusted, USD per bp), at the closest real "
+            "allocation of the held contracts to the sectors. Inside every band nothing is "
+            "traded.")
+    return L.section("bands", "Tolerance bands", L.data_table(cols, rows) + chart, note)
 
 
 def rolls_section(doc: Mapping) -> str:
@@ -158,7 +177,7 @@ def rolls_section(doc: Mapping) -> str:
 
 
 def _cost(r: Mapping) -> Any:
-    for k in ("estimated_cost", "est_cost_usd", "estimated_cost_usd"):
+    for k in ("est_cost_usd", "estimated_cost", "estimated_cost_usd"):
         if k in r:
             return r[k]
     return None
@@ -186,7 +205,7 @@ def orders_section(doc: Mapping) -> str:
          lambda r: L.num(_cost(r), 2, signed=True, red_negative=False)),
         ("Reason", "txt", lambda r: L.text(r.get("reason"))),
     ]
-    total = sum(fmt.finite(_cost(r)) or 0.0 for r in rows)
+    total = L.column_sum([{"c": _cost(r)} for r in rows], "c")
     foot = {"Contract": "<b>Total</b>",
             "Estimated cost (USD)": L.num(total, 2, signed=True, red_negative=False)}
     note = ("Estimated cost: half a tick per contract per leg plus commission; roll legs add the "
@@ -195,7 +214,7 @@ def orders_section(doc: Mapping) -> str:
 
 
 def proposal_section(doc: Mapping) -> str:
-    rb = _decision(doc)
+    rb = _proposal(doc)
     cur, prop = L.sub(rb, "current"), L.sub(rb, "proposed")
     names = [c for c in dict.fromkeys(list(cur) + list(prop))
              if fmt.finite(cur.get(c)) or fmt.finite(prop.get(c))]

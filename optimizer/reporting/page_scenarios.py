@@ -71,8 +71,12 @@ def _pnl_columns(rows: Sequence[Mapping]) -> list[L.Column]:
     return cols
 
 
-def effectiveness_note(rows: Sequence[Mapping]) -> str:
+def effectiveness_note(rows: Sequence[Mapping], definition: str = "") -> str:
     lo, hi = DOLLAR_OFFSET_BAND
+    if definition and any("hedged_item_pnl" in r for r in rows):
+        return (f"Dollar-offset effectiveness = −hedge P&amp;L ÷ hedged-item P&amp;L; hedged "
+                f"item = {L.text(definition)}. Inside {lo:.0%}–{hi:.0%} in green, outside in "
+                f"bold red. Full revaluation.")
     if any("hedged_item_pnl" in r for r in rows):
         return (f"Dollar-offset effectiveness = −hedge P&amp;L ÷ hedged-item P&amp;L, where the "
                 f"hedged item is the hedged part of the holdings P&amp;L (each sector's holdings "
@@ -97,8 +101,9 @@ def pnl_section(doc: Mapping, title: str = "Scenario P&L: holdings, hedged item,
     n_in = sum(1 for r in rows if _inside(r.get("effectiveness")))
     n_eff = sum(1 for r in rows if fmt.finite(r.get("effectiveness")) is not None)
     count = f" {n_in} of {n_eff} scenarios inside the band." if n_eff else ""
+    definition = str(L.sub(doc, "hedged_item").get("definition") or "")
     return L.section("scenarios", title, L.data_table(_pnl_columns(rows), rows) + chart,
-                     effectiveness_note(rows) + count)
+                     effectiveness_note(rows, definition) + count)
 
 
 def _inside(v: Any) -> bool:
@@ -221,6 +226,8 @@ def hedge_section(doc: Mapping) -> str:
         ("Designated to sector", "txt", lambda r: L.text(r.get("sector"))),
         ("Contracts", "num", lambda r: L.num(r.get("contracts"), signed=True)),
     ]
+    if not any(r.get("sector") for r in rows):
+        cols = [c for c in cols if c[0] != "Designated to sector"]
     net: dict[str, float] = {}
     for r in rows:
         net[str(r.get("contract"))] = net.get(str(r.get("contract")), 0.0) + \
