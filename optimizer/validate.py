@@ -366,13 +366,10 @@ LISTED_QUARTERS = {"treasury_future": 3, "sofr_swap_future": 2, "classic_swap_fu
                    "sofr_future": 40}
 
 
-def listed_contracts(root: str, asof: Any) -> list[str]:
-    """The quarterly contract months of ``root`` listed on ``asof``, front first (a contract in
-    its delivery period -- past first notice day, or past the third Wednesday for cash-settled
-    contracts -- is no longer offered for a new hedge)."""
+def _listed(root: str, asof: Any) -> list:
     import pandas as pd
 
-    from models.contract_codes import format_contract, parse_contract
+    from models.contract_codes import ContractCode, parse_contract
     from models.instruments import front_contract, instrument_kind
 
     n = LISTED_QUARTERS[instrument_kind(root)]
@@ -380,8 +377,41 @@ def listed_contracts(root: str, asof: Any) -> list[str]:
     out = []
     for k in range(n):
         m = front.contract_month + pd.DateOffset(months=3 * k)
-        out.append(format_contract(front.root, m.year, m.month))
+        out.append(ContractCode(front.root, m.year, m.month))
     return out
+
+
+def listed_contracts(root: str, asof: Any) -> list[str]:
+    """The quarterly contract months of ``root`` listed on ``asof``, front first, as codes with a
+    two-digit year beyond the next decade's ambiguity (a contract in its delivery period -- past
+    first notice day, or past the third Wednesday for cash-settled contracts -- is no longer
+    offered for a new hedge)."""
+    return [c.code for c in _listed(root, asof)]
+
+
+def _listed_text(listed: list) -> str:
+    codes = [c.code if k < 8 else c.long_code for k, c in enumerate(listed)]
+    return ", ".join(codes) if len(codes) <= 6 else f"{', '.join(codes[:4])}, ... {codes[-1]}"
+
+
+def root_on_date(root: str, asof: Any, field: str | None = "instruments") -> None:
+    """``root`` traded on ``asof`` (its listed_from / listed_to in data/contracts/*.csv)."""
+    from data.contracts import sofr_futures_table, swap_futures_table, treasury_futures_table
+
+    day = iso_date(asof, field)
+    for t in (treasury_futures_table(), swap_futures_table(), sofr_futures_table()):
+        row = t[t["root"] == root]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        lf = str(r.get("listed_from", "") or "")
+        lt = str(r.get("listed_to", "") or "")
+        lt = "" if lt.lower() == "nan" else lt
+        if (lf and day < dt.date.fromisoformat(lf[:10])) or (lt and day > dt.date.fromisoformat(
+                lt[:10])):
+            span = f"{lf[:10]} .. {lt[:10] or 'today'}"
+            raise _fail(f"{root} ({r['name']}) is listed {span}, not on {day}", field)
+        return
 
 
 def contract_on_date(code: str, asof: Any, field: str | None = "instruments") -> str:
@@ -397,29 +427,31 @@ def contract_on_date(code: str, asof: Any, field: str | None = "instruments") ->
     s = str(code).strip().upper()
     if not s:
         raise _fail("blank contract code", field)
+    day = pd.Timestamp(iso_date(asof, field))
     try:
         instrument_kind(s)
-        return s  # a root
     except InputError:
         pass
+    else:
+        root_on_date(s, day, field)
+        return s
     try:
-        c = parse_contract(s, asof)
+        c = parse_contract(s, day)
     except InputError as exc:
         raise _fail(exc.message, field) from None
-    day = pd.Timestamp(iso_date(asof, field))
+    root_on_date(c.root, day, field)
     if not s[-2].isdigit():
         y = min((y for y in range(day.year - 9, day.year + 10) if y % 10 == c.year % 10),
                 key=lambda y: abs(pd.Timestamp(year=y, month=c.month, day=15) - day))
         c = ContractCode(c.root, y, c.month)
-    listed = listed_contracts(c.root, day)
-    if c.code in listed and abs(c.year - day.year) < 5:
-        return c.code
-    front = parse_contract(listed[0], day)
-    state = ("has expired or is in delivery" if c.contract_month < front.contract_month
+    listed = _listed(c.root, day)
+    if c in listed:  # a one-digit year is unambiguous only within the decade ahead
+        return c.code if c.year - day.year < 9 else c.long_code
+    state = ("has expired or is in delivery" if c.contract_month < listed[0].contract_month
              else "is not listed yet")
     raise _fail(f"{s} ({c.contract_month:%B %Y}) {state} on {day.date()}; listed {c.root} "
-                f"months: {', '.join(listed)} (front {listed[0]}), or give the root {c.root} "
-                f"for the front contract", field)
+                f"months: {_listed_text(listed)} (front {listed[0].code}), or give the root "
+                f"{c.root} for the front contract", field)
 
 
 def instruments_on_date(codes: Iterable[str], asof: Any,
@@ -434,6 +466,46 @@ def instruments_on_date(codes: Iterable[str], asof: Any,
     if not out:
         raise _fail("no instrument given (e.g. ZN or ZT,ZF,ZN,ZB)", field)
     return out
+
+
+def _is_root(code: str) -> bool:
+    from models.instruments import instrument_kind
+
+    try:
+        instrument_kind(str(code).strip().upper())
+    except InputError:
+        return False
+    return True
+
+
+def mandate_instruments(m: Any, asof: Any) -> tuple[Any, list[str]]:
+    """The mandate's instruments checked on ``asof``: the global list (``--instruments``, the
+    API's ``instruments``) strictly; each target's list from the file with its months strictly
+    and its roots not traded on the date dropped with a warning (a mandate written for today
+    still runs on a past date). Returns (mandate, warnings); a target left with no instrument
+    is an error naming the file and key."""
+    from dataclasses import replace
+
+    warnings: list[str] = []
+    if m.instruments:
+        instruments_on_date(m.instruments, asof, "instruments")
+    targets = []
+    for t in m.targets:
+        kept = []
+        for code in t.instruments:
+            try:
+                kept.append(contract_on_date(code, asof, None))
+            except InputError as exc:
+                if not _is_root(code) or "is listed" not in exc.message:
+                    raise mandate_error(m, f"targets.{t.sector}", f"instruments: {exc.message}"
+                                        ) from None
+                warnings.append(f"{code} dropped from the {t.sector} target's instruments: "
+                                f"{exc.message}")
+        if t.instruments and not kept:
+            raise mandate_error(m, f"targets.{t.sector}", "none of its instruments "
+                                f"({', '.join(t.instruments)}) trades on {iso_date(asof)}")
+        targets.append(replace(t, instruments=tuple(kept)) if kept != list(t.instruments) else t)
+    return (replace(m, targets=tuple(targets)) if warnings else m), warnings
 
 
 # ----------------------------------------------------------------------------------- mandate
