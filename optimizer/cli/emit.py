@@ -153,8 +153,9 @@ def csv(path: str | Path, frame: Any, flag: str | None = None) -> Path:
     return _emit(path, csv_text(frame), flag)
 
 
-def html(path: str | Path, doc: Any, flag: str | None = None) -> Path:
-    """The self-contained HTML report of ``doc`` (see :mod:`optimizer.reporting.html`)."""
+def html(path: str | Path, doc: Any, flag: str | None = None, *, kind: str | None = None) -> Path:
+    """The self-contained HTML report of ``doc`` (see :mod:`optimizer.reporting.html`; ``kind``
+    the report page: hedge, rebalance, scenarios, frontier, backtest; default inferred)."""
     from optimizer.reporting.html import render_report
 
-    return _emit(path, render_report(doc), flag)
+    return _emit(path, render_report(doc, kind=kind), flag)

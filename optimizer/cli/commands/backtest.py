@@ -110,10 +110,7 @@ def run(args) -> int:
     if args.csv:
         emit.csv(args.csv, res.daily.reset_index(), "--csv")
     if args.report:
-        emit.html(args.report, {"title": "Futures overlay backtest",
-                                "asof": res.end.strftime("%Y-%m-%d"),
-                                "backtest": {**res.report_block(), **doc}, "warnings": [],
-                                "provenance": res.notes}, "--report")
+        emit.html(args.report, {**res.report_block(), **doc}, "--report", kind="backtest")
     if args.json:
         print_json(doc)
         return 0

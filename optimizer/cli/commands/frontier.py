@@ -92,7 +92,7 @@ def run(args) -> int:
     if args.csv:
         emit.csv(args.csv, outcome.to_frame(), "--csv")
     if args.report:
-        emit.html(args.report, _report(outcome, req.time_limit), "--report")
+        emit.html(args.report, _report(outcome, req.time_limit), "--report", kind="frontier")
     if args.json:
         print_json(doc)
     else:

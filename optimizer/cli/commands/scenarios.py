@@ -121,8 +121,7 @@ def run(args) -> int:
 
     doc = run_scenarios(request_from_args(args)).to_dict()
     if args.report:
-        emit.html(args.report, {k: v for k, v in doc.items() if k != "scenario_results"},
-                  "--report")
+        emit.html(args.report, doc, "--report", kind="scenarios")
     if args.json:
         print_json(doc)
     else:
