@@ -39,7 +39,10 @@ OUTPUTS = {
     "scenarios": ["--report", "{o}/scenarios.html"],
     "transition": ["--orders", "{o}/orders.csv"],
     "equitize": ["--orders", "{o}/orders.csv"],
+    "batch": ["--out", "{o}/batch", "--no-progress"],
 }
+MANIFEST_HEADER = "account,holdings,mandate\n"
+MANIFEST_ROW = f"acct1,{DATA / 'portfolios' / 'default.csv'},{DATA / 'mandates' / 'default.toml'}\n"
 
 
 @dataclass
@@ -453,6 +456,37 @@ CASES: list[Case] = [
     C("backtest-mandate-missing", "backtest --mandate {d}/x.toml --start 2025-01-02",
       "{d}/x.toml", "not found"),
     C("backtest-report-dir", "backtest --report {d}", "--report", "directory"),
+    # ------------------------------------------------------------------ batch manifests
+    C("manifest-missing", "batch {d}/nope.csv", "{d}/nope.csv", "not found"),
+    C("manifest-directory", "batch {d}", "{d}", "directory"),
+    C("manifest-empty", "batch {d}/m.csv", "{d}/m.csv", "empty", files={"m.csv": ""}),
+    C("manifest-header-only", "batch {d}/m.csv", "{d}/m.csv", "row 2", "no data rows",
+      files={"m.csv": MANIFEST_HEADER}),
+    C("manifest-missing-column", "batch {d}/m.csv", "{d}/m.csv", "row 1", "column 'mandate'",
+      files={"m.csv": "account,holdings\nacct1,h.csv\n"}),
+    C("manifest-blank-account", "batch {d}/m.csv", "{d}/m.csv", "row 3", "column 'account'",
+      files={"m.csv": MANIFEST_HEADER + MANIFEST_ROW + ",h.csv,m.toml\n"}),
+    C("manifest-unsafe-account", "batch {d}/m.csv", "{d}/m.csv", "row 2", "column 'account'",
+      files={"m.csv": MANIFEST_HEADER + "../etc,h.csv,m.toml\n"}),
+    C("manifest-duplicate-account", "batch {d}/m.csv", "{d}/m.csv", "row 3",
+      "column 'account'", "twice", files={"m.csv": MANIFEST_HEADER + MANIFEST_ROW +
+                                           MANIFEST_ROW.replace("acct1", "ACCT1")}),
+    C("manifest-blank-holdings", "batch {d}/m.csv", "{d}/m.csv", "row 2", "column 'holdings'",
+      files={"m.csv": MANIFEST_HEADER + "acct1,,m.toml\n"}),
+    C("manifest-repeated-header", "batch {d}/m.csv", "{d}/m.csv", "row 1", "column 'account'",
+      files={"m.csv": "account,account,holdings,mandate\na,b,h.csv,m.toml\n"}),
+    C("manifest-ragged", "batch {d}/m.csv", "{d}/m.csv", "row 3", files={
+        "m.csv": MANIFEST_HEADER + MANIFEST_ROW + "acct2,h.csv,m.toml,extra,more\n"}),
+    C("batch-asof", "batch {d}/m.csv --asof 2025-13-01", "--asof", "month 13",
+      files={"m.csv": MANIFEST_HEADER + MANIFEST_ROW}),
+    C("batch-time-limit", "batch {d}/m.csv --time-limit 0", "--time-limit",
+      files={"m.csv": MANIFEST_HEADER + MANIFEST_ROW}),
+    C("batch-window", "batch {d}/m.csv --window 3x", "--window",
+      files={"m.csv": MANIFEST_HEADER + MANIFEST_ROW}),
+    C("batch-workers", "batch {d}/m.csv --workers 0", "--workers",
+      files={"m.csv": MANIFEST_HEADER + MANIFEST_ROW}),
+    C("batch-out-is-a-file", "batch {d}/m.csv --out {d}/m.csv", "--out", "folder",
+      files={"m.csv": MANIFEST_HEADER + MANIFEST_ROW}, outputs=False),
     # ------------------------------------------------------------------ examples
     C("examples-unknown", "examples nonsense", "nonsense"),
     C("examples-extra-arg", "examples duration_reduction extra", "extra", outputs=False),
@@ -493,10 +527,10 @@ def test_at_least_150_cases_covering_every_verb_and_file_kind():
     assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"
     verbs = {c.argv.split()[0] for c in CASES}
     assert verbs >= {"analyze", "basket", "betas", "hedge", "rebalance", "program", "scenarios",
-                     "frontier", "backtest", "examples"}
+                     "frontier", "backtest", "examples", "batch"}
     kinds = {c.id.split("-")[0] for c in CASES}
     assert kinds >= {"holdings", "mandate", "margins", "history", "rebalance", "scenarios",
-                     "transition", "equitize"}
+                     "transition", "equitize", "manifest"}
 
 
 # A few as real processes: the installed entry point, exit status and stderr as a user sees them.
