@@ -56,9 +56,9 @@ def _read(path: str, asof) -> pd.DataFrame:
 def _fmt_table(df: pd.DataFrame, cols: list[str], title: str) -> str:
     out = df[cols].copy()
     for c in cols:
-        if c in ("market_value", "dv01") or c.startswith("krd_"):
+        if c in ("market_value", "dv01", "yield_dv01") or c.startswith("krd_"):
             out[c] = out[c].map(lambda v: f"{v:,.0f}")
-        elif c == "duration":
+        elif c in ("duration", "modified_duration"):
             out[c] = out[c].map(lambda v: f"{v:.2f}")
     out.columns = [c[4:] if c.startswith("krd_") else c for c in cols]
     return table(out, title=title)
@@ -67,27 +67,34 @@ def _fmt_table(df: pd.DataFrame, cols: list[str], title: str) -> str:
 def render(e: Exposures) -> str:
     k = e.krd_columns
     lines = [f"Portfolio exposures as of {e.asof.date()} (settlement {e.settle.date()}); "
-             "DV01 = USD gained for a 1 bp fall in yield"]
+             "DV01 = USD gained for a 1 bp fall in yield: dv01 = curve DV01 (par-curve shift, "
+             "constant spread; the basis the hedge uses), yield_dv01 = modified duration x "
+             "full price (vendor tie-out)"]
     if e.curve_note:
         lines.append(f"note: {e.curve_note}")
     lines.append("")
     lines.append(_fmt_table(e.holdings, ["id", "sector", "market_value", "dv01", "duration",
-                                         *k], "Holdings (key-rate DV01s in USD by tenor)"))
+                                         "yield_dv01", *k],
+                            "Holdings (key-rate DV01s in USD by tenor)"))
     lines.append("")
-    lines.append(_fmt_table(e.sectors, ["sector", "market_value", "dv01", "duration", *k],
-                            "Sectors"))
+    lines.append(_fmt_table(e.sectors, ["sector", "market_value", "dv01", "duration",
+                                        "yield_dv01", "modified_duration", *k], "Sectors"))
     lines.append("")
     port = pd.DataFrame([{**e.portfolio.to_dict(), "sector": "PORTFOLIO"}])
-    lines.append(_fmt_table(port, ["sector", "market_value", "dv01", "duration", *k],
-                            "Portfolio"))
+    lines.append(_fmt_table(port, ["sector", "market_value", "dv01", "duration", "yield_dv01",
+                                   "modified_duration", *k], "Portfolio"))
     n_alloc = int((e.holdings["krd_source"] == "duration-allocated").sum())
     n_curve = int((e.holdings["krd_source"] == "curve").sum())
     lines.append("")
     if n_curve:
-        gap = e.portfolio[k].sum() - e.portfolio["dv01"]
-        lines.append(f"{n_curve} bond(s) priced from terms: key-rate DV01s from curve bumps at "
-                     f"constant spread (they sum to the curve DV01; difference to the yield "
-                     f"DV01 total: {gap:,.0f} USD).")
+        gap = e.portfolio["dv01"] - e.portfolio["yield_dv01"]
+        lines.append(f"{n_curve} bond(s) priced from terms: dv01 and key-rate DV01s from curve "
+                     f"bumps at constant spread (the key rates sum to dv01); curve minus yield "
+                     f"DV01 total: {gap:,.0f} USD.")
+    n_given = int(e.holdings["dv01_basis"].astype(str).str.startswith("given").sum())
+    if n_given:
+        lines.append(f"{n_given} precomputed position(s): dv01 is the user's number as given "
+                     "(or duration x market value).")
     if n_alloc:
         lines.append(f"{n_alloc} precomputed position(s) without key-rate columns: DV01 "
                      "allocated to key tenors by duration (between the key tenors' par-bond "
