@@ -151,6 +151,11 @@ class Scenario:
         """Yield change (bp) of curve ``key`` at tenors ``years``."""
         return _eval_shift(self.spec_for(key), years)
 
+    def treasury_only(self) -> Scenario:
+        """The scenario's Treasury par-curve change on every curve (spreads unchanged)."""
+        return Scenario(f"{self.name} (Treasury curve only)", {"*": self.spec_for("treasury")},
+                        kind=self.kind, start=self.start, end=self.end)
+
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "description": self.description,
                 "shifts": {k: dict(v) for k, v in self.shifts.items()},
@@ -672,19 +677,21 @@ class ScenarioEngine:
         pts = {k: v for k, v in spec.items() if k != "*"}
         return self.curve.shifted(spec.get("*", 0.0), pts or None)
 
-    def run(self, sc: Scenario) -> dict:
-        """One scenario: full, approx and DV01-mode P&L of holdings and hedge, split per
-        sector, with dollar-offset effectiveness and per-contract details."""
+    def _holdings_pnl(self, sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(linear, DV01 + convexity, full) P&L per holding."""
         h_lin, h_apx = self._approx(self.hold, sc)
         h_full = h_apx.copy()
         for g in self.groups:
             zc = self._shifted(sc, g["key"])
             h_full[g["rows"]] = zc.price_flows(g["fs"], g["spread"]) * g["par"] - g["p0"]
+        return h_lin, h_apx, h_full
+
+    def _hedge_pnl(self, sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        """(linear, DV01 + convexity, full) P&L per hedge leg and per-contract details."""
         g_lin, g_apx = self._approx(self.hedge, sc)
         g_full = g_apx.copy()
         details = []
-        zc_t = None
-        swap = None
+        zc_t = swap = None
         vcache: dict[int, tuple] = {}
         for j, p in enumerate(self.pos):
             d = {"contract": getattr(self.instr[j], "code", p.contract), "contracts": p.contracts,
@@ -706,6 +713,36 @@ class ScenarioEngine:
                               "ctd_switch": info0["ctd"] != info1["ctd"]})
             d.update({"pnl": g_full[j], "approx_pnl": g_apx[j], "dv01_pnl": g_lin[j]})
             details.append(d)
+        return g_lin, g_apx, g_full, details
+
+    def attribution(self, sc: Scenario, h_full: np.ndarray, g_apx: np.ndarray,
+                    g_full: np.ndarray) -> dict[str, float]:
+        """Net P&L split into curve, spread and basis (they add up to the net P&L).
+
+        T = the scenario's Treasury par-curve change applied to every curve (sector and swap
+        spreads unchanged); H = holdings (full revaluation), G = hedge::
+
+            curve_usd  = H_full(T) + G_approx(T)          rates, spreads held
+            spread_usd = [H_full - H_full(T)] + [G_approx - G_approx(T)]
+                         sector spreads (holdings) and the swap spread (swap futures)
+            basis_usd  = G_full - G_approx
+                         what the futures do beyond their own DV01 + convexity: CTD switches,
+                         the delivery option, higher-order terms
+        """
+        t = sc.treasury_only()
+        ht = self._holdings_pnl(t)[2].sum()
+        gt = self._approx(self.hedge, t)[1].sum()
+        curve = float(ht + gt)
+        spread = float(h_full.sum() - ht + g_apx.sum() - gt)
+        basis = float(g_full.sum() - g_apx.sum())
+        return {"curve_usd": curve, "spread_usd": spread, "basis_usd": basis}
+
+    def run(self, sc: Scenario, attribution: bool = True) -> dict:
+        """One scenario: full, approx and DV01-mode P&L of holdings and hedge, split per
+        sector, with dollar-offset effectiveness, per-contract details and (``attribution``)
+        the curve / spread / basis split of the net P&L."""
+        h_lin, h_apx, h_full = self._holdings_pnl(sc)
+        g_lin, g_apx, g_full, details = self._hedge_pnl(sc)
         out = {"scenario": sc.name, "kind": sc.kind, "description": sc.description,
                "start": sc.start, "end": sc.end, "notes": list(sc.notes)}
         for tag, hv, gv in (("", h_full, g_full), ("approx_", h_apx, g_apx),
@@ -715,11 +752,12 @@ class ScenarioEngine:
             out[f"{tag}hedge_pnl"] = float(gv.sum())
             out[f"{tag}net_pnl"] = float(hv.sum() + gv.sum())
             out[f"{tag}hedged_item_pnl"] = item
-            eff = dollar_offset(float(gv.sum()), item)
-            out[f"{tag}effectiveness"] = eff
+            out[f"{tag}effectiveness"] = dollar_offset(float(gv.sum()), item)
         e = out["effectiveness"]
         out["effective"] = (e is not None and EFFECTIVENESS_BAND[0] <= e <= EFFECTIVENESS_BAND[1])
         out["approx_error"] = out["approx_net_pnl"] - out["net_pnl"]
+        if attribution:
+            out["attribution"] = self.attribution(sc, h_full, g_apx, g_full)
         out["by_sector"] = self._by_sector(h_full, g_full, h_apx, g_apx, h_lin, g_lin)
         out["hedge"] = details
         return out
@@ -738,8 +776,8 @@ class ScenarioEngine:
                          "dv01_hedge_pnl": float(g_lin[gm].sum())})
         return rows
 
-    def run_many(self, scenarios: Iterable[Scenario]) -> list[dict]:
-        return [self.run(s) for s in scenarios]
+    def run_many(self, scenarios: Iterable[Scenario], attribution: bool = True) -> list[dict]:
+        return [self.run(s, attribution) for s in scenarios]
 
 
 # ----------------------------------------------------------------------------- effectiveness

@@ -57,6 +57,47 @@ class Mandate:
                 return t
         return None
 
+    def summary(self) -> dict[str, str]:
+        """The mandate as ``{constraint: value text}`` (the reports' "Mandate" table)."""
+        out = {"name": self.name, "source": str(self.source)}
+        for t in self.targets:
+            kind = (f"DV01 ${t.dv01_usd:,.0f}" if t.dv01_usd is not None else
+                    f"{t.dv01_pct:g}% of current DV01" if t.dv01_pct is not None else
+                    f"duration {t.duration:g}y")
+            tol = (f"${t.tolerance_usd:,.0f}" if t.tolerance_usd is not None
+                   else f"{t.tolerance_pct:g}% of current DV01")
+            out[f"target {t.sector}"] = (f"{kind} +/- {tol} with "
+                                         f"{', '.join(t.instruments) or 'any instrument'}")
+        if self.target_duration is not None:
+            out["portfolio duration"] = (f"{self.target_duration:g}y +/- "
+                                         f"{self.target_duration_tolerance:g}y (beta-adjusted "
+                                         "DV01 / |MV|)" if self.betas else
+                                         f"{self.target_duration:g}y +/- "
+                                         f"{self.target_duration_tolerance:g}y")
+        if self.instruments:
+            out["instruments"] = ", ".join(self.instruments)
+        out["betas"] = "on (beta-adjusted sector DV01)" if self.betas else "off"
+        if self.max_leverage is not None:
+            out["max leverage"] = f"{self.max_leverage:.0%} of |portfolio MV|"
+        if self.margin_budget_usd is not None:
+            out["margin budget"] = f"${self.margin_budget_usd:,.0f}"
+        if self.max_instruments is not None:
+            out["max instruments"] = str(self.max_instruments)
+        if self.turnover is not None:
+            out["turnover"] = f"{self.turnover:,d} contracts"
+        out["no net short duration"] = "yes" if self.no_net_short else "no"
+        for root, (lo, hi) in self.contract_bounds.items():
+            out[f"bounds {root}"] = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+        for tenor, (lo, hi) in self.key_rate_bands.items():
+            out[f"key-rate band {tenor}"] = (f"[{'-inf' if lo is None else f'{lo:,.0f}'}, "
+                                             f"{'inf' if hi is None else f'{hi:,.0f}'}] USD/bp")
+        return out
+
+
+def as_mandate(m: Mandate | str | Path | None) -> Mandate:
+    """A Mandate as given, else read from a TOML path (``None``: the embedded default)."""
+    return m if isinstance(m, Mandate) else load_mandate(m)
+
 
 def _num(tbl: dict, key: str, where: str, *, integer: bool = False, minimum: float | None = None):
     if key not in tbl:

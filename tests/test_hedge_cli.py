@@ -25,7 +25,8 @@ def test_default_hedge_meets_every_stated_constraint(default_hedge):
     assert all(c["satisfied"] for c in d["constraints"])
     assert d["margin"]["initial"] <= d["margin"]["budget"] + 1e-6
     assert d["leverage"]["ratio"] <= d["leverage"]["limit"] + 1e-12
-    assert d["portfolio"]["beta_adjusted_dv01_after"] >= 0  # no net short duration
+    assert d["portfolio"]["dv01_after"] >= 0  # no net short duration (beta-adjusted basis)
+    assert d["portfolio"]["dv01_basis"].startswith("beta-adjusted")
     used = {p["contract"] for p in d["positions"]}
     assert len(used) <= 6
     for s in d["sectors"]:

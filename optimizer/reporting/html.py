@@ -37,10 +37,10 @@ leverage            {gross_notional, ratio, limit}
 scenarios           [{scenario, holdings_pnl, hedge_pnl, net_pnl, effectiveness}]
                     (effectiveness = hedge P&L / holdings P&L as a ratio; |ratio| outside
                     0.80-1.25 is flagged)
-frontier            [{margin_budget, tracking_error_usd, status}]  (TE vs margin budget)
+frontier            [{margin_budget_usd, tracking_error_usd, status}]  (TE vs margin budget)
 backtest            {"series": {strategy: [[date, cumulative_pnl], ...]},
                     "metrics": [{strategy, ...any numeric columns}]}
-orders              [{contract, side, quantity, price, estimated_cost, reason}]
+orders              [{contract, side, quantity, price, est_cost_usd, reason}]
 provenance          [str]  data sources and windows
 warnings            [str]  every warning, shown highlighted near the top
 generated_at        str, overrides the generation timestamp (else now, UTC)
@@ -193,13 +193,21 @@ def _header(doc: Mapping, generated_at: str) -> str:
             f"{status_line}</header>")
 
 
+def _notice_text(w: Any) -> Any:
+    # a structured warning (data.errors.Notice.to_dict()) as one line
+    if isinstance(w, Mapping):
+        sub = f"{w.get('subject')}: " if w.get("subject") else ""
+        return f"{sub}{w.get('message', '')}"
+    return w
+
+
 def _warnings(doc: Mapping) -> str:
     warns = doc.get("warnings") or []
     if isinstance(warns, str):
         warns = [warns]
     if not warns:
         return ""
-    items = "".join(f"<li>{_text(w)}</li>" for w in warns)
+    items = "".join(f"<li>{_text(_notice_text(w))}</li>" for w in warns)
     return (f'<section id="warnings" class="section warnings" role="alert">'
             f"<h2>Warnings ({len(warns)})</h2><ul>{items}</ul></section>")
 
@@ -422,12 +430,12 @@ def _frontier(doc: Mapping) -> str:
         return ""
     body = []
     for r in rows:
-        body.append("<tr>" + _td(fmt_usd(r.get("margin_budget"))) +
+        body.append("<tr>" + _td(fmt_usd(r.get("margin_budget_usd", r.get("margin_budget")))) +
                     _td(fmt_usd(r.get("tracking_error_usd"))) + _td(_text(r.get("status")), "txt")
                     + "</tr>")
     headers = [("Margin budget (USD)", "num"), ("Tracking error (USD/yr)", "num"),
                ("Status", "txt")]
-    pts = [(r.get("margin_budget"), r.get("tracking_error_usd")) for r in rows]
+    pts = [(r.get("margin_budget_usd", r.get("margin_budget")), r.get("tracking_error_usd")) for r in rows]
     margin = doc.get("margin") if isinstance(doc.get("margin"), Mapping) else {}
     budget = _num(margin.get("budget"))
     marker = (budget, "mandate budget") if budget is not None else None
@@ -536,10 +544,11 @@ def _orders(doc: Mapping) -> str:
                     + f'<td class="txt {side_cls}">{_text(r.get("side"))}</td>'
                     + _td(fmt_num(r.get("quantity"), 0))
                     + _td(_fmt_price(r.get("price"), r.get("contract")))
-                    + _td(fmt_usd(r.get("estimated_cost"))) + _td(_text(r.get("reason")), "txt")
+                    + _td(fmt_usd(r.get("est_cost_usd", r.get("estimated_cost")))) + _td(_text(r.get("reason")), "txt")
                     + "</tr>")
     foot = ('<tr><td class="txt">Total</td><td></td>' + _td("") + _td("")
-            + _td(fmt_usd(_sum(rows, "estimated_cost"))) + "<td></td></tr>")
+            + _td(fmt_usd(_sum(rows, "est_cost_usd") if any("est_cost_usd" in r for r in rows)
+                          else _sum(rows, "estimated_cost"))) + "<td></td></tr>")
     headers = [("Contract", "txt"), ("Side", "txt"), ("Quantity", "num"), ("Price", "num"),
                ("Estimated cost (USD)", "num"), ("Reason", "txt")]
     return _section("orders", "Orders", _table(headers, body, foot=foot))

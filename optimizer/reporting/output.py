@@ -90,10 +90,15 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         raise
 
 
-def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> None:
-    """CSV safe to open in a spreadsheet (no formula injection), written atomically."""
+def csv_text(df: pd.DataFrame) -> str:
+    """The CSV text of ``df``, safe to open in a spreadsheet (no formula injection)."""
     safe = df.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(_spreadsheet_safe)
-    write_text_atomic(path, safe.to_csv(index=False))
+    return safe.to_csv(index=False)
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> None:
+    """CSV safe to open in a spreadsheet (no formula injection), written atomically."""
+    write_text_atomic(path, csv_text(df))

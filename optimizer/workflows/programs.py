@@ -156,7 +156,7 @@ def transition_schedule(*, start, sold_mv: float, sold_duration: float,
             if old_c != r["contract"] and old_n:
                 orders.append({"date": d, "contract": old_c, "side": "SELL" if old_n > 0
                                else "BUY", "quantity": abs(old_n), "price": None,
-                               "estimated_cost": cpc(root) * abs(old_n),
+                               "est_cost_usd": cpc(root) * abs(old_n),
                                "reason": (f"roll {old_c}->{r['contract']}" if n else
                                           "transition bridge (step down)")})
                 old_n = 0
@@ -164,7 +164,7 @@ def transition_schedule(*, start, sold_mv: float, sold_duration: float,
                 orders.append({"date": d, "contract": r["contract"],
                                "side": "BUY" if n > old_n else "SELL",
                                "quantity": abs(n - old_n), "price": r["price"],
-                               "estimated_cost": cpc(root) * abs(n - old_n),
+                               "est_cost_usd": cpc(root) * abs(n - old_n),
                                "reason": "transition bridge" + (" (open)" if d == start else
                                                                 " (step down)")})
             held[root] = (r["contract"], n)

@@ -122,14 +122,26 @@ def next_contract(code: str, asof=None) -> str:
     return ContractCode(c.root, m.year, m.month).code
 
 
-def resolve_position_contract(code: str, asof) -> str:
+def resolve_position_contract(code: str, asof, allow_root: bool = False) -> str:
     """Positions-file contract code -> normalized code, for holdings on ``asof``.
 
     One-digit years mean the year nearest to ``asof`` (a position file names live contracts):
     ``ZNH5`` on 2025-07-11 is March 2025 -- expired, an error -- not March 2035. Raises
     InputError for unknown roots, bad codes, expired months (past the last trading day) and
-    months more than two years out (not listed)."""
+    months more than two years out (not listed). ``allow_root``: a bare root (``ZN``) means its
+    front contract on ``asof`` (outside the roll window) -- for hypothetical hedges
+    (``scenarios``), never for positions held (``rebalance`` needs the month)."""
     asof = pd.Timestamp(asof).normalize()
+    if allow_root:
+        from models.instruments import front_contract, instrument_kind
+
+        root = code.strip().upper()
+        try:
+            instrument_kind(root)
+        except InputError:
+            pass
+        else:
+            return front_contract(root, asof)
     c = parse_contract(code, asof)
     s = code.strip().upper()
     if not s[-2].isdigit():
@@ -288,7 +300,7 @@ def plan_rolls(positions: Mapping[str, int], asof, *, roll_days: int = DEFAULT_R
 
 def roll_orders(plan: RollPlan, commission: float = 0.0) -> list[dict[str, Any]]:
     """Two legs per roll (a calendar spread): close the old month, open the new one.
-    estimated_cost: execution (half tick per contract per leg) on each leg, plus the roll cost
+    est_cost_usd: execution (half tick per contract per leg) on each leg, plus the roll cost
     (calendar spread x point value x old contracts) on the new-month leg."""
     out = []
     for r in plan.rolls:
@@ -297,12 +309,12 @@ def roll_orders(plan: RollPlan, commission: float = 0.0) -> list[dict[str, Any]]
         why = f"roll {r.from_contract}->{r.to_contract}"
         out.append({"contract": r.from_contract, "side": "SELL" if r.old_contracts > 0 else "BUY",
                     "quantity": abs(r.old_contracts), "price": r.price_old,
-                    "estimated_cost": cpc * abs(r.old_contracts), "reason": why})
+                    "est_cost_usd": cpc * abs(r.old_contracts), "reason": why})
         if r.new_contracts:
             out.append({"contract": r.to_contract,
                         "side": "BUY" if r.new_contracts > 0 else "SELL",
                         "quantity": abs(r.new_contracts), "price": r.price_new,
-                        "estimated_cost": cpc * abs(r.new_contracts) + r.roll_cost_usd,
+                        "est_cost_usd": cpc * abs(r.new_contracts) + r.roll_cost_usd,
                         "reason": why + (f" (DV01 resize {r.old_contracts:+d} -> "
                                          f"{r.new_contracts:+d})"
                                          if r.new_contracts != r.old_contracts else "")})

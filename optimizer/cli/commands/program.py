@@ -129,7 +129,7 @@ def run_transition(args: argparse.Namespace) -> int:
         o = pd.DataFrame(prog.orders)
         o["date"] = pd.to_datetime(o["date"]).dt.strftime("%Y-%m-%d")
         o["price"] = o["price"].map(lambda x: "—" if x is None or pd.isna(x) else f"{x:.4f}")
-        o["estimated_cost"] = o["estimated_cost"].map(lambda x: f"{x:,.2f}")
+        o["est_cost_usd"] = o["est_cost_usd"].map(lambda x: f"{x:,.2f}")
         print()
         print(table(o[["date", *ORDER_COLUMNS]], title="Orders"))
     for w in prog.warnings:
@@ -151,7 +151,7 @@ def run_equitize(args: argparse.Namespace) -> int:
                      repo=repo)
     root = e.contract.rstrip("0123456789")[:-1]
     order = {"contract": e.contract, "side": "BUY", "quantity": e.contracts,
-             "price": e.futures_price, "estimated_cost": cost_per_contract(root) * e.contracts,
+             "price": e.futures_price, "est_cost_usd": cost_per_contract(root) * e.contracts,
              "reason": "cash equitization"}
     if args.orders:
         write_csv_atomic(pd.DataFrame([order], columns=ORDER_COLUMNS), args.orders)
