@@ -140,6 +140,36 @@ def contract_roots() -> list[str]:
             + list(sofr_futures_table()["root"]))
 
 
+def treasury_roots() -> tuple[str, ...]:
+    """The Treasury futures roots (ZT Z3N ZF ZN TN ZB UB), from treasury_futures.csv."""
+    return tuple(treasury_futures_table()["root"])
+
+
+#: swap_futures.csv ``kind`` -> instrument kind
+_SWAP_KINDS = {"sofr_swap_npv": "sofr_swap_future", "classic_cash_settled": "classic_swap_future"}
+
+
+@cache
+def contract_terms_table() -> pd.DataFrame:
+    """One row per contract root across the three contract files, with the columns every
+    contract has: root, kind (treasury_future | sofr_swap_future | classic_swap_future |
+    sofr_future), name, point_value_usd (USD per 1.00 of quoted price), tick_points,
+    tick_value_usd, quote_style (32nds | decimal | usd_per_contract), month_cycle, listed_from,
+    listed_to, source."""
+    cols = ["root", "kind", "name", "point_value_usd", "tick_points", "tick_value_usd",
+            "quote_style", "month_cycle", "listed_from", "listed_to", "source"]
+    t = treasury_futures_table().assign(kind="treasury_future")
+    sw = swap_futures_table()
+    sw = sw.assign(kind=sw["kind"].map(_SWAP_KINDS))
+    so = sofr_futures_table().assign(kind="sofr_future", listed_to=np.nan)
+    out = pd.concat([t[cols], sw[cols], so[cols]], ignore_index=True)
+    if out["kind"].isna().any():  # pragma: no cover - data error
+        raise ValueError("swap_futures.csv has an unknown kind")
+    out["listed_from"] = pd.to_datetime(out["listed_from"])
+    out["listed_to"] = pd.to_datetime(out["listed_to"])
+    return out
+
+
 def load_margins(path: str | Path | None = None) -> pd.DataFrame:
     """Initial/maintenance margins per contract with the date each is valid from and its source.
 

@@ -118,10 +118,9 @@ def _sector_betas(exp: Exposures, asof, window: str, notices: list[Notice]) -> d
             out[sector] = {"beta": 1.0, "std_err": float("nan"), "source": "fallback",
                            "resid_vol_bp_annual": float("nan"), "r_squared": float("nan")}
             continue
-        # shipped estimate, horizon mismatch, fallback: never silent
-        notices.extend(res.notices)
-        notices.extend(Notice("beta_note", str(w), subject=sector) for w in res.warnings
-                       if not res.notices)
+        notices.extend(Notice("beta_note", str(w), subject=sector) for w in res.warnings)
+        # shipped estimate, horizon mismatch: never silent (the fallback itself is reported above)
+        notices.extend(n for n in res.notices if n.code != "beta_fallback")
         out[sector] = {"beta": float(res.beta), "std_err": float(res.std_err),
                        "source": f"{res.source}; {res.frequency}; {res.driver}",
                        "resid_vol_bp_annual": float(res.resid_vol_bp_annual),
