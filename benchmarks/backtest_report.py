@@ -201,7 +201,7 @@ def run_futures_yahoo(command: str) -> None:
         print(f"SKIPPED futures_yahoo: {f} not present (third-party data are local only)")
         return
     from models.instruments import front_contract
-    from optimizer.workflows.backtest import CurveBook, futures_prices, repo_series, treasury_leg
+    from optimizer.workflows.backtest import CurveBook, repo_series, treasury_leg, treasury_prices
 
     y = pd.read_csv(f, parse_dates=["date"]).set_index("date")["ZN_close"].dropna()
     from data.loaders import par_curve_history_pct
@@ -215,7 +215,7 @@ def run_futures_yahoo(command: str) -> None:
         d1 = months[k + 1]
         per = days[(days >= d0) & (days <= d1)]
         leg = treasury_leg(front_contract("ZN", d0), d0)
-        p = futures_prices(leg, per, curves, repo_series(per))
+        p, _, _ = treasury_prices(leg, per, curves, repo_series(per))
         dm = np.diff(p)
         for j in range(1, len(per)):
             rows.append({"date": per[j], "model_change": dm[j - 1], "contract": leg.contract})

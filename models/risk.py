@@ -559,6 +559,52 @@ def estimate_cov(x: np.ndarray, method: str = "sample", halflife: float | None =
 
 
 # ---------------------------------------------------------------------------------------------
+# calibration: realized against promised risk
+# ---------------------------------------------------------------------------------------------
+
+def calibration(pnl, sigma, groups=None) -> dict:
+    """How realized P&L compares with the risk the model promised for it.
+
+    ``pnl``: realized P&L per observation; ``sigma``: the ex-ante standard deviation of each
+    observation (same units and horizon, e.g. annual TE / sqrt(252) for daily P&L); ``groups``:
+    the holding period of each observation (the model and the position are fixed inside one).
+
+    * ``bias``: the bias statistic sqrt(sum_t ((p_t - m_k) / sigma_t)^2 / sum_k (n_k - 1)), with
+      ``m_k`` the mean of period k (carry and other drift are not risk). If the P&L is normal
+      with the promised variance it is 1 in expectation (chi-square: b^2 ~ chi2_dof / dof);
+      b = c when the true variance is c^2 times the promise. ``bias_lo``/``bias_hi``: its 95%
+      interval under independence, sqrt(chi2 quantiles / dof).
+    * ``ratio_rms``: realized stdev of all observations / root-mean-square of sigma (the plain
+      "realized TE / ex-ante TE" comparison; sensitive to drift between periods).
+    * ``in_band``: 0.8 <= bias <= 1.25.
+    """
+    from scipy.stats import chi2
+
+    p = np.asarray(pnl, dtype=float)
+    s = np.asarray(sigma, dtype=float)
+    g = np.zeros(len(p), dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
+    ok = np.isfinite(p) & np.isfinite(s) & (s > 0)
+    p, s, g = p[ok], s[ok], g[ok]
+    if len(p) < 3:
+        return {"bias": np.nan, "bias_lo": np.nan, "bias_hi": np.nan, "ratio_rms": np.nan,
+                "dof": 0, "periods": 0, "in_band": False, "exante_rms": np.nan,
+                "realized_std": np.nan}
+    df = pd.DataFrame({"p": p, "s": s, "g": g})
+    m = df.groupby("g")["p"].transform("mean").to_numpy()
+    n = df.groupby("g")["p"].transform("size").to_numpy()
+    use = n > 1
+    z2 = ((p - m) / s)[use] ** 2
+    dof = int(sum(k - 1 for k in df.groupby("g").size() if k > 1))
+    b = float(np.sqrt(z2.sum() / dof)) if dof else np.nan
+    f_lo, f_hi = np.sqrt(chi2.ppf([0.025, 0.975], dof) / dof) if dof else (np.nan, np.nan)
+    rms = float(np.sqrt(np.mean(s ** 2)))
+    std = float(np.std(p, ddof=1))
+    return {"bias": b, "bias_lo": float(b / f_hi), "bias_hi": float(b / f_lo),
+            "ratio_rms": std / rms, "dof": dof, "periods": int(df["g"].nunique()),
+            "in_band": bool(0.8 <= b <= 1.25), "exante_rms": rms, "realized_std": std}
+
+
+# ---------------------------------------------------------------------------------------------
 # factor model
 # ---------------------------------------------------------------------------------------------
 
@@ -618,6 +664,14 @@ class FactorModel:
         }
 
 
+_FM_CACHE: dict[tuple, FactorModel] = {}
+
+
+def clear_caches() -> None:
+    """Forget the factor models cached in this process (tests that patch the data)."""
+    _FM_CACHE.clear()
+
+
 def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
                        method: str = "sample", halflife: float | None = None,
                        sector_histories: Mapping[str, pd.Series] | None = None,
@@ -646,6 +700,34 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     asof_ts = _to_ts(asof, "asof")
     if method == "ewma" and halflife is None:
         raise InputError("method 'ewma' needs a half-life (observations)", column="halflife")
+    key = None
+    if sector_histories is None and swap_history is None:   # bundled data only: cacheable
+        key = (asof_ts, tuple(key_tenors), str(window), method, halflife, swap_tenor,
+               tuple(sorted((sector_tenors or {}).items())), tuple(hqm_sectors),
+               working_correction, max_gap_days, min_obs, mixed_frequency)
+        if key in _FM_CACHE:
+            return _copy_model(_FM_CACHE[key])
+    fm = _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_histories,
+                             swap_history, swap_tenor, sector_tenors, hqm_sectors,
+                             working_correction, max_gap_days, min_obs, mixed_frequency)
+    if key is not None:
+        _FM_CACHE[key] = _copy_model(fm)
+    return fm
+
+
+def _copy_model(fm: FactorModel) -> FactorModel:
+    from dataclasses import replace
+
+    return replace(fm, cov_bp2_annual=fm.cov_bp2_annual.copy(), notes=list(fm.notes),
+                   nobs=dict(fm.nobs), gaps=dict(fm.gaps),
+                   frequency_by_factor=dict(fm.frequency_by_factor),
+                   source_by_factor=dict(fm.source_by_factor))
+
+
+def _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_histories,
+                        swap_history, swap_tenor, sector_tenors, hqm_sectors,
+                        working_correction, max_gap_days, min_obs, mixed_frequency
+                        ) -> FactorModel:
     hist = factor_history(asof_ts, key_tenors, window, sector_histories, swap_history, swap_tenor,
                           sector_tenors, hqm_sectors, max_gap_days, min_obs)
     daily = hist.daily
