@@ -19,7 +19,8 @@ DOCS = {"hedge": hedge_doc, "rebalance": rebalance_doc, "scenarios": scenarios_d
         "backtest": backtest_doc}
 SECTIONS = {
     "hedge": ("warnings", "summary", "constraints", "mandate", "positions", "sectors", "key-rates",
-              "sector-key-rates", "scenarios", "attribution", "frontier", "provenance"),
+              "sector-key-rates", "scenarios", "attribution", "frontier", "instruments",
+              "provenance"),
     "rebalance": ("decision", "warnings", "held", "bands", "rolls", "orders", "proposal",
                   "summary", "sectors", "key-rates", "sector-key-rates", "positions"),
     "scenarios": ("warnings", "hedge", "regression", "scenarios", "approximation", "attribution",
@@ -216,6 +217,18 @@ def test_sector_key_rate_ladders_sum_to_their_rows():
     many = hedge_doc()
     many["sectors"] = [dict(doc["sectors"][0], sector=f"S{i}") for i in range(6)]
     assert _section(_render(many), "sector-key-rates").count("<table") == 2  # 4 + 2 sectors
+
+
+def test_instrument_key_rate_profiles():
+    doc = hedge_doc()
+    sec = _section(_render(doc), "instruments")
+    assert "Key-rate DV01 per contract (USD per bp)" in sec and "CF 0.9003" in sec
+    grid = sec[sec.index("Key-rate DV01 per contract"):]
+    rows = re.findall(r"<tr>(.*?)</tr>", grid.split("<tbody>")[1], re.S)
+    for tr, ins in zip(rows, doc["instruments"], strict=True):
+        cells = _cells(tr)
+        assert cells[0] == ins["contract"]
+        assert [_n(c) for c in cells[1:]] == list(ins["key_rate_dv01"].values())
 
 
 def test_frontier_marks_the_chosen_point():

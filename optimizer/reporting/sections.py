@@ -404,7 +404,19 @@ def instruments(doc: Mapping) -> str:
         ("Initial margin (USD per contract)", "num", lambda r: L.num(r.get("initial_margin"))),
         ("Description", "txt wide", lambda r: L.text(r.get("description"))),
     ]
-    return L.section("instruments", "Instruments available", L.data_table(cols, rows))
+    return L.section("instruments", "Instruments available",
+                     L.data_table(cols, rows) + _instrument_key_rates(rows))
+
+
+def _instrument_key_rates(rows: Sequence[Mapping]) -> str:
+    """Each contract's key-rate DV01 profile (which part of the curve it hedges)."""
+    tenors = list(dict.fromkeys(t for r in rows for t in L.sub(r, "key_rate_dv01")))
+    if not tenors:
+        return ""
+    cols: list[L.Column] = [("Contract", "txt", lambda r: L.text(r.get("contract")))]
+    cols += [(f"{t} (USD/bp)", "num",
+              lambda r, t=t: L.num(L.sub(r, "key_rate_dv01").get(t), 2)) for t in tenors]
+    return L.data_table(cols, rows, caption="Key-rate DV01 per contract (USD per bp)")
 
 
 def risk_model(doc: Mapping) -> str:
