@@ -104,33 +104,36 @@ def _totals(e: Exposures) -> tuple[list[dict], dict]:
     return sectors, port
 
 
-#: stand-in key prefix for the key-rate columns while pandas serializes a holding as one flat
-#: object; an unescaped '"' only delimits keys and strings in JSON, so ',"@krd:' cannot occur
-#: inside a value and the nesting is put in by plain substring replacement
-_KEY = "@krd:"
+#: stand-in keys while pandas serializes each holding as one flat object: ``@krd`` marks the
+#: first key rate (the ``key_rate_dv01`` object opens there), ``@end`` a last column (it closes
+#: there). An unescaped '"' only delimits keys and strings in JSON, so ',"@krd' and ',"@end'
+#: cannot occur inside a value and the nesting is made by plain substring replacement.
+_OPEN, _CLOSE = "@krd", "@end"
 
 
 def holdings_json_records(e: Exposures) -> str:
     """Every holding as ``{"id", "sector", "market_value", "dv01", "duration", "yield_dv01",
-    "modified_duration", "dv01_basis", "key_rate_dv01": {tenor: USD}}``, records separated by ``",\n    "``.
+    "modified_duration", "dv01_basis", "key_rate_dv01": {tenor: USD}}``, one per line,
+    separated by ``",\n    "``.
 
     Serialized column-wise by pandas (``to_json``, 15 decimals, NaN as null) as flat objects
-    whose key-rate keys carry a stand-in prefix; the ``key_rate_dv01`` nesting is then made
-    by substring replacement on the whole text -- no Python loop over holdings."""
+    with two stand-in keys; two substring replacements over the whole text then open and close
+    the ``key_rate_dv01`` object -- no Python loop over holdings."""
     h = e.holdings
     if not len(h):
         return ""
+    tenors = list(e.key_tenors)
     base = ["id", "sector", "market_value", "dv01", "duration", "yield_dv01", "modified_duration",
             "dv01_basis"]
-    cols = [*base, *e.krd_columns]
-    flat = h[cols].set_axis(base + [f"{_KEY}{t}" for t in e.key_tenors], axis=1)
-    text = flat.to_json(orient="records", lines=True, double_precision=15)
-    tenors = list(e.key_tenors)
-    text = text.replace(f',"{_KEY}{tenors[0]}":', f',"key_rate_dv01":{{"{tenors[0]}":')
-    for t in tenors[1:]:
-        text = text.replace(f',"{_KEY}{t}":', f',"{t}":')
-    # a raw newline only ends a record (newlines inside strings are escaped as \n)
-    return text.rstrip("\n").replace("}\n", "}},\n    ") + "}"
+    flat = h[[*base, *e.krd_columns]].set_axis([*base, f"{_OPEN}{tenors[0]}", *tenors[1:]],
+                                               axis=1)
+    flat[_CLOSE] = 0
+    text = flat.to_json(orient="records", double_precision=15)
+    text = text.replace(f',"{_OPEN}{tenors[0]}":', f',"key_rate_dv01":{{"{tenors[0]}":')
+    text = text.replace(f',"{_CLOSE}":0}},', "}},\n    ")
+    end = f',"{_CLOSE}":0}}]'
+    assert text.startswith("[") and text.endswith(end), "unexpected to_json layout"
+    return text[1:-len(end)] + "}}"
 
 
 def json_text(e: Exposures) -> str:
