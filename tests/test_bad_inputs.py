@@ -456,6 +456,21 @@ CASES: list[Case] = [
     C("backtest-mandate-missing", "backtest --mandate {d}/x.toml --start 2025-01-02",
       "{d}/x.toml", "not found"),
     C("backtest-report-dir", "backtest --report {d}", "--report", "directory"),
+    # ------------------------------------------------------------------ one file kind for another
+    C("kind-holdings-as-positions", f"rebalance --positions {DATA / 'portfolios' / 'default.csv'}",
+      "default.csv", "row 1", "column 'contract'"),
+    C("kind-positions-as-holdings", f"analyze --portfolio {POS}", "overlay_2025-07.csv",
+      "row 1"),
+    C("kind-mandate-as-holdings", f"hedge --portfolio {DATA / 'mandates' / 'default.toml'}",
+      "default.toml", "unsupported"),
+    C("kind-holdings-as-mandate", f"hedge --mandate {DATA / 'portfolios' / 'default.csv'}",
+      "default.csv", "TOML"),
+    C("kind-positions-as-scenarios", f"scenarios --set {POS}", "overlay_2025-07.csv",
+      "column 'scenario'"),
+    C("kind-orders-as-prices", "rebalance --positions {d}/p.csv --prices {d}/o.csv",
+      "{d}/o.csv", "row 2", "column 'price'", files={
+          "p.csv": "contract,contracts\nZNU5,-10\n",
+          "o.csv": "contract,side,quantity,price\nZNU5,SELL,10,\n"}),
     # ------------------------------------------------------------------ batch manifests
     C("manifest-missing", "batch {d}/nope.csv", "{d}/nope.csv", "not found"),
     C("manifest-directory", "batch {d}", "{d}", "directory"),
