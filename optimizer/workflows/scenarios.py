@@ -74,8 +74,9 @@ def positions_list(positions: PositionsLike, asof: pd.Timestamp) -> tuple[list[d
         from data.positions import read_positions
         from optimizer.workflows.rolls import resolve_position_contract
 
-        df = read_positions(positions, resolve=lambda c: resolve_position_contract(c, asof, allow_root=True))
-        rows = df.attrs.get("designations") or df.to_dict("records")
+        df = read_positions(positions, net=False,  # every row: designated or not
+                            resolve=lambda c: resolve_position_contract(c, asof, allow_root=True))
+        rows = df.to_dict("records")
         src = str(positions)
     elif isinstance(positions, pd.DataFrame):
         rows, src = positions.to_dict("records"), positions.attrs.get("source", "<frame>")
