@@ -230,7 +230,7 @@ def _read_margins(p: Path) -> pd.DataFrame:
         raise InputError("duplicate contract and valid_from", file=name, row=i + 2,
                          column="contract")
     out = out.sort_values(["contract", "valid_from"]).reset_index(drop=True)
-    out.attrs["bundled"] = path is None
+    out.attrs["bundled"] = p == MARGINS_FILE
     return out
 
 
