@@ -248,3 +248,21 @@ def test_typed_requests_use_the_same_validators_with_field_names():
     e = _err(run_hedge, HedgeRequest(mandate=m, asof="2025-07-11"))
     assert e.field == "targets.Treasury" and "has expired" in e.message
     assert v.flag_name("max_leverage") == "--max-leverage" and v.flag_name("--x") == "--x"
+
+
+def test_program_requests_are_checked_like_the_flags():
+    from optimizer.workflows.programs import (
+        EquitizationRequest,
+        TransitionRequest,
+        run_equitization,
+        run_transition,
+    )
+
+    e = _err(run_equitization, EquitizationRequest(5e8, 6.0, asof="2025-13-01"))
+    assert e.field == "asof"
+    e = _err(run_equitization, EquitizationRequest(5e8, 6.0, asof="2025-07-11",
+                                                   contract="ZNH25"))
+    assert e.field == "contract" and "has expired" in e.message
+    e = _err(run_transition, TransitionRequest(start="2025-06-02", sold_mv=8e8, sold_duration=6.5,
+                                               buys=(("2025-06-09", 9e8, 6.5),)))
+    assert e.field == "buys" and "negative" in e.message

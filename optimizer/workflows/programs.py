@@ -271,8 +271,8 @@ def equitization(*, cash: float, target_duration: float, asof, contract: str = "
 
     if not (cash > 0) or not (target_duration > 0):
         raise InputError("equitization: cash and target duration must be > 0")
-    asof = pd.Timestamp(asof).normalize()
-    code = contract.strip().upper()
+    asof = pd.Timestamp(validate.market_date(asof, "asof"))
+    code = validate.contract_on_date(contract, asof, "contract")  # listed on the date
     try:
         c = parse_contract(code, asof)
     except InputError:
@@ -351,7 +351,8 @@ def run_transition(req: TransitionRequest) -> TransitionProgram:
 def run_equitization(req: EquitizationRequest) -> Equitization:
     from data.loaders import latest_curve_date
 
-    asof = pd.Timestamp(req.asof).normalize() if req.asof is not None else latest_curve_date()
+    asof = (pd.Timestamp(validate.market_date(req.asof, "asof")) if req.asof is not None
+            else latest_curve_date())
     return equitization(cash=req.cash, target_duration=req.target_duration, asof=asof,
                         contract=req.contract, horizon_days=req.horizon_days,
                         futures_price=req.futures_price, repo=req.repo)
