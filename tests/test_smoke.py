@@ -4,6 +4,7 @@ mapping, transactional outputs (optimizer.cli.emit)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,14 @@ def test_commands_write_files_only_through_emit():
     offenders = [f"{p.name}:{i}" for p in (ROOT / "optimizer" / "cli" / "commands").glob("*.py")
                  for i, line in enumerate(p.read_text().splitlines(), 1) if direct.search(line)]
     assert offenders == [], offenders
+
+
+def test_a_closed_stdout_pipe_is_not_a_traceback():
+    """`overlay examples --json | head -c1`: the reader leaves; no traceback, status 0."""
+    r, w = os.pipe()
+    os.close(r)  # nobody reads: every write gets EPIPE
+    p = subprocess.run([sys.executable, "-m", "optimizer.cli", "examples", "--json"], stdout=w,
+                       stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+    os.close(w)
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr
+    assert p.returncode == 0

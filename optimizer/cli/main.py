@@ -187,8 +187,21 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     except Exception as exc:  # noqa: BLE001 - a bug: one line (and the trace on request)
         return _internal_error(where, exc)
-    sys.stdout.write(out.getvalue())
-    sys.stdout.flush()
+    return _print(out.getvalue(), code)
+
+
+def _print(text: str, code: int) -> int:
+    """The command's stdout, once it succeeded; a reader that closed the pipe early (``overlay
+    analyze --json | head``) is not an error of ours: no traceback, the command's status."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the broken pipe again at exit: point stdout at devnull (the
+        # documented recipe, https://docs.python.org/3/library/signal.html#note-on-sigpipe)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, sys.stdout.fileno())
     return code
 
 
