@@ -432,11 +432,11 @@ CASES: list[Case] = [
     C("scenarios-positions-bad", "scenarios --positions {d}/p.csv", "{d}/p.csv", "row 2",
       "column 'contracts'", files={"p.csv": "contract,contracts\nZNU5,ten\n"}),
     C("transition-sold-dash", "program transition --sold -800m --sold-duration 6.5 "
-      "--start 2025-06-02 --weekly 200m --weeks 4", "--sold", "expected one argument"),
+      "--start 2025-06-02 --weekly 200m --weeks 4", "--sold", "positive"),
     C("scenarios-daily-window", "scenarios --daily-window forever", "--daily-window"),
     *flags_cases("scenarios"),
     # ------------------------------------------------------------------ frontier
-    C("frontier-budgets-negative", "frontier --budgets -1,2e6", "--budgets"),
+    C("frontier-budgets-negative", "frontier --budgets -1,2e6", "--budgets", "'-1'", "positive"),
     C("frontier-budgets-text", "frontier --budgets abc", "--budgets"),
     C("frontier-budgets-empty", "frontier --budgets ,", "--budgets"),
     C("frontier-csv-dir", "frontier --csv {d}", "--csv", "directory", outputs=False),

@@ -124,6 +124,21 @@ def _exists(name: str) -> bool:
     return find_spec(f"optimizer.cli.commands.{name}") is not None
 
 
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """``--sold -800m`` -> ``--sold=-800m``: argparse takes a value starting with '-' for a new
+    option unless it is a plain number, and would answer "expected one argument" instead of
+    letting the flag's check say what is wrong with the value."""
+    out: list[str] = []
+    for tok in argv:
+        prev = out[-1] if out else ""
+        if (len(tok) > 1 and tok[0] == "-" and (tok[1].isdigit() or tok[1] == ".")
+                and prev.startswith("--") and "=" not in prev and prev != "--"):
+            out[-1] = f"{prev}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
 def check_outputs(args: argparse.Namespace) -> None:
     """Every output file flag of the command: a writable file path, not a directory, and no
     two outputs at one path -- before any work is done."""
@@ -140,7 +155,7 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run `overlay` with ``argv`` (default: the process arguments); returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _attach_negative_values(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser(_command_in(argv))
     try:
         args = parser.parse_args(argv)
