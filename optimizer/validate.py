@@ -1,7 +1,8 @@
 """The validation layer: one checker per kind of user input, shared by the CLI and the Python API.
 
-Every function here is pure (no output, no state), raises :class:`data.errors.InputError` with
-one sentence saying what is wrong and what to give instead, and names where the value came from:
+Every function here has no side effect (some read the user's file or the bundled data they check
+against), raises :class:`data.errors.InputError` with one sentence saying what is wrong and what
+to give instead, and names where the value came from:
 
 - a value that is not in a file names its ``field`` -- the CLI passes its flag
   (``--margin-budget``), the Python API its field name (``margin_budget_usd``); the CLI maps API
@@ -46,7 +47,8 @@ FLAG_OF_FIELD: dict[str, str] = {
     "roll_days": "--roll-days", "commission_usd": "--commission", "budgets": "--budgets",
     "budgets_usd": "--budgets", "workers": "--workers", "sold": "--sold",
     "sold_duration": "--sold-duration", "buys": "--buy/--weekly", "target_dv01": "--target-dv01",
-    "daily_window": "--daily-window", "sectors": "--sectors", "repo": "--repo", "futures_price": "--futures-price",
+    "daily_window": "--daily-window", "sectors": "--sectors", "repo": "--repo",
+    "futures_price": "--futures-price",
 }
 
 _MONEY_SUFFIX = (("bn", 1e9), ("b", 1e9), ("mm", 1e6), ("m", 1e6), ("k", 1e3))
@@ -782,11 +784,6 @@ def _moved(day: dt.date, what: str, warnings: list[str]) -> dt.date:
 def market_date_text(value: Any, field: str | None = "asof") -> str:
     """:func:`market_date`, returned as the ISO text."""
     return market_date(value, field).isoformat()
-
-
-def iso_date_text(value: Any, field: str | None = None) -> str:
-    """:func:`iso_date`, returned as the ISO text."""
-    return iso_date(value, field).isoformat()
 
 
 def target_text(value: Any, field: str | None = "targets") -> str:
