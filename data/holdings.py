@@ -239,17 +239,19 @@ def _read_csv(p: Path, label: str) -> RawTable:
         raise InputError("the header has a single column; the file looks ';'-, tab- or "
                          "'|'-separated — holdings CSV files must be comma-separated",
                          file=label, row=1)
-    rest = buf.read()
+    del text
+    start = buf.tell()
     numeric = {j for j, h in enumerate(header) if _canonical(h) in _NUMERIC | {"krd"}}
     try:
-        data, extra_blank = _csv_fast(rest, len(header), numeric), None
+        data, extra_blank = _csv_fast(buf, start, len(header), numeric), None
         # cells the C parser read as booleans ('TRUE') or overflowed ('1e400') are reported as
         # written: read those columns again as text
         retext = {j for j in numeric if not _clean_numbers(data[j])}
         if retext:
-            data = _csv_fast(rest, len(header), numeric - retext)
+            data = _csv_fast(buf, start, len(header), numeric - retext)
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
-        data, extra_blank = _csv_exact(rest, len(header), label)
+        buf.seek(start)
+        data, extra_blank = _csv_exact(buf.read(), len(header), label)
     rownum = hrow + 1 + np.arange(len(data))
     data, rownum, blank = _drop_blank_rows(data, rownum, extra_blank)
     return RawTable(header, data, rownum, label, blank)
@@ -261,18 +263,20 @@ def _clean_numbers(s: pd.Series) -> bool:
     return pd.api.types.is_float_dtype(s.dtype) and not np.isinf(s.to_numpy()).any()
 
 
-def _csv_fast(rest: str, width: int, numeric: set[int]) -> pd.DataFrame:
-    """The C parser: numbers typed where a whole column is numeric, the rest text. Raises on a
-    row wider than the header (then the exact reader takes over)."""
-    if not rest.strip():
+def _csv_fast(buf: io.StringIO, start: int, width: int, numeric: set[int]) -> pd.DataFrame:
+    """The C parser on the rows after the header (``buf`` from ``start``): numbers typed where a
+    whole column is numeric, the rest text. Raises on a row wider than the header (then the
+    exact reader takes over)."""
+    buf.seek(start)
+    if not buf.read(1):
         return pd.DataFrame({j: pd.Series([], dtype=str) for j in range(width)})
+    buf.seek(start)
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(io.StringIO(rest), header=None, names=list(range(width)),
-                           index_col=False, dtype={j: str for j in range(width)
-                                                   if j not in numeric},
+        return pd.read_csv(buf, header=None, names=list(range(width)), index_col=False,
+                           dtype={j: str for j in range(width) if j not in numeric},
                            keep_default_na=False, na_values=NA_SPELLINGS,
-                           skip_blank_lines=False, low_memory=False)
+                           skip_blank_lines=False)
 
 
 def _csv_exact(rest: str, width: int, label: str) -> tuple[pd.DataFrame, np.ndarray]:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import InputError, Notice
-from data.loaders import DATA_DIR, PORTFOLIOS_DIR, latest_curve_date
+from data.loaders import PORTFOLIOS_DIR, latest_curve_date
 from models.curves import DEFAULT_KEY_TENORS, ZeroCurve, curve_on
 from models.exposures import Exposures, compute_exposures
 from models.instruments import SWAP_SPREAD_FACTOR, InstrumentRisk, instrument_risk
@@ -37,7 +37,6 @@ from optimizer.core import problem as P
 from optimizer.mandate import Mandate, SectorTarget
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
-SWAP_SPREAD_PARAMS = DATA_DIR / "risk_params" / "swap_spread_params.csv"
 
 
 @dataclass
@@ -76,16 +75,15 @@ def load_holdings(holdings: pd.DataFrame | str | Path | None, asof) -> tuple[pd.
     return read_holdings(path, asof=asof), str(path)
 
 
-def _swap_spread_params() -> pd.DataFrame:
-    return pd.read_csv(SWAP_SPREAD_PARAMS)
+def add_swap_spread_factor(names: list[str], cov: np.ndarray, asof=None
+                           ) -> tuple[list[str], np.ndarray, str]:
+    """Append the swap-spread factor from the shipped parameters valid on ``asof`` (vol and
+    correlations estimated from ISDAFIX data up to then; see models.risk_params). Missing
+    correlations are taken as zero."""
+    from models.risk_params import swap_spread_params
 
-
-def add_swap_spread_factor(names: list[str], cov: np.ndarray) -> tuple[list[str], np.ndarray, str]:
-    """Append the swap-spread factor from the shipped parameters (vol and correlations estimated
-    from ISDAFIX 2000-2016; see data/README.md). Missing correlations are taken as zero."""
-    p = _swap_spread_params()
-    vol = float(p.loc[p["kind"] == "vol_bp_annual", "value"].iloc[0])
-    corr = {str(r.other): float(r.value) for r in p[p["kind"] == "corr"].itertuples()}
+    p = swap_spread_params(latest_curve_date() if asof is None else asof)
+    vol, corr = p.vol_bp_annual, p.corr
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     row = np.zeros(len(names))
     for k, nm in enumerate(names):
@@ -95,10 +93,7 @@ def add_swap_spread_factor(names: list[str], cov: np.ndarray) -> tuple[list[str]
     out[:-1, :-1] = cov
     out[-1, :-1] = out[:-1, -1] = row
     out[-1, -1] = vol * vol
-    window = p["window"].iloc[0]
-    return names + [SWAP_SPREAD_FACTOR], out, (
-        f"swap-spread factor: vol {vol:.1f} bp/yr and correlations estimated from ISDAFIX "
-        f"{window} (month-end changes; licensed source, parameters only)")
+    return names + [SWAP_SPREAD_FACTOR], out, p.describe()
 
 
 def _sector_betas(exp: Exposures, asof, window: str, notices: list[Notice]) -> dict[str, dict]:
@@ -123,6 +118,8 @@ def _sector_betas(exp: Exposures, asof, window: str, notices: list[Notice]) -> d
                            "resid_vol_bp_annual": float("nan"), "r_squared": float("nan")}
             continue
         notices.extend(Notice("beta_note", str(w), subject=sector) for w in res.warnings)
+        # shipped estimate, horizon mismatch: never silent (the fallback itself is reported above)
+        notices.extend(n for n in res.notices if n.code != "beta_fallback")
         out[sector] = {"beta": float(res.beta), "std_err": float(res.std_err),
                        "source": f"{res.source}; {res.frequency}; {res.driver}",
                        "resid_vol_bp_annual": float(res.resid_vol_bp_annual),
@@ -181,7 +178,7 @@ def _risk_model(asof: pd.Timestamp, sectors: list[str], key_tenors: list[str], w
     cov = np.asarray(fm.cov_bp2_annual, dtype=float)
     provenance.extend(f"risk model: {note}" for note in fm.notes)
     if swap:
-        names, cov, note = add_swap_spread_factor(names, cov)
+        names, cov, note = add_swap_spread_factor(names, cov, asof)
         provenance.append(note)
     return fm, names, np.asarray(ensure_psd(cov, name="factor covariance"), dtype=float)
 

@@ -37,7 +37,7 @@ EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 130
 
 #: Sub-commands in the order `overlay --help` lists them; a missing module is skipped.
 COMMANDS = ["analyze", "basket", "betas", "hedge", "rebalance", "program", "scenarios", "frontier",
-            "backtest", "examples"]
+            "backtest", "examples", "batch"]
 
 #: One line per command for `overlay --help` (the command's module is not imported for it).
 SUMMARIES = {

@@ -94,7 +94,8 @@ def _sector_14_risk_model(asof=None):
     from optimizer.assemble import add_swap_spread_factor
 
     fm = build_factor_model(asof, key_tenors=("10Y",), window="3y", hqm_sectors=("Corporate",))
-    names, cov, note = add_swap_spread_factor(list(fm.names), np.asarray(fm.cov_bp2_annual, float))
+    names, cov, note = add_swap_spread_factor(list(fm.names), np.asarray(fm.cov_bp2_annual, float),
+                                              fm.asof)
     return names, cov, f"risk model as of {fm.asof.date()}: " + "; ".join(fm.notes + [note])
 
 

@@ -112,9 +112,7 @@ def run(args) -> int:
     if args.report:
         from optimizer.reporting.html import write_report
 
-        write_report({"title": "Futures overlay backtest", "asof": res.end.strftime("%Y-%m-%d"),
-                      "backtest": {**res.report_block(), **doc}, "warnings": [],
-                      "provenance": res.notes}, args.report)
+        write_report({**res.report_block(), **doc}, args.report, kind="backtest")
     if args.json:
         print_json(doc)
         return 0

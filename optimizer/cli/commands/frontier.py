@@ -92,7 +92,7 @@ def run(args) -> int:
     if args.report:
         from optimizer.reporting.html import write_report
 
-        write_report(_report(outcome, req.time_limit), args.report)
+        write_report(_report(outcome, req.time_limit), args.report, kind="frontier")
     if args.json:
         print_json(doc)
     else:

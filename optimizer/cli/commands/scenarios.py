@@ -121,7 +121,7 @@ def run(args) -> int:
     if args.report:
         from optimizer.reporting.html import write_report
 
-        write_report({k: v for k, v in doc.items() if k != "scenario_results"}, args.report)
+        write_report(doc, args.report, kind="scenarios")
     if args.json:
         print_json(doc)
     else:

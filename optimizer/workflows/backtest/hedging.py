@@ -294,4 +294,9 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y", time_limit:
         "portfolio_mv": float(inp.portfolio_market_value),
         "risk_model": {"method": ctx.factor_model.method, "halflife": ctx.factor_model.halflife,
                        "window_start": ctx.factor_model.window_start.strftime("%Y-%m-%d")},
+        # the model on the date, for re-scoring other risk models on the same positions
+        "model": {"factors": list(data.factors), "book_exposure": (data.x - data.t).tolist(),
+                  "instrument_exposure": {n: data.B[:, i].tolist() for i, n in enumerate(names)},
+                  "cov": np.asarray(data.cov).tolist(), "resid_var": float(data.resid_var),
+                  "key_tenors": list(ctx.key_tenors)},
     }
