@@ -104,40 +104,42 @@ def _totals(e: Exposures) -> tuple[list[dict], dict]:
     return sectors, port
 
 
-#: stand-in key prefix for the key-rate columns while pandas serializes a holding as one flat
-#: object; an unescaped '"' only delimits keys and strings in JSON, so ',"@krd:' cannot occur
-#: inside a value and the nesting is put in by plain substring replacement
-_KEY = "@krd:"
+#: stand-in keys while pandas serializes each holding as one flat object: ``@krd`` marks the
+#: first key rate (the ``key_rate_dv01`` object opens there), ``@end`` a last column (it closes
+#: there). An unescaped '"' only delimits keys and strings in JSON, so ',"@krd' and ',"@end'
+#: cannot occur inside a value and the nesting is made by plain substring replacement.
+_OPEN, _CLOSE = "@krd", "@end"
 
 
 def holdings_json_records(e: Exposures) -> str:
     """Every holding as ``{"id", "sector", "market_value", "dv01", "duration", "yield_dv01",
-    "modified_duration", "dv01_basis", "key_rate_dv01": {tenor: USD}}``, records separated by
-    ``",\n    "`` (``dv01`` is the curve DV01 unless ``dv01_basis`` says the user gave it).
+    "modified_duration", "dv01_basis", "key_rate_dv01": {tenor: USD}}``, one per line,
+    separated by ``",\n    "``.
 
     Serialized column-wise by pandas (``to_json``, 15 decimals, NaN as null) as flat objects
-    whose key-rate keys carry a stand-in prefix; the ``key_rate_dv01`` nesting is then made
-    by substring replacement on the whole text -- no Python loop over holdings."""
+    with two stand-in keys; two substring replacements over the whole text then open and close
+    the ``key_rate_dv01`` object -- no Python loop over holdings."""
     h = e.holdings
     if not len(h):
         return ""
-    head = ["id", "sector", "market_value", "dv01", "duration", "yield_dv01",
-            "modified_duration", "dv01_basis"]
-    cols = [*head, *e.krd_columns]
-    flat = h[cols].set_axis(head + [f"{_KEY}{t}" for t in e.key_tenors], axis=1)
-    text = flat.to_json(orient="records", lines=True, double_precision=15)
     tenors = list(e.key_tenors)
-    text = text.replace(f',"{_KEY}{tenors[0]}":', f',"key_rate_dv01":{{"{tenors[0]}":')
-    for t in tenors[1:]:
-        text = text.replace(f',"{_KEY}{t}":', f',"{t}":')
-    # a raw newline only ends a record (newlines inside strings are escaped as \n)
-    return text.rstrip("\n").replace("}\n", "}},\n    ") + "}"
+    base = ["id", "sector", "market_value", "dv01", "duration", "yield_dv01", "modified_duration",
+            "dv01_basis"]
+    flat = h[[*base, *e.krd_columns]].set_axis([*base, f"{_OPEN}{tenors[0]}", *tenors[1:]],
+                                               axis=1)
+    flat[_CLOSE] = 0
+    text = flat.to_json(orient="records", double_precision=15)
+    text = text.replace(f',"{_OPEN}{tenors[0]}":', f',"key_rate_dv01":{{"{tenors[0]}":')
+    text = text.replace(f',"{_CLOSE}":0}},', "}},\n    ")
+    end = f',"{_CLOSE}":0}}]'
+    assert text.startswith("[") and text.endswith(end), "unexpected to_json layout"
+    return text[1:-len(end)] + "}}"
 
 
 def json_text(e: Exposures) -> str:
     """The ``overlay analyze --json`` document: ``asof``, ``holdings`` (one object per line),
-    ``sectors`` and ``portfolio`` (each with ``market_value``, ``dv01``, ``duration``,
-    ``key_rate_dv01``)."""
+    ``sectors`` and ``portfolio`` (each with ``market_value``, ``dv01`` (curve DV01),
+    ``duration``, ``yield_dv01``, ``modified_duration``, ``key_rate_dv01``)."""
     sectors, port = _totals(e)
     records = holdings_json_records(e)
     holdings = f"[\n    {records}\n  ]" if records else "[]"
@@ -173,8 +175,8 @@ def render(e: Exposures, top: int = DEFAULT_TOP) -> str:
     k = e.krd_columns
     n = len(e.holdings)
     lines = [f"Portfolio exposures as of {e.asof.date()} (settlement {e.settle.date()}); "
-             f"{n:,} holding(s); DV01 = USD gained for a 1 bp fall in yield: dv01 = curve DV01 "
-             "(par-curve shift, constant spread; the basis the hedge uses), yield_dv01 = "
+             f"{n:,} holding(s); DV01 = USD gained for a 1 bp fall in yield: dv01 = curve "
+             "DV01 (par-curve shift, constant spread; the basis the hedge uses), yield_dv01 = "
              "modified duration x full price (vendor tie-out)"]
     if e.curve_note:
         lines.append(f"note: {e.curve_note}")

@@ -51,6 +51,7 @@ class FutureLeg:
     price0: float = float("nan")
     roll_from: pd.Timestamp | None = None   # first day of the roll window
     next: FutureLeg | None = field(default=None, repr=False)   # the contract rolled into
+    close_at_roll: bool = False   # no next contract could be built: closed on the roll day
 
     def describe(self) -> dict:
         d = {"contract": self.contract, "root": self.root, "kind": self.kind, "dv01": self.dv01,
@@ -212,15 +213,21 @@ def leg_pnl(leg: FutureLeg, days: Sequence[pd.Timestamp], curves: CurveBook, rep
     """Per-contract P&L over a holding period, rolled into ``leg.next`` at the close of the first
     day inside the roll window."""
     days = pd.DatetimeIndex(days)
-    roll = leg.next is not None and leg.roll_from is not None and leg.roll_from <= days[-1]
+    roll = ((leg.next is not None or leg.close_at_roll) and leg.roll_from is not None
+            and leg.roll_from <= days[-1])
     if not roll:
         return _segment(leg, days, curves, repo, swaps, market)
     k = int(np.searchsorted(days, leg.roll_from))   # the roll day: first day >= roll_from
-    if k == 0:
+    if k == 0 and leg.next is not None:
         return leg_pnl(leg.next, days, curves, repo, swaps, market)
     a = _segment(leg, days[: k + 1], curves, repo[: k + 1], swaps, market)
     if k == len(days) - 1:
         return a
+    if leg.next is None:   # closed on the roll day: flat until the next rebalance
+        n = len(days) - 1 - k
+        return LegPnl(np.r_[a.model, np.zeros(n)], np.r_[a.market, np.zeros(n)],
+                      np.r_[a.carry, np.zeros(n)], np.r_[a.marked, np.zeros(n, bool)],
+                      a.contracts + [""] * n)
     b = leg_pnl(leg.next, days[k:], curves, repo[k:], swaps, market)
     return LegPnl(np.r_[a.model, b.model], np.r_[a.market, b.market], np.r_[a.carry, b.carry],
                   np.r_[a.marked, b.marked], a.contracts + b.contracts)
@@ -228,13 +235,18 @@ def leg_pnl(leg: FutureLeg, days: Sequence[pd.Timestamp], curves: CurveBook, rep
 
 def rolls_in_period(leg: FutureLeg, days: Sequence[pd.Timestamp]) -> list[tuple[pd.Timestamp,
                                                                              str, str]]:
-    """(roll day, from contract, to contract) for each roll inside the period."""
+    """(roll day, from contract, to contract) for each roll inside the period ('' as the
+    to-contract: the position was closed, no next contract could be built)."""
     out = []
     cur = leg
-    while cur.next is not None and cur.roll_from is not None and cur.roll_from <= days[-1]:
+    while ((cur.next is not None or cur.close_at_roll) and cur.roll_from is not None
+           and cur.roll_from <= days[-1]):
         k = int(np.searchsorted(pd.DatetimeIndex(days), cur.roll_from))
         if k >= len(days) - 1:
             break   # the roll falls on the period's last day: the next rebalance trades it
-        out.append((pd.DatetimeIndex(days)[k], cur.contract, cur.next.contract))
+        out.append((pd.DatetimeIndex(days)[k], cur.contract,
+                    cur.next.contract if cur.next is not None else ""))
+        if cur.next is None:
+            break
         cur = cur.next
     return out

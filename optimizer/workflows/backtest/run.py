@@ -159,12 +159,14 @@ def _value_period(cx: _Context, h: dict, days: pd.DatetimeIndex, strike,
             end_contract = c
             for day, a, b in rolls_in_period(legs[c], days):
                 k = int(np.searchsorted(days, day))
-                cost[k] += 2 * abs(n) * legs[c].half_spread_usd
-                traded += 2 * abs(n)
+                legs_traded = 2 if b else 1   # a roll trades two contracts, a close one
+                cost[k] += legs_traded * abs(n) * legs[c].half_spread_usd
+                traded += legs_traded * abs(n)
                 info["rolls"].append({"strategy": s, "date": day.strftime("%Y-%m-%d"),
                                       "from": a, "to": b, "contracts": n})
                 end_contract = b
-            end[end_contract] = n
+            if end_contract:   # '' = closed at the roll: nothing held at the period's end
+                end[end_contract] = n
         held_end[s] = end
         info["traded"][s] = traded
         info["margin"][s] = sum(abs(n) * legs[c].initial_margin for c, n in con.items())
