@@ -27,6 +27,7 @@ MODULES = [
     "benchmarks.validate_futures_dv01",
     "benchmarks.betas_report",
     "benchmarks.backtest_report",
+    "benchmarks.calibrate_risk",
 ]
 
 

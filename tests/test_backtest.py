@@ -282,3 +282,14 @@ def test_cli_bad_input_exit_2(capsys):
     assert main(["backtest", "--start", "1980-01-01", "--end", "1980-03-01"]) == 2
     err = capsys.readouterr().err
     assert "Nope" in err and "Traceback" not in err
+
+
+def test_start_before_the_deliverable_rules_is_moved_and_stated():
+    """Deliverable rules are encoded from the March 2000 contract month (the first with the 6%
+    CF coupon): a 1995 start moves to the first date whose front contracts are March 2000 ones
+    (the December 1999 contracts roll before their 1999-11-30 first notice day)."""
+    from optimizer.workflows.backtest.run import first_hedgeable
+
+    d, why = first_hedgeable(bt.treasury_mandate(), pd.Timestamp("1995-01-03"))
+    assert d == pd.Timestamp("1999-12-01") and "2000-03-01" in why and "8%" in why
+    assert first_hedgeable(bt.treasury_mandate(), pd.Timestamp("2005-01-03"))[1] is None
