@@ -43,6 +43,7 @@ MODULES = [
     "benchmarks.validate_futures_dv01",
     "benchmarks.betas_report",
     "benchmarks.backtest_report",
+    "benchmarks.calibrate_risk",
 ]
 
 #: Modules without a ``full`` switch that are short enough for a quick run (their own
