@@ -33,9 +33,10 @@ ranges); this module only names them and maps them to the mandate.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from optimizer.mandate import Mandate, apply_overrides, load_mandate
+if TYPE_CHECKING:  # the mandate module (and pandas behind it) loads only when a verb runs
+    from optimizer.mandate import Mandate
 
 #: every mandate flag's argparse ``dest`` (what :func:`apply_mandate_flags` reads)
 MANDATE_DESTS = ("target", "target_duration", "instruments", "max_leverage", "margin_budget",
@@ -94,7 +95,11 @@ def _instrument_list(text: Any) -> list[str] | None:
 
 def apply_mandate_flags(mandate: Mandate, args: argparse.Namespace) -> Mandate:
     """The mandate with every mandate flag given on the command line applied (flag wins)."""
-    g = lambda name: getattr(args, name, None)  # noqa: E731 - verbs without a flag: None
+    from optimizer.mandate import apply_overrides
+
+    def g(name: str) -> Any:
+        return getattr(args, name, None)  # a verb without the flag: None
+
     return apply_overrides(
         mandate, targets=g("target"), target_duration=g("target_duration"),
         instruments=_instrument_list(g("instruments")), max_leverage=g("max_leverage"),
@@ -104,6 +109,8 @@ def apply_mandate_flags(mandate: Mandate, args: argparse.Namespace) -> Mandate:
 
 def mandate_from_args(args: argparse.Namespace) -> Mandate:
     """``--mandate`` file (default: the embedded default) with the flags applied."""
+    from optimizer.mandate import load_mandate
+
     return apply_mandate_flags(load_mandate(getattr(args, "mandate", None)), args)
 
 

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from data.errors import InputError
-from optimizer.reporting.output import print_json, table, write_csv_atomic
-from optimizer.workflows.rebalance import ORDER_COLUMNS
 
 
 def _money(text: str) -> float:
@@ -73,12 +69,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
 
 
-def run_transition(args: argparse.Namespace) -> int:
-    from optimizer.workflows.programs import BondBuy, transition_schedule
-    from optimizer.workflows.rolls import cost_per_contract
+def transition_request(args: argparse.Namespace):
+    import pandas as pd
+
+    from optimizer.workflows.programs import BondBuy, TransitionRequest
 
     start = pd.Timestamp(args.start).normalize()
-    sold = _money(args.sold)
     dur_default = args.buy_duration if args.buy_duration is not None else args.sold_duration
     buys = []
     for text in args.buy:
@@ -100,12 +96,23 @@ def run_transition(args: argparse.Namespace) -> int:
     if not buys:
         raise InputError("give the purchases: --buy DATE:AMOUNT or --weekly AMOUNT --weeks N")
     roots = [r.strip().upper() for r in (args.instrument or ["ZN"])]
-    prog = transition_schedule(start=start, sold_mv=sold, sold_duration=args.sold_duration,
-                               buys=buys, roots=roots, target_dv01=args.target_dv01,
-                               cost_per_contract=cost_per_contract)
+    return TransitionRequest(start=start, sold_mv=_money(args.sold),
+                             sold_duration=args.sold_duration, buys=tuple(buys), roots=roots,
+                             target_dv01=args.target_dv01)
+
+
+def run_transition(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from optimizer.reporting.output import print_json, table, write_csv_atomic
+    from optimizer.workflows.programs import run_transition as run
+    from optimizer.workflows.rolls import ORDER_COLUMNS
+
+    req = transition_request(args)
+    prog = run(req)
+    sold = req.sold_mv
     if args.orders:
-        write_csv_atomic(pd.DataFrame(prog.orders, columns=["date", *ORDER_COLUMNS]).assign(
-            date=lambda f: pd.to_datetime(f["date"]).dt.strftime("%Y-%m-%d")), args.orders)
+        write_csv_atomic(prog.orders_frame(), args.orders)
     if args.json:
         print_json(prog.to_dict())
         return 0
@@ -138,25 +145,20 @@ def run_transition(args: argparse.Namespace) -> int:
 
 
 def run_equitize(args: argparse.Namespace) -> int:
-    from data.loaders import latest_curve_date
-    from models.contract_codes import format_32nds, parse_32nds
-    from optimizer.workflows.programs import equitization
-    from optimizer.workflows.rolls import cost_per_contract
+    import pandas as pd
 
-    asof = pd.Timestamp(args.asof).normalize() if args.asof else latest_curve_date()
-    repo = None if args.repo is None else args.repo / 100.0
-    fp = parse_32nds(args.futures_price) if args.futures_price else None
-    e = equitization(cash=_money(args.cash), target_duration=args.duration, asof=asof,
-                     contract=args.contract, horizon_days=args.horizon_days, futures_price=fp,
-                     repo=repo)
-    root = e.contract.rstrip("0123456789")[:-1]
-    order = {"contract": e.contract, "side": "BUY", "quantity": e.contracts,
-             "price": e.futures_price, "est_cost_usd": cost_per_contract(root) * e.contracts,
-             "reason": "cash equitization"}
+    from models.contract_codes import format_32nds, parse_32nds
+    from optimizer.reporting.output import print_json, write_csv_atomic
+    from optimizer.workflows.programs import EquitizationRequest, run_equitization
+
+    e = run_equitization(EquitizationRequest(
+        cash=_money(args.cash), target_duration=args.duration, asof=args.asof,
+        contract=args.contract, horizon_days=args.horizon_days,
+        futures_price=parse_32nds(args.futures_price) if args.futures_price else None,
+        repo=None if args.repo is None else args.repo / 100.0))
     if args.orders:
-        write_csv_atomic(pd.DataFrame([order], columns=ORDER_COLUMNS), args.orders)
+        write_csv_atomic(e.to_frame(), args.orders)
     d = e.to_dict()
-    d["orders"] = [order]
     if args.json:
         print_json(d)
         return 0
