@@ -84,7 +84,7 @@ def exposures_in_blocks(holdings: pd.DataFrame, curve, key_tenors, block_rows: i
     if len(holdings) <= block_rows:
         return compute_exposures(holdings, asof=curve.asof, key_tenors=keys, curve=curve)
     parts = [compute_exposures(holdings.iloc[i:i + block_rows], asof=curve.asof,
-                               key_tenors=keys, curve=curve)
+                               key_tenors=keys, curve=curve, totals=False)
              for i in range(0, len(holdings), block_rows)]
     rows = pd.concat([e.holdings for e in parts], ignore_index=True)
     sectors, portfolio = aggregate(rows, keys)
