@@ -71,7 +71,8 @@ def register(subparsers) -> None:
                    help="minimum number of changes per regression (default 24)")
     p.add_argument("--horizon", choices=("daily", "weekly"), default="daily",
                    help="changes the betas are estimated on (default daily)")
-    p.add_argument("--prior-sd", type=float, default=None,
+    p.add_argument("--prior-sd", type=V.arg(V.number, what="a dispersion of betas", lo=0,
+                                            lo_open=True), default=None,
                    help="dispersion of the shrinkage prior around beta 1 (default "
                         "models.betas.BETA_PRIOR_SD; a large value turns shrinkage off)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
