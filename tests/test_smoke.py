@@ -200,3 +200,28 @@ def test_a_closed_stdout_pipe_is_not_a_traceback():
     os.close(w)
     assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr
     assert p.returncode == 0
+
+
+@pytest.mark.parametrize("kind,status,words", [
+    ("infeasible", 3, "infeasible mandate: margin too small"),
+    ("solver", 4, "solver failure: no hedge within 10 s"),
+])
+def test_solver_errors_map_to_their_exit_status(monkeypatch, capsys, kind, status, words):
+    import importlib
+
+    import optimizer.cli.commands.examples as ex
+    from optimizer.core import errors
+
+    cli_main = importlib.import_module("optimizer.cli.main")  # the module, not main()
+    assert (cli_main.EXIT_INPUT, cli_main.EXIT_INFEASIBLE, cli_main.EXIT_SOLVER) == (
+        errors.EXIT_INPUT, errors.EXIT_INFEASIBLE, errors.EXIT_SOLVER)
+
+    def run(args):
+        if kind == "infeasible":
+            raise errors.InfeasibleMandate("margin too small", ["margin"], ["budget >= $9.8M"])
+        raise errors.SolverFailure("no hedge within 10 s")
+
+    monkeypatch.setattr(ex, "run", run)
+    assert main(["examples"]) == status
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and "internal error" not in err

@@ -24,15 +24,11 @@ import os
 import sys
 import traceback
 
-from optimizer.core.errors import (
-    EXIT_INFEASIBLE,
-    EXIT_INPUT,
-    EXIT_SOLVER,
-    InfeasibleMandate,
-    InputError,
-    SolverFailure,
-)
+from data.errors import InputError
 
+# SPEC §9 exit statuses (optimizer.core.errors defines the same numbers; importing it here would
+# load the solver stack, see _core_error)
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 2, 3, 4
 EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 130
 
 #: Sub-commands in the order `overlay --help` lists them; a missing module is skipped.
@@ -181,18 +177,6 @@ def _run(args: argparse.Namespace) -> int:
             tx.commit()
     except InputError as exc:
         return _input_error(where, exc)
-    except InfeasibleMandate as exc:
-        text = str(exc)
-        lead = "" if text.lower().startswith("infeasible mandate") else "infeasible mandate: "
-        print(f"{where}: {lead}{text}", file=sys.stderr)
-        for c in exc.conflicts:
-            print(f"  conflicting: {c}", file=sys.stderr)
-        for r in exc.relaxations:
-            print(f"  to make it feasible: {r}", file=sys.stderr)
-        return EXIT_INFEASIBLE
-    except SolverFailure as exc:
-        print(f"{where}: solver failure: {exc}", file=sys.stderr)
-        return EXIT_SOLVER
     except KeyboardInterrupt:
         print(f"{where}: interrupted; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -200,8 +184,9 @@ def _run(args: argparse.Namespace) -> int:
         name = f"{exc.filename}: " if exc.filename else ""
         print(f"{where}: error: {name}{exc.strerror or exc}; nothing written", file=sys.stderr)
         return EXIT_INPUT
-    except Exception as exc:  # noqa: BLE001 - a bug: one line (and the trace on request)
-        return _internal_error(where, exc)
+    except Exception as exc:  # noqa: BLE001 - infeasible, solver failure, else a bug
+        status = _core_error(where, exc)
+        return status if status is not None else _internal_error(where, exc)
     return _print(out.getvalue(), code)
 
 
@@ -226,6 +211,29 @@ def _input_error(where: str, exc: InputError) -> int:
     exc.field = flag_name(exc.field)
     print(f"{where}: error: {exc}", file=sys.stderr)
     return EXIT_INPUT
+
+
+def _core_error(where: str, exc: Exception) -> int | None:
+    """Exit 3 (infeasible mandate: the conflicts and the smallest changes) or 4 (solver failure)
+    for the solver's errors, else None. Their classes are looked up in ``sys.modules``: an
+    instance can exist only once its module was imported, and importing optimizer.core here
+    would load cvxpy for every command (and for ``overlay --help``)."""
+    errors = sys.modules.get("optimizer.core.errors")
+    if errors is None:
+        return None
+    if isinstance(exc, errors.InfeasibleMandate):
+        text = str(exc)
+        lead = "" if text.lower().startswith("infeasible mandate") else "infeasible mandate: "
+        print(f"{where}: {lead}{text}", file=sys.stderr)
+        for c in exc.conflicts:
+            print(f"  conflicting: {c}", file=sys.stderr)
+        for r in exc.relaxations:
+            print(f"  to make it feasible: {r}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    if isinstance(exc, errors.SolverFailure):
+        print(f"{where}: solver failure: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    return None
 
 
 def _internal_error(where: str, exc: BaseException) -> int:
