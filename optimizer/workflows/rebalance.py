@@ -435,7 +435,8 @@ def read_held(positions: Any, asof: pd.Timestamp) -> tuple[pd.DataFrame, str]:
         df = read_positions(positions, resolve=resolve, parse_price=parse_32nds)
         return df, str(positions)
     if positions is None:
-        raise InputError("rebalance needs the positions held (contract, contracts[, sector])")
+        raise InputError("rebalance needs the positions held (contract, contracts[, sector])",
+                         field="positions")
     if isinstance(positions, Mapping):
         positions = pd.DataFrame({"contract": list(positions), "contracts": list(
             positions.values())})
@@ -447,7 +448,8 @@ def read_held(positions: Any, asof: pd.Timestamp) -> tuple[pd.DataFrame, str]:
                      "entry_price": float("nan") if px is None or pd.isna(px) else float(px),
                      "sector": r.get("sector") if isinstance(r.get("sector"), str) else None})
     df = pd.DataFrame(rows, columns=["row", "contract", "contracts", "entry_price", "sector"])
-    designations = df[df["sector"].notna()].to_dict("records")
+    designations = [{k: r[k] for k in ("row", "contract", "sector", "contracts")}
+                    for r in df.to_dict("records") if r["sector"]]
     net = df.groupby("contract", sort=False).agg(
         row=("row", "first"), contracts=("contracts", "sum"),
         entry_price=("entry_price", "mean"), sector=("sector", "first")).reset_index()
@@ -589,9 +591,10 @@ def run_rebalance(req: RebalanceRequest) -> RebalanceOutcome:
 
     asof = pd.Timestamp(req.asof).normalize() if req.asof is not None else latest_curve_date()
     if not 0 < req.band < 1:
-        raise InputError(f"--band {req.band * 100:g}: expected a percentage between 0 and 100")
+        raise InputError(f"{req.band * 100:g}: expected a percentage between 0 and 100",
+                         field="band_pct")
     if req.roll_days < 0:
-        raise InputError("--roll-days must be >= 0")
+        raise InputError(f"{req.roll_days}: must be >= 0 business days", field="roll_days")
     held, source = read_held(req.positions, asof)
     prices: dict[str, float] = {}
     if isinstance(req.prices, (str, Path)):

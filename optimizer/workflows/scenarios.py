@@ -73,9 +73,10 @@ def positions_list(positions: PositionsLike, asof: pd.Timestamp) -> tuple[list[d
         from data.positions import read_positions
         from optimizer.workflows.rolls import resolve_position_contract
 
-        df = read_positions(positions, resolve=lambda c: resolve_position_contract(c, asof, allow_root=True))
-        rows = df.attrs.get("designations") or df.to_dict("records")
-        src = str(positions)
+        # one row per file row: each designated piece keeps its sector
+        df = read_positions(positions, net=False,
+                            resolve=lambda c: resolve_position_contract(c, asof, allow_root=True))
+        rows, src = df.to_dict("records"), str(positions)
     elif isinstance(positions, pd.DataFrame):
         rows, src = positions.to_dict("records"), positions.attrs.get("source", "<frame>")
     elif isinstance(positions, Mapping):

@@ -10,7 +10,6 @@ plus the mandate's own budget.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
@@ -81,22 +80,21 @@ def _report(outcome, time_limit: float) -> dict:
 
 
 def run(args) -> int:
-    from optimizer.reporting.output import print_json, write_csv_atomic
+    from optimizer.cli import emit
+    from optimizer.reporting.html import render_report
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.frontier import run_frontier
 
     req = request_from_args(args)
     outcome = run_frontier(req)
     doc = outcome.to_dict()
     if args.csv:
-        write_csv_atomic(outcome.to_frame(), args.csv)
+        emit.csv(args.csv, outcome.to_frame(), "--csv")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report(_report(outcome, req.time_limit), args.report, kind="frontier")
+        emit.text(args.report, render_report(_report(outcome, req.time_limit), kind="frontier"),
+                  "--report")
     if args.json:
         print_json(doc)
     else:
         print(render_text(doc))
-        if args.report:
-            print(f"report written to {args.report}", file=sys.stderr)
     return 0

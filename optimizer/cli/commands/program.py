@@ -104,7 +104,8 @@ def transition_request(args: argparse.Namespace):
 def run_transition(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from optimizer.reporting.output import print_json, table, write_csv_atomic
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json, table
     from optimizer.workflows.programs import run_transition as run
     from optimizer.workflows.rolls import ORDER_COLUMNS
 
@@ -112,7 +113,7 @@ def run_transition(args: argparse.Namespace) -> int:
     prog = run(req)
     sold = req.sold_mv
     if args.orders:
-        write_csv_atomic(prog.orders_frame(), args.orders)
+        emit.csv(args.orders, prog.orders_frame(), "--orders")
     if args.json:
         print_json(prog.to_dict())
         return 0
@@ -148,7 +149,8 @@ def run_equitize(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from models.contract_codes import format_32nds, parse_32nds
-    from optimizer.reporting.output import print_json, write_csv_atomic
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.programs import EquitizationRequest, run_equitization
 
     e = run_equitization(EquitizationRequest(
@@ -157,7 +159,7 @@ def run_equitize(args: argparse.Namespace) -> int:
         futures_price=parse_32nds(args.futures_price) if args.futures_price else None,
         repo=None if args.repo is None else args.repo / 100.0))
     if args.orders:
-        write_csv_atomic(e.to_frame(), args.orders)
+        emit.csv(args.orders, e.to_frame(), "--orders")
     d = e.to_dict()
     if args.json:
         print_json(d)

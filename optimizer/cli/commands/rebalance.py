@@ -170,23 +170,19 @@ def render_text(doc: dict) -> str:
 
 
 def run(args) -> int:
-    from optimizer.reporting.output import print_json, write_csv_atomic
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.rebalance import run_rebalance
 
     outcome = run_rebalance(request_from_args(args))
     doc = outcome.to_dict()
+    # outputs are registered with the command's transaction: written only if it all succeeds
     if args.orders:
-        write_csv_atomic(outcome.to_frame(), args.orders)
+        emit.csv(args.orders, outcome.to_frame(), "--orders")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report(doc, args.report)
+        emit.html(args.report, doc, "--report")
     if args.json:
         print_json(doc)
         return 0
     print(render_text(doc))
-    if args.orders:
-        print(f"orders written to {args.orders}")
-    if args.report:
-        print(f"report written to {args.report}")
     return 0

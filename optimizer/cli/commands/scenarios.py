@@ -20,7 +20,6 @@ replay of the last ``--daily-window`` of Treasury curve changes.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
@@ -114,18 +113,15 @@ def render_text(doc: dict) -> str:
 
 
 def run(args) -> int:
+    from optimizer.cli import emit
     from optimizer.reporting.output import print_json
     from optimizer.workflows.scenarios import run_scenarios
 
     doc = run_scenarios(request_from_args(args)).to_dict()
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report(doc, args.report, kind="scenarios")
+        emit.html(args.report, doc, "--report")
     if args.json:
         print_json(doc)
     else:
         print(render_text(doc))
-        if args.report:
-            print(f"report written to {args.report}", file=sys.stderr)
     return 0
