@@ -431,7 +431,7 @@ def oos_beta_errors(y_bp: pd.Series, x_bp: pd.Series, window: int, step: int,
         t = df.iloc[stop: stop + step]
         rows.append(pd.DataFrame({"ols": t["y"] - b * t["x"], "shrunk": t["y"] - bs * t["x"],
                                   "one": t["y"] - t["x"], "zero": t["y"], "beta_ols": b,
-                                  "beta_shrunk": bs}, index=t.index))
+                                  "beta_se": se, "beta_shrunk": bs}, index=t.index))
     return pd.concat(rows) if rows else pd.DataFrame()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
 
 import pandas as pd
 
@@ -60,16 +61,24 @@ class ContractCode:
         return self.code
 
 
-def _month_cycle(root: str) -> str:
+@cache
+def _month_cycles() -> dict[str, str]:
+    out: dict[str, str] = {}
     for t in (treasury_futures_table(), swap_futures_table(), sofr_futures_table()):
-        row = t[t["root"] == root]
-        if not row.empty:
-            return str(row.iloc[0]["month_cycle"])
-    raise InputError(f"unknown contract root '{root}'")
+        out.update(zip(t["root"].astype(str), t["month_cycle"].astype(str), strict=True))
+    return out
 
 
-def _roots_longest_first() -> list[str]:
-    return sorted(set(contract_roots()) | set(LEGACY_ROOTS), key=len, reverse=True)
+def _month_cycle(root: str) -> str:
+    cycle = _month_cycles().get(root)
+    if cycle is None:
+        raise InputError(f"unknown contract root '{root}'")
+    return cycle
+
+
+@cache
+def _roots_longest_first() -> tuple[str, ...]:
+    return tuple(sorted(set(contract_roots()) | set(LEGACY_ROOTS), key=len, reverse=True))
 
 
 def parse_contract(code: str, asof=None) -> ContractCode:

@@ -673,7 +673,7 @@ def clear_caches() -> None:
 
 
 def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
-                       method: str = "sample", halflife: float | None = None,
+                       method: str | None = None, halflife: float | None = None,
                        sector_histories: Mapping[str, pd.Series] | None = None,
                        swap_history: pd.Series | None = None, swap_tenor: str = "10Y",
                        sector_tenors: Mapping[str, str] | None = None,
@@ -683,7 +683,9 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     """Factor covariance (annualized bp²) from data on or before ``asof``.
 
     ``method``: ``"sample"`` (ddof=1), ``"ewma"`` (``halflife`` in daily observations),
-    ``"ledoit_wolf"`` (to a scaled identity) or ``"ledoit_wolf_cc"`` (to constant correlation).
+    ``"ledoit_wolf"`` (to a scaled identity) or ``"ledoit_wolf_cc"`` (to constant correlation);
+    ``None`` (default): the estimator chosen by out-of-sample calibration
+    (``models.risk_params.default_risk_spec``, ``benchmarks/calibrate_risk.py``).
     The method applies to the daily block; a lower-frequency factor's variance and covariances
     (a few dozen monthly observations) always use the sample estimator over the window — an EWMA
     with a half-life of a few weeks is meaningless on monthly data. Mixing estimators can leave
@@ -698,6 +700,11 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     factors use their common periods (direct) in both modes.
     """
     asof_ts = _to_ts(asof, "asof")
+    if method is None:
+        from models.risk_params import default_risk_spec
+
+        spec = default_risk_spec()
+        method, halflife = spec.method, spec.halflife if halflife is None else halflife
     if method == "ewma" and halflife is None:
         raise InputError("method 'ewma' needs a half-life (observations)", column="halflife")
     key = None

@@ -111,6 +111,7 @@ class RiskModelSpec:
 
     method: str = "sample"
     halflife: float | None = None
+    basis: bool = True
     source: str = "built-in"
 
 
@@ -121,7 +122,8 @@ def default_risk_spec() -> RiskModelSpec:
         return RiskModelSpec()
     r = pd.read_csv(RISK_MODEL_FILE).iloc[0]
     hl = r.get("halflife")
-    return RiskModelSpec(str(r["method"]), None if pd.isna(hl) else float(hl), str(r["source"]))
+    return RiskModelSpec(str(r["method"]), None if pd.isna(hl) else float(hl),
+                         bool(r.get("basis", True)), str(r["source"]))
 
 
 def basis_block(contracts: list[tuple[str, str]], asof
@@ -164,3 +166,20 @@ def corporate_beta(asof) -> dict | None:
             "resid_vol_bp_annual": float(r["resid_vol_bp_annual"]), "nobs": int(r["nobs"]),
             "start": str(r["start"]), "end": str(r["end"]), "source": str(r["source"]),
             "valid_from": pd.Timestamp(r["valid_from"])}
+
+
+def append_basis_factors(names: list[str], cov, contracts: list[tuple[str, str]], asof):
+    """``names``/``cov`` (bp^2/yr) with one independent basis factor per Treasury futures
+    contract appended (``basis_block``); returns (names, cov, notices, provenance)."""
+    import numpy as np
+
+    if not default_risk_spec().basis:
+        return list(names), np.asarray(cov, float), [], []
+    bn, bv, notices, prov = basis_block(contracts, asof)
+    if not bn:
+        return list(names), np.asarray(cov, float), notices, prov
+    k = len(names)
+    out = np.zeros((k + len(bn), k + len(bn)))
+    out[:k, :k] = cov
+    out[k:, k:] = np.diag(bv)
+    return list(names) + bn, out, notices, prov

@@ -33,6 +33,7 @@ from models.curves import DEFAULT_KEY_TENORS, ZeroCurve, curve_on
 from models.exposures import Exposures, compute_exposures
 from models.instruments import SWAP_SPREAD_FACTOR, InstrumentRisk, instrument_risk
 from models.risk import FactorModel, build_factor_model, ensure_psd, is_treasury_sector
+from models.risk_params import append_basis_factors
 from optimizer.core import problem as P
 from optimizer.mandate import Mandate, SectorTarget
 
@@ -238,6 +239,29 @@ def _current(current: dict[str, int] | None, instruments: list[InstrumentRisk]) 
     return cur
 
 
+def _leverage_weight(mandate: Mandate, instruments: list[InstrumentRisk], exp: Exposures,
+                     asof, key_tenors: list[str], repo) -> dict:
+    """``HedgeInputs.leverage_weight`` for the mandate's leverage measure (none: notional)."""
+    from dataclasses import fields
+
+    from optimizer.mandate import leverage_weights
+
+    measure = getattr(mandate, "leverage_measure", "gross_notional")
+    if measure == "gross_notional" or mandate.max_leverage is None:
+        return {}
+    if "leverage_weight" not in {f.name for f in fields(P.HedgeInputs)}:
+        raise InputError(f"leverage_measure {measure!r} needs the solver's per-contract "
+                         "leverage weights (HedgeInputs.leverage_weight), not in this build")
+    zn = next((ir for ir in instruments if ir.root == "ZN"), None)
+    if zn is None and measure == "ten_year_equivalent":
+        zn = instrument_risk("ZN", asof, key_tenors, repo=repo)
+    w = leverage_weights(
+        measure, [ir.notional_usd for ir in instruments], [ir.dv01_usd for ir in instruments],
+        zn.dv01_usd if zn else 1.0, zn.notional_usd if zn else 1.0,
+        float(exp.portfolio["dv01"]), float(exp.portfolio["market_value"]))
+    return {"leverage_weight": w}
+
+
 def _margins(margins: pd.DataFrame | str | Path | None) -> pd.DataFrame | None:
     if margins is None or isinstance(margins, pd.DataFrame):
         return margins
@@ -269,6 +293,12 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
         "data/contracts/margins.csv (approximate CME levels; override with --margins)"))
     fm, names, cov = _risk_model(asof, sectors, key_tenors, window,
                                  any(ir.swap_spread_dv01_usd for ir in instruments), provenance)
+    # basis risk per Treasury futures contract (settlements vs key-rate DV01s; risk_params)
+    names, cov, bnotes, bprov = append_basis_factors(
+        names, cov, [(ir.contract, ir.root) for ir in instruments
+                     if ir.kind == "treasury_future"], asof)
+    notices.extend(bnotes)
+    provenance.extend(bprov)
     fidx = {f: k for k, f in enumerate(names)}
     betas = (_sector_betas(exp, asof, window, notices) if mandate.betas
              else {s: {"beta": 1.0, "source": "betas off"} for s in sectors})
@@ -279,6 +309,8 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
             B[i, fidx[t]] = v
         if ir.swap_spread_dv01_usd:
             B[i, fidx[SWAP_SPREAD_FACTOR]] = ir.swap_spread_dv01_usd
+        if f"basis:{ir.contract}" in fidx:   # the basis factor is in bp of yield
+            B[i, fidx[f"basis:{ir.contract}"]] = ir.dv01_usd
     inputs = P.HedgeInputs(
         factors=names, sectors=sectors, instruments=[ir.contract for ir in instruments],
         sector_exposure=X, sector_dv01=sector_dv01, instrument_exposure=B,
@@ -288,7 +320,8 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
         initial_margin=np.array([ir.initial_margin_usd for ir in instruments]),
         sector_market_value=exp.sectors["market_value"].to_numpy(float),
         sector_resid_var=resid, current=_current(current, instruments),
-        portfolio_market_value=float(exp.portfolio["market_value"]))
+        portfolio_market_value=float(exp.portfolio["market_value"]),
+        **_leverage_weight(mandate, instruments, exp, asof, key_tenors, repo))
     return HedgeContext(
         asof=asof, holdings=frame, exposures=exp, key_tenors=key_tenors, curve=curve,
         instruments=instruments, factor_model=fm, factors=names, cov_bp2=cov, betas=betas,

@@ -42,7 +42,8 @@ class Mandate:
     instruments: tuple[str, ...] | None = None    # global restriction (``--instruments``)
     betas: bool = True
     cost_weight: float = 0.0
-    max_leverage: float | None = None             # gross notional / portfolio MV
+    max_leverage: float | None = None             # leverage measure / portfolio MV
+    leverage_measure: str = "gross_notional"      # LEVERAGE_MEASURES: what max_leverage counts
     margin_budget_usd: float | None = None
     no_net_short: bool = True
     max_instruments: int | None = None
@@ -78,7 +79,8 @@ class Mandate:
             out["instruments"] = ", ".join(self.instruments)
         out["betas"] = "on (beta-adjusted sector DV01)" if self.betas else "off"
         if self.max_leverage is not None:
-            out["max leverage"] = f"{self.max_leverage:.0%} of |portfolio MV|"
+            out["max leverage"] = (f"{self.max_leverage:.0%} of |portfolio MV| "
+                                   f"({self.leverage_measure.replace('_', ' ')})")
         if self.margin_budget_usd is not None:
             out["margin budget"] = f"${self.margin_budget_usd:,.0f}"
         if self.max_instruments is not None:
@@ -114,7 +116,37 @@ def _num(tbl: dict, key: str, where: str, *, integer: bool = False, minimum: flo
 
 _TARGET_KEYS = {"dv01_usd", "dv01_pct", "duration", "tolerance_usd", "tolerance_pct", "instruments"}
 _LIMIT_KEYS = {"max_leverage", "margin_budget_usd", "no_net_short", "max_instruments", "turnover",
-               "target_duration", "target_duration_tolerance"}
+               "target_duration", "target_duration_tolerance", "leverage_measure"}
+#: What ``max_leverage`` counts per contract (``leverage_weights``).
+LEVERAGE_MEASURES = ("gross_notional", "ten_year_equivalent", "dv01_weighted")
+
+
+def leverage_weights(measure: str, notional_usd, dv01_usd, ten_year_dv01_usd: float,
+                     ten_year_notional_usd: float, portfolio_dv01_usd: float,
+                     portfolio_mv_usd: float):
+    """USD each contract counts against ``max_leverage x portfolio MV``:
+
+    * ``gross_notional``: its notional (size x price / 100): long-dated contracts count as much
+      as short ones per dollar, so the cap favours them;
+    * ``ten_year_equivalent``: the notional of the 10-year note futures with the same DV01,
+      DV01 / DV01(ZN) x notional(ZN);
+    * ``dv01_weighted``: its DV01 x portfolio MV / portfolio DV01, so that the cap reads
+      "hedge DV01 at most max_leverage x the portfolio's DV01".
+    """
+    import numpy as np
+
+    n = np.abs(np.asarray(notional_usd, dtype=float))
+    d = np.abs(np.asarray(dv01_usd, dtype=float))
+    if measure == "gross_notional":
+        return n
+    if measure == "ten_year_equivalent":
+        return d / abs(ten_year_dv01_usd) * abs(ten_year_notional_usd)
+    if measure == "dv01_weighted":
+        if not portfolio_dv01_usd:
+            raise InputError("leverage_measure dv01_weighted needs a portfolio with DV01")
+        return d * abs(portfolio_mv_usd) / abs(portfolio_dv01_usd)
+    raise InputError(f"limits.leverage_measure must be one of {', '.join(LEVERAGE_MEASURES)}, "
+                     f"not {measure!r}")
 
 
 def load_mandate(path: str | Path | None = None) -> Mandate:
@@ -177,6 +209,10 @@ def _parse(doc: dict, source: str) -> Mandate:
     nns = limits.get("no_net_short", True)
     if not isinstance(nns, bool):
         raise InputError(f"limits.no_net_short must be true or false, got {nns!r}")
+    measure = limits.get("leverage_measure", "gross_notional")
+    if measure not in LEVERAGE_MEASURES:
+        raise InputError(f"limits.leverage_measure must be one of {', '.join(LEVERAGE_MEASURES)},"
+                         f" not {measure!r}")
     return Mandate(
         name=str(doc.get("name", Path(source).stem)),
         description=str(doc.get("description", "")),
@@ -187,6 +223,7 @@ def _parse(doc: dict, source: str) -> Mandate:
         betas=bool(doc.get("betas", True)),
         cost_weight=float(doc.get("cost_weight", 0.0)),
         max_leverage=_num(limits, "max_leverage", "limits", minimum=0.0),
+        leverage_measure=measure,
         margin_budget_usd=_num(limits, "margin_budget_usd", "limits", minimum=0.0),
         no_net_short=nns,
         max_instruments=_num(limits, "max_instruments", "limits", integer=True, minimum=1),

@@ -171,20 +171,26 @@ def test_failed_date_is_excluded_from_every_strategy(treasury_frame, short_run):
 
 
 def test_market_marks_use_only_the_contract_held(tmp_path):
-    """A synthetic settlement file: its change is used on days it quotes the held contract on
-    both ends, and never across the switch to the next contract."""
-    days = pd.bdate_range("2015-03-16", "2015-03-25")
+    """A synthetic settlement file switching to the next contract on ZNH5's last trading day
+    (2015-03-20, CME rule): its change is used only where it quotes the held contract on both
+    ends, and never within two business days of the switch."""
+    days = pd.bdate_range("2015-03-12", "2015-03-31")
     px = 100 + np.arange(len(days)) * 0.25
-    vol = np.where(days >= pd.Timestamp("2015-03-20"), 1e6, 1e4)   # switches on the LTD
+    vol = np.where(days >= pd.Timestamp("2015-03-20"), 1e6, 1e4)
     f = tmp_path / "fut.csv"
     pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "ZN_close": px, "ZN_volume": vol}
                  ).to_csv(f, index=False)
     m = bt.MarketFutures(f, start=pd.Timestamp("2000-01-01"))
-    old = m.changes("ZNH5", "ZN", days)
-    new = m.changes("ZNM5", "ZN", days)
-    k = list(days).index(pd.Timestamp("2015-03-20"))      # ZNH5 last trading day (CME rule)
-    assert np.all(old[: k - 1] == 0.25) and np.all(np.isnan(old[k - 1:]))
-    assert np.all(np.isnan(new[:k])) and np.all(new[k:] == 0.25)
+    old = pd.Series(m.changes("ZNH5", "ZN", days), index=days[1:])
+    new = pd.Series(m.changes("ZNM5", "ZN", days), index=days[1:])
+    guard = pd.bdate_range("2015-03-18", "2015-03-24")       # the switch day +- 2
+    ok_old = [d for k, d in enumerate(days[1:]) if d < pd.Timestamp("2015-03-20")
+              and d not in guard and days[k] not in guard]
+    ok_new = [d for k, d in enumerate(days[1:]) if days[k] >= pd.Timestamp("2015-03-20")
+              and d not in guard and days[k] not in guard]
+    assert ok_old and ok_new
+    assert (old[ok_old] == 0.25).all() and old.drop(ok_old).isna().all()
+    assert (new[ok_new] == 0.25).all() and new.drop(ok_new).isna().all()
 
 
 def test_swap_future_values_at_par_rates():

@@ -55,4 +55,7 @@ def book(name: str) -> Book:
     if name == "corporate":
         return Book(name, "corporate sector of the default portfolio", None, ("Corporate",),
                     corporate_mandate(True))
+    if name == "corporate_no_swaps":
+        return Book(name, "corporate sector, Treasury futures only", None, ("Corporate",),
+                    corporate_mandate(False))
     raise KeyError(f"unknown book {name!r}; books: {', '.join(BOOKS)}")

@@ -229,7 +229,11 @@ def _next_leg(leg: FutureLeg, next_date: pd.Timestamp) -> FutureLeg | None:
     day = hist[pos]
     code = front_contract(leg.root, day)
     if leg.kind == "treasury_future":
-        nxt = treasury_leg(code, day)
+        try:
+            nxt = treasury_leg(code, day)
+        except InputError:   # e.g. no deliverable 2-year note (2002-03): close at the roll
+            leg.close_at_roll = True
+            return None
     else:
         nxt = copy(leg)
         nxt.contract, nxt.next = code, None

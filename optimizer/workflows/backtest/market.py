@@ -43,6 +43,10 @@ ISDAFIX_FILE = "usd_swap_rates_isdafix_daily_2000_2016.csv"
 MARKET_FUTURES_START = pd.Timestamp("2003-01-02")
 #: Daily market changes larger than this (points) are treated as bad prints.
 MAX_MARKET_CHANGE_POINTS = 3.0
+#: Business days either side of a front-month switch whose closes are not used: the file's
+#: price and volume do not switch on the same day (e.g. ZN 2008-12-19/22), so a close next to
+#: a switch may belong to either contract.
+SWITCH_GUARD_DAYS = 2
 
 
 def third_party_dir() -> Path:
@@ -314,13 +318,25 @@ class MarketFutures:
             return out
         px = self.table[col].reindex(days).to_numpy(float)
         q = quoted_contracts(root, days, self.switch_days(root))
+        guard = self._guarded(root, days)
         for k in range(1, len(days)):
             if days[k - 1] < self.start or q[k - 1] != contract or q[k] != contract:
+                continue
+            if guard[k - 1] or guard[k]:
                 continue
             ch = px[k] - px[k - 1]
             if np.isfinite(ch) and abs(ch) <= MAX_MARKET_CHANGE_POINTS:
                 out[k - 1] = ch
         return out
+
+    def _guarded(self, root: str, days: pd.DatetimeIndex) -> np.ndarray:
+        """Days within SWITCH_GUARD_DAYS business days of a switch (detected or by rule)."""
+        sw = self.switch_days(root)
+        ltd, _ = _last_trading_days(root, days[0].year - 1, days[-1].year + 1)
+        marks = np.unique(np.r_[ltd, np.array(list(sw.values()), dtype="datetime64[D]")])
+        d = days.values.astype("datetime64[D]")
+        dist = np.abs(np.busday_count(d[:, None], marks[None, :]))
+        return (dist <= SWITCH_GUARD_DAYS).any(axis=1)
 
     def roll_check(self, root: str) -> dict:
         """Quarterly switches of the file: how many the volume located, and how many fell on

@@ -14,6 +14,7 @@ import pandas as pd
 
 from data.errors import InputError
 from data.loaders import par_curve_history_pct
+from models.instruments import split_root
 from optimizer.workflows.backtest.hedging import STRATEGIES, hedge_on
 from optimizer.workflows.backtest.legs import half_spread, leg_pnl, rolls_in_period
 from optimizer.workflows.backtest.market import (
@@ -146,7 +147,7 @@ def _value_period(cx: _Context, h: dict, days: pd.DatetimeIndex, strike,
         hc = np.zeros(n_days)
         traded = _trades(prev_held.get(s, {}), con)
         cost[0] += sum(abs(con.get(c, 0.0) - prev_held.get(s, {}).get(c, 0.0))
-                       * half_spread(c[:-2]) for c in set(con) | set(prev_held.get(s, {})))
+                       * half_spread(split_root(c)) for c in set(con) | set(prev_held.get(s, {})))
         end = {}
         for c, n in con.items():
             lp = pnl[c]
@@ -158,12 +159,14 @@ def _value_period(cx: _Context, h: dict, days: pd.DatetimeIndex, strike,
             end_contract = c
             for day, a, b in rolls_in_period(legs[c], days):
                 k = int(np.searchsorted(days, day))
-                cost[k] += 2 * abs(n) * legs[c].half_spread_usd
-                traded += 2 * abs(n)
+                legs_traded = 2 if b else 1   # a roll trades two contracts, a close one
+                cost[k] += legs_traded * abs(n) * legs[c].half_spread_usd
+                traded += legs_traded * abs(n)
                 info["rolls"].append({"strategy": s, "date": day.strftime("%Y-%m-%d"),
                                       "from": a, "to": b, "contracts": n})
                 end_contract = b
-            end[end_contract] = n
+            if end_contract:   # '' = closed at the roll: nothing held at the period's end
+                end[end_contract] = n
         held_end[s] = end
         info["traded"][s] = traded
         info["margin"][s] = sum(abs(n) * legs[c].initial_margin for c, n in con.items())
