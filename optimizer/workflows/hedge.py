@@ -88,7 +88,8 @@ def hedge_notices(ctx: HedgeContext, res: HedgeResult) -> list[Notice]:
     """What a PM must see: data and model notes, leverage above 30% of |MV|, margin buffer,
     rounding, solver status, designations that are not real positions."""
     out = list(ctx.notices)
-    out += [Notice("solver_note", str(w), subject="solver", severity="info")
+    out += [w if isinstance(w, Notice) else
+            Notice("solver_note", str(w), subject="solver", severity="info")
             for w in res.warnings]
     amv = abs(float(ctx.inputs.portfolio_market_value))
     ratio = res.gross_notional / amv if amv else float("nan")
