@@ -417,34 +417,41 @@ def factor_history(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
         hist.averaged[name] = False
     # pass 3: HQM monthly-average spread for corporate sectors without a history
     for sector in hqm_sectors:
-        if sector in given or is_treasury_sector(sector):
-            continue
-        name = f"{sector}_spread"
-        tenor = sector_tenors.get(sector, "10Y")
-        ty = float(tenor[:-1]) if tenor.endswith("Y") else 0.5
-        hqm, label = hqm_monthly_pct(hqm_par_tenor_for(ty), start, asof, min_obs=min_obs)
-        dl = levels[dnames]
-        if tenor not in dl.columns:
-            dl = dl.join(par_curve_history_pct()[[tenor]], how="left")
-        ust_m = monthly_average_pct(dl)
-        ust_m = ust_m[month_end_ok(ust_m.index, asof)]
-        if start is not None:
-            ust_m = ust_m[ust_m.index >= start]
-        m = ust_m.join(hqm.rename("_hqm"), how="inner")
-        m[name] = m["_hqm"] - m[tenor]
-        ch = monthly_changes_bp(m[[name] + dnames])
-        if len(ch) < min_obs:
-            hist.notes.append(f"{name}: only {len(ch)} monthly HQM changes in the window "
-                              f"(< {min_obs}); spread factor omitted")
-            continue
-        hist.low_freq[name] = ch
-        hist.averaged[name] = True
-        hist.frequency_by_factor[name] = "monthly"
-        hist.source_by_factor[name] = f"{_SOURCE_HQM} ({label} - UST {tenor})"
+        if sector not in given and not is_treasury_sector(sector):
+            _add_hqm_factor(hist, sector, sector_tenors.get(sector, "10Y"), levels[dnames],
+                            start, asof, min_obs)
     if len(hist.daily) < min_obs:
         raise InputError(f"only {len(hist.daily)} common daily observations of "
                          f"{list(hist.daily.columns)} in the window (need >= {min_obs})")
     return hist
+
+
+def _add_hqm_factor(hist: FactorHistory, sector: str, tenor: str, daily_levels: pd.DataFrame,
+                    start, asof, min_obs: int) -> None:
+    """``<sector>_spread`` = HQM corporate par (monthly averages) - monthly-average UST par at
+    ``tenor``, with the daily factors averaged to the same months (months ended by ``asof``)."""
+    name = f"{sector}_spread"
+    dnames = list(daily_levels.columns)
+    ty = float(tenor[:-1]) if tenor.endswith("Y") else 0.5
+    hqm, label = hqm_monthly_pct(hqm_par_tenor_for(ty), start, asof, min_obs=min_obs)
+    dl = daily_levels
+    if tenor not in dl.columns:
+        dl = dl.join(par_curve_history_pct()[[tenor]], how="left")
+    ust_m = monthly_average_pct(dl)
+    ust_m = ust_m[month_end_ok(ust_m.index, asof)]
+    if start is not None:
+        ust_m = ust_m[ust_m.index >= start]
+    m = ust_m.join(hqm.rename("_hqm"), how="inner")
+    m[name] = m["_hqm"] - m[tenor]
+    ch = monthly_changes_bp(m[[name] + dnames])
+    if len(ch) < min_obs:
+        hist.notes.append(f"{name}: only {len(ch)} monthly HQM changes in the window "
+                          f"(< {min_obs}); spread factor omitted")
+        return
+    hist.low_freq[name] = ch
+    hist.averaged[name] = True
+    hist.frequency_by_factor[name] = "monthly"
+    hist.source_by_factor[name] = f"{_SOURCE_HQM} ({label} - UST {tenor})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -664,6 +671,22 @@ class FactorModel:
         }
 
 
+def _projection(ch: pd.DataFrame, name: str, dnames: list[str], scale: float, sdd: np.ndarray,
+                freq: str) -> tuple[np.ndarray, float]:
+    """f = a + b'd + e on the low-frequency changes; cov(f, d) = Σ_dd b and var(f) = b'Σ_dd b +
+    var(e), with Σ_dd the (annualized) daily block: PSD by design."""
+    X = np.column_stack([np.ones(len(ch)), ch[dnames].values])
+    coef, *_ = np.linalg.lstsq(X, ch[name].values, rcond=None)
+    b = coef[1:]
+    resid = ch[name].values - X @ coef
+    dof = len(ch) - X.shape[1]
+    if dof < 1:
+        raise InputError(f"too few {freq} observations of {name} for the projection "
+                         f"({len(ch)} with {len(dnames)} regressors)", column=name)
+    s2 = float(resid @ resid / dof) * scale
+    return sdd @ b, float(b @ sdd @ b) + s2
+
+
 _FM_CACHE: dict[tuple, FactorModel] = {}
 
 
@@ -764,22 +787,11 @@ def _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_hi
             cov[i, : len(dnames)] = c[0, 1:]
             cov[: len(dnames), i] = c[0, 1:]
         elif mixed_frequency == "projection":
-            # f = a + b'd + e on the low-frequency changes; then cov(f, d) = Σ_dd b and
-            # var(f) = b'Σ_dd b + var(e), with Σ_dd the (annualized) daily block: PSD by design
-            X = np.column_stack([np.ones(len(ch)), ch[dnames].values])
-            coef, *_ = np.linalg.lstsq(X, ch[name].values, rcond=None)
-            b = coef[1:]
-            resid = ch[name].values - X @ coef
-            dof = len(ch) - X.shape[1]
-            if dof < 1:
-                raise InputError(f"too few {freq} observations of {name} for the projection "
-                                 f"({len(ch)} with {len(dnames)} regressors)", column=name)
-            s2 = float(resid @ resid / dof) * scale
-            sdd = cov[: len(dnames), : len(dnames)]
-            cross = sdd @ b
+            cross, var = _projection(ch, name, dnames, scale, cov[: len(dnames), : len(dnames)],
+                                     freq)
             cov[i, : len(dnames)] = cross
             cov[: len(dnames), i] = cross
-            cov[i, i] = float(b @ sdd @ b) + s2
+            cov[i, i] = var
         else:
             raise InputError(f"unknown mixed_frequency '{mixed_frequency}' (direct, projection)")
         nobs[name] = len(ch)

@@ -122,7 +122,7 @@ def run(args) -> int:
 
     outcome = run_hedge(request_from_args(args))
     doc = outcome.to_dict()
-    # outputs are registered with the command's transaction: written only if it all succeeds
+    # outputs are registered, then written together when the command succeeds (cli/emit.py)
     if args.explain:
         emit.json(args.explain, outcome.explain(), "--explain")
     if args.csv:

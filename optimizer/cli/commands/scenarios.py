@@ -20,7 +20,9 @@ replay of the last ``--daily-window`` of Treasury curve changes.
 from __future__ import annotations
 
 import argparse
+import sys
 
+from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
 
@@ -40,7 +42,7 @@ def register(sub) -> None:
     p.add_argument("--history", nargs="+", default=[], metavar="FILE",
                    help="sector/swap yield histories (date + columns in percent, as for "
                         "'overlay betas') for the replays' spread moves")
-    p.add_argument("--daily-window", default="1y",
+    p.add_argument("--daily-window", default="1y", type=V.arg(V.window_or_none),
                    help="rolling daily replay window for regression effectiveness (e.g. 1y, "
                         "6m; 'none' to skip; default 1y)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
@@ -119,9 +121,11 @@ def run(args) -> int:
 
     doc = run_scenarios(request_from_args(args)).to_dict()
     if args.report:
-        emit.html(args.report, doc, "--report")
+        emit.html(args.report, doc, "--report", kind="scenarios")
     if args.json:
         print_json(doc)
     else:
         print(render_text(doc))
+        if args.report:
+            print(f"report written to {args.report}", file=sys.stderr)
     return 0
