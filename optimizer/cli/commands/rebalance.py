@@ -179,6 +179,7 @@ def run(args) -> int:
 
     outcome = run_rebalance(request_from_args(args))
     doc = outcome.to_dict()
+    # outputs are registered with the command's transaction: written only if it all succeeds
     if args.orders:
         emit.csv(args.orders, outcome.to_frame(), "--orders")
     if args.report:
@@ -187,8 +188,4 @@ def run(args) -> int:
         print_json(doc)
         return 0
     print(render_text(doc))
-    if args.orders:
-        print(f"orders written to {args.orders}")
-    if args.report:
-        print(f"report written to {args.report}")
     return 0
