@@ -178,7 +178,17 @@ def load_margins(path: str | Path | None = None) -> pd.DataFrame:
     contract, initial_usd, maintenance_usd, valid_from, source (optional: confidence, note);
     any problem raises :class:`InputError` naming file, row and column.
     """
-    p = Path(path) if path is not None else MARGINS_FILE
+    if path is None:  # the bundled file is read and validated once per process
+        return _bundled_margins().copy()
+    return _read_margins(Path(path))
+
+
+@cache
+def _bundled_margins() -> pd.DataFrame:
+    return _read_margins(MARGINS_FILE)
+
+
+def _read_margins(p: Path) -> pd.DataFrame:
     name = str(p)
     df = read_user_csv(p, "margins file", MARGIN_COLUMNS)
     out = pd.DataFrame({"contract": df["contract"].str.strip().str.upper()})
@@ -220,7 +230,7 @@ def load_margins(path: str | Path | None = None) -> pd.DataFrame:
         raise InputError("duplicate contract and valid_from", file=name, row=i + 2,
                          column="contract")
     out = out.sort_values(["contract", "valid_from"]).reset_index(drop=True)
-    out.attrs["bundled"] = path is None
+    out.attrs["bundled"] = p == MARGINS_FILE
     return out
 
 

@@ -25,12 +25,13 @@ import itertools
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CellError", "BLANK_STRINGS", "NA_SPELLINGS", "blank_mask", "is_blank", "to_float",
+__all__ = ["RawTable", "CellError", "BLANK_STRINGS", "NA_SPELLINGS", "blank_mask", "is_blank", "to_float",
            "to_date", "to_day_count", "to_frequency", "parse_numbers", "parse_dates",
            "parse_each", "texts", "ids"]
 
@@ -56,6 +57,19 @@ _DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%b
 _ISO_RE = r"\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?"
 # datetime64[ns] covers 1677-2262; a bond date outside this window is a typo, not a bond
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
+
+
+@dataclass
+class RawTable:
+    """A holdings sheet as read: header cells, one raw-cell column per header position (typed
+    where the reader could), and each data row's spreadsheet row number. Blank rows are already
+    dropped (CSV, Excel) with the numbering kept."""
+
+    header: list[object]
+    data: pd.DataFrame
+    rownum: np.ndarray
+    label: str
+    blank: dict[int, np.ndarray] | None = None     # per column, when the reader computed it
 
 
 class CellError(Exception):
@@ -282,30 +296,30 @@ def parse_dates(s: pd.Series, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return out, bad
 
 
-def texts(s: pd.Series, blank: np.ndarray) -> np.ndarray:
-    """Stripped text of each cell (object array; None where blank)."""
+def texts(s: pd.Series, blank: np.ndarray) -> pd.Series:
+    """Stripped text of each cell as a string Series (missing where blank)."""
     if _is_text(s):
-        out = s.str.strip().to_numpy(dtype=object, na_value=None)
+        out = s.str.strip()
     else:
-        out = np.array([None if b else str(v).strip() for v, b in zip(s, blank, strict=True)],
-                       dtype=object)
-    out[blank] = None
-    return out
+        out = pd.Series([None if b else str(v).strip() for v, b in zip(s, blank, strict=True)],
+                        dtype="str")
+    return out.where(~blank).reset_index(drop=True)
 
 
-def ids(s: pd.Series, blank: np.ndarray) -> np.ndarray:
-    """Position ids as text; numeric ids as spreadsheets store them (``123.0`` -> ``123``)."""
+def ids(s: pd.Series, blank: np.ndarray) -> pd.Series:
+    """Position ids as a string Series; numeric ids as spreadsheets show them (``123.0`` ->
+    ``123``); missing where blank."""
+    if _is_text(s):
+        return texts(s, blank)
     if pd.api.types.is_integer_dtype(s.dtype):
-        out = s.astype(str).to_numpy(dtype=object)
+        out = s.astype(str)
     elif pd.api.types.is_float_dtype(s.dtype):
         v = s.to_numpy(dtype=float, na_value=np.nan)
         whole = np.isfinite(v) & (v == np.round(v))
-        out = s.astype(str).to_numpy(dtype=object)
-        out[whole] = pd.Series(v[whole]).astype(np.int64).astype(str).to_numpy(dtype=object)
-    elif _is_text(s):
-        return texts(s, blank)
+        vals = s.astype(str).to_numpy(dtype=object)
+        vals[whole] = pd.Series(v[whole]).astype(np.int64).astype(str).to_numpy(dtype=object)
+        out = pd.Series(vals, dtype="str")
     else:
-        out = np.array([str(int(v)) if isinstance(v, float) and v.is_integer() else
-                        str(v).strip() for v in s], dtype=object)
-    out[blank] = None
-    return out
+        out = pd.Series([str(int(v)) if isinstance(v, float) and v.is_integer() else
+                         str(v).strip() for v in s], dtype="str")
+    return out.where(~blank).reset_index(drop=True)

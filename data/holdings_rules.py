@@ -24,6 +24,7 @@ import pandas as pd
 from data.errors import InputError
 from data.holdings_columns import (
     CellError,
+    RawTable,
     blank_mask,
     ids,
     parse_dates,
@@ -72,7 +73,7 @@ class Failures:
 class Book:
     """Column accessors over a raw table: blank masks and parsed columns, computed once."""
 
-    def __init__(self, table, cols: dict[str, int], krd_cols: dict[str, int]) -> None:
+    def __init__(self, table: RawTable, cols: dict[str, int], krd_cols: dict[str, int]) -> None:
         self.table, self.cols, self.krd_cols = table, cols, krd_cols
         self.n = len(table.data)
         header = table.header
@@ -147,15 +148,15 @@ def _day(ts: np.datetime64) -> str:
 
 
 # ------------------------------------------------------------------------------------ rules
-def _identity(b: Book, f: Failures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _identity(b: Book, f: Failures) -> tuple[pd.Series, pd.Series, np.ndarray]:
     f.add(b.blank("id"), "id", lambda i: "'id' is blank or NaN")
     pid = ids(b.series("id"), b.blank("id"))
-    upper = pd.Series(pid, dtype=object).str.upper()     # CUSIPs compare case-insensitively
+    upper = pid.str.upper()                               # CUSIPs compare case-insensitively
     dup = (upper.duplicated(keep="first") & upper.notna()).to_numpy(dtype=bool)
 
     def dup_msg(i: int) -> str:
         first = int(np.argmax((upper == upper.iloc[i]).to_numpy(dtype=bool)))
-        return f"duplicate id '{pid[i]}' (first used on row {b.table.rownum[first]})"
+        return f"duplicate id '{pid.iloc[i]}' (first used on row {b.table.rownum[first]})"
     f.add(dup, "id", dup_msg)
     f.add(b.blank("sector"), "sector", lambda i: "'sector' is blank or NaN")
     sector = texts(b.series("sector"), b.blank("sector"))
@@ -190,7 +191,7 @@ def _kind(b: Book, f: Failures) -> np.ndarray:
     return is_terms
 
 
-def _terms(b: Book, f: Failures, sector: np.ndarray, asof: pd.Timestamp | None) -> dict:
+def _terms(b: Book, f: Failures, sector: pd.Series, asof: pd.Timestamp | None) -> dict:
     cpn = _number(b, f, "coupon", percent=True)
     f.add(cpn < 0, "coupon", lambda i: f"coupon {cpn[i]:g} is negative")
     f.add((cpn > 0) & (cpn < 0.1), "coupon",
@@ -216,7 +217,7 @@ def _terms(b: Book, f: Failures, sector: np.ndarray, asof: pd.Timestamp | None) 
     freq = _mapped(b, f, "frequency", to_frequency)
     freq = np.where(b.blank("frequency"), 2, freq)
     dc = _mapped(b, f, "day_count", to_day_count)
-    treasury = pd.Series(sector, dtype=object).str.lower().isin(_TREASURY_SECTORS).to_numpy()
+    treasury = sector.str.lower().isin(_TREASURY_SECTORS).to_numpy(dtype=bool)
     dc = np.where(b.blank("day_count"), np.where(treasury, "ACT/ACT", "30/360"), dc)
     return {"coupon_pct": cpn, "maturity": mat, "issue_date": issue, "first_coupon_date": first,
             "frequency": freq, "day_count": dc}
@@ -346,7 +347,7 @@ def _sorted_krd(krd_cols: dict[str, int]) -> list[str]:
     return sorted(krd_cols, key=years)
 
 
-def validate(table, cols: dict[str, int], krd_cols: dict[str, int],
+def validate(table: RawTable, cols: dict[str, int], krd_cols: dict[str, int],
              asof: pd.Timestamp | None) -> pd.DataFrame:
     """Apply every rule to a raw table; the normalized holdings frame, or one InputError."""
     b = Book(table, cols, krd_cols)
@@ -377,6 +378,9 @@ def validate(table, cols: dict[str, int], krd_cols: dict[str, int],
     return out
 
 
-def _optional_text(b: Book, c: str) -> np.ndarray:
+def _optional_text(b: Book, c: str) -> pd.Series | np.ndarray:
+    """Text of an optional column; a column that is absent or all blank is all None."""
     s = b.series(c)
-    return np.full(b.n, None, dtype=object) if s is None else texts(s, b.blank(c))
+    if s is None or b.blank(c).all():
+        return np.full(b.n, None, dtype=object)
+    return texts(s, b.blank(c))

@@ -272,6 +272,56 @@ def _icma_periods_to(mat_months, mat_day, eom, step, x, k_target):
     return (nx - 1 - k_target) + w
 
 
+def _first_coupon_index(bonds: Bonds, G: tuple, s: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(grid index of the first coupon (huge = regular), has dated date, has first coupon
+    date) for odd first periods; raises for an off-schedule first coupon or settlement before
+    the dated date."""
+    n = len(bonds)
+    has_fc = ~np.isnat(bonds.first_coupon_date)
+    has_dd = ~np.isnat(bonds.dated_date)
+    k_fc = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64)
+    if has_fc.any():
+        fc = np.where(has_fc, bonds.first_coupon_date, bonds.maturity - 1)
+        kf = _n_before(*G, fc)
+        on_grid = _grid(*G, kf) == fc
+        if (has_fc & ~on_grid).any():
+            bad = np.flatnonzero(has_fc & ~on_grid)[:5]
+            raise ValueError(f"first coupon date of bonds {bad.tolist()} is not on the coupon "
+                             "schedule generated back from maturity")
+        k_fc = np.where(has_fc, kf, k_fc)
+    only_dd = has_dd & ~has_fc
+    if only_dd.any():
+        dd = np.where(only_dd, bonds.dated_date, bonds.maturity - 1)
+        k_fc = np.where(only_dd, _n_before(*G, dd) - 1, k_fc)
+    if (has_dd & (s < bonds.dated_date)).any():
+        bad = np.flatnonzero(has_dd & (s < bonds.dated_date))[:5]
+        raise ValueError(f"settlement before the dated date for bonds {bad.tolist()}")
+    return k_fc, has_dd, has_fc
+
+
+def _pay_dates(G: tuple, kstart: np.ndarray, count: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(N, K) payment dates (NaT padding) and mask: column j pays on quasi-date kstart - j."""
+    mat_months, mat_day, eom, step = G
+    n = len(kstart)
+    K = int(count.max()) if n else 0
+    j = np.arange(K)[None, :]
+    mask = j <= kstart[:, None]
+    # month = first month + j * step (1-D range check)
+    mm0 = (mat_months - kstart * step - _M0).astype(np.int32)
+    if n and (mm0.min() < 0 or mat_months.max() - _M0 + 1 >= _MONTH_START_DAYS.shape[0]):
+        raise ValueError("dates outside 1800..2300")
+    mm = np.where(mask, mm0[:, None] + (j * step[:, None]).astype(np.int32), mm0[:, None])
+    # most schedules keep the maturity's day of month (<= 28, no end-of-month rule): one gather
+    day_num = _MONTH_START_DAYS[mm] + (mat_day.astype(np.int32) - 1)[:, None]
+    special = np.flatnonzero(eom | (mat_day > 28))
+    if special.size:
+        day_num[special] = _grid_days(mm[special], mat_day.astype(np.int32)[special, None],
+                                      eom[special, None])
+    return np.where(mask, day_num.astype("datetime64[D]"), _NAT), mask
+
+
 def cashflows(bonds: Bonds, settle) -> Cashflows:
     """Remaining cash flows of every bond after ``settle`` (scalar or per-bond dates).
 
@@ -300,27 +350,7 @@ def cashflows(bonds: Bonds, settle) -> Cashflows:
     w_30 = 1.0 - days_30360(prv, s, eom) * ff / 360.0
     w = np.where(is30, w_30, w_act)
 
-    # odd first period: k_fc = grid index of the first coupon
-    has_fc = ~np.isnat(bonds.first_coupon_date)
-    has_dd = ~np.isnat(bonds.dated_date)
-    big = np.iinfo(np.int64).max // 4
-    k_fc = np.full(n, big, dtype=np.int64)
-    if has_fc.any():
-        fc = np.where(has_fc, bonds.first_coupon_date, bonds.maturity - 1)
-        kf = _n_before(*G, fc)
-        on_grid = _grid(*G, kf) == fc
-        if (has_fc & ~on_grid).any():
-            bad = np.flatnonzero(has_fc & ~on_grid)[:5]
-            raise ValueError(f"first coupon date of bonds {bad.tolist()} is not on the coupon "
-                             "schedule generated back from maturity")
-        k_fc = np.where(has_fc, kf, k_fc)
-    only_dd = has_dd & ~has_fc
-    if only_dd.any():
-        dd = np.where(only_dd, bonds.dated_date, bonds.maturity - 1)
-        k_fc = np.where(only_dd, _n_before(*G, dd) - 1, k_fc)
-    if (has_dd & (s < bonds.dated_date)).any():
-        bad = np.flatnonzero(has_dd & (s < bonds.dated_date))[:5]
-        raise ValueError(f"settlement before the dated date for bonds {bad.tolist()}")
+    k_fc, has_dd, has_fc = _first_coupon_index(bonds, G, s)
     # dated date (accrual start of the first coupon); default = regular previous grid date
     k_fc_safe = np.minimum(k_fc, n_s + 1)
     dated = np.where(has_dd, bonds.dated_date, _grid(*G, k_fc_safe + 1))
@@ -328,28 +358,14 @@ def cashflows(bonds: Bonds, settle) -> Cashflows:
 
     kstart = np.minimum(n_s - 1, k_fc)
     count = kstart + 1
-    K = int(count.max()) if n else 0
-    j = np.arange(K)[None, :]
-    mask = j <= kstart[:, None]
-    # column j pays on quasi-date k = kstart - j: month = first month + j * step (1-D range check)
-    mm0 = (mat_months - kstart * step - _M0).astype(np.int32)
-    if n and (mm0.min() < 0 or mat_months.max() - _M0 + 1 >= _MONTH_START_DAYS.shape[0]):
-        raise ValueError("dates outside 1800..2300")
-    mm = np.where(mask, mm0[:, None] + (j * step[:, None]).astype(np.int32), mm0[:, None])
-    # most schedules keep the maturity's day of month (<= 28, no end-of-month rule): one gather
-    day_num = _MONTH_START_DAYS[mm] + (mat_day.astype(np.int32) - 1)[:, None]
-    special = np.flatnonzero(eom | (mat_day > 28))
-    if special.size:
-        day_num[special] = _grid_days(mm[special], mat_day.astype(np.int32)[special, None],
-                                      eom[special, None])
-    dates = np.where(mask, day_num.astype("datetime64[D]"), _NAT)
+    dates, mask = _pay_dates(G, kstart, count)
+    j = np.arange(dates.shape[1])[None, :]
     periods = np.where(mask, (n_s - 1 - kstart)[:, None] + j + w[:, None], 0.0)
 
     cpn = 100.0 * bonds.coupon_dec / ff
     amounts = np.where(mask, cpn[:, None], 0.0)
     # first-coupon amount and accrued when settlement is inside an odd first period
     odd = in_first & (has_dd | has_fc)
-    accrued = np.empty(n)
     if odd.any():
         d_ = np.where(odd, dated, prv)
         fc_date = np.where(odd, _grid(*G, np.where(odd, k_fc, 0)), nxt)
@@ -366,7 +382,7 @@ def cashflows(bonds: Bonds, settle) -> Cashflows:
     accrued = np.where(odd, acc_odd, acc_reg)
     last = count - 1
     amounts[np.arange(n), last] += 100.0
-    next_pay = dates[:, 0] if K else s
+    next_pay = dates[:, 0] if dates.shape[1] else s
     return Cashflows(s, dates, amounts, mask, periods, w, ff, accrued, np.where(odd, d_, prv),
                      next_pay, count)
 

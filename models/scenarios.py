@@ -49,7 +49,15 @@ Effectiveness
 -------------
 Dollar offset per scenario: ``-hedge P&L / hedged-item P&L`` (1.0 = perfect offset), effective
 within 0.80-1.25. The hedged item is ``sum_s f_s x holdings P&L_s`` with ``f_s`` the fraction of
-sector ``s`` the mandate hedges (1 - target/current DV01; default 1 for every sector). Regression
+sector ``s`` the mandate hedges (``hedged_fraction``: 1 - target/current DV01, given by
+:func:`optimizer.workflows.hedge.hedged_fractions` whichever way the hedge came in; default 1
+for every sector when the engine is used on its own).
+
+Attribution (:meth:`ScenarioEngine.attribution`): the net P&L split into **curve** (the
+scenario's Treasury change on every curve, spreads held: holdings in full, hedge by its
+DV01 + convexity), **spread** (the rest of the holdings' and the hedge's DV01 + convexity P&L:
+sector spreads and the swap spread) and **basis** (the hedge's full revaluation minus its
+DV01 + convexity: CTD switches, the delivery option, higher orders); the three add up to the net. Regression
 effectiveness over a series of scenarios: statsmodels OLS of hedge P&L on hedged-item P&L,
 effective when R^2 >= 0.8 and the slope is within -1.25..-0.80.
 

@@ -139,6 +139,17 @@ def hedge_doc() -> dict:
              "satisfied": True},
             {"name": "margin", "kind": "margin", "description": "initial margin <= $6,000,000",
              "satisfied": True}],
+        "instruments": [
+            {"contract": "ZNU5", "kind": "treasury_future", "price": 110.515625, "dv01": 72.5,
+             "notional": 110_515.625, "initial_margin": 2_530.0,
+             "description": "10-Year T-Note futures; CTD 91282CNF4 4.125% 2032-05-31 CF 0.9003",
+             "key_rate_dv01": {"2Y": 0.0, "3Y": 0.0, "5Y": 3.9, "7Y": 68.6, "10Y": 0.0,
+                               "20Y": 0.0, "30Y": 0.0}},
+            {"contract": "SSF10U5", "kind": "sofr_swap_future", "price": 100.1634, "dv01": 77.0,
+             "notional": 100_163.4, "initial_margin": 2_200.0,
+             "description": "SOFR swap future 10y, par swap 3.980%",
+             "key_rate_dv01": {"2Y": 1.2, "3Y": 2.0, "5Y": 4.1, "7Y": 11.6, "10Y": 58.1,
+                               "20Y": 0.0, "30Y": 0.0}}],
         "scenarios": scenario_rows(),
         "frontier": [
             {"margin_budget_usd": 1_000_000, "tracking_error_usd": None, "status": "infeasible"},

@@ -49,12 +49,14 @@ def test_json_contract(capsys, five_bond):
     assert d["asof"] == "2025-06-30"
     assert len(d["holdings"]) == 5
     for h in d["holdings"]:
-        assert list(h) == ["id", "sector", "market_value", "dv01", "duration", "key_rate_dv01"]
+        assert list(h) == ["id", "sector", "market_value", "dv01", "duration", "yield_dv01",
+                           "modified_duration", "dv01_basis", "key_rate_dv01"]
         assert list(h["key_rate_dv01"]) == ["2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y"]
     assert list(d["sectors"][0]) == ["sector", "market_value", "dv01", "duration",
-                                     "key_rate_dv01"]
+                                     "yield_dv01", "modified_duration", "key_rate_dv01"]
     p = d["portfolio"]
-    assert list(p) == ["market_value", "dv01", "duration", "key_rate_dv01"]
+    assert list(p) == ["market_value", "dv01", "duration", "yield_dv01", "modified_duration",
+                       "key_rate_dv01"]
     assert p["market_value"] == pytest.approx(99_135_000)
     assert p["dv01"] == pytest.approx(77_648.95)
     assert round(p["duration"], 2) == 7.83
@@ -147,6 +149,7 @@ def test_json_every_holding_and_totals_add_up(capsys, tmp_path):
     rows = pd.DataFrame(d["holdings"])
     assert len(rows) == 702 and rows["id"].is_unique
     assert list(d["holdings"][0]) == ["id", "sector", "market_value", "dv01", "duration",
+                                      "yield_dv01", "modified_duration", "dv01_basis",
                                       "key_rate_dv01"]
     krd = pd.DataFrame(list(rows["key_rate_dv01"]))
     # sector and portfolio totals recomputed from the holdings rows

@@ -166,3 +166,22 @@ def _check_account(out: Path, acct: str, row: pd.Series) -> None:
     assert after == pytest.approx(sec["dv01_after"])
     assert abs(after - sec["dv01_target"]) <= sec["dv01_tolerance"] + 1e-6
     assert row["te_usd"] == pytest.approx(doc["tracking_error"]["after_usd"])
+
+
+def test_summary_text_and_json(tmp_path):
+    from optimizer.cli.commands.batch import _summary_doc, render_text
+
+    results = [AccountResult("A1", "optimal", gap=0.0, te_usd=1.5e6, te_bp=40.0,
+                             margin_usd=4e6, margin_budget_usd=5e6, leverage=0.4,
+                             leverage_limit=0.6, contracts={"ZNU5": -10}),
+               AccountResult("B2", "input_error", error="b.csv, row 3, column 'par': bad")]
+    batch = BatchResult(results, 4.0, 2, "LocalCluster(2 worker process(es) x 1 thread)", 1.0)
+    text = render_text(batch, tmp_path)
+    assert "2 account(s)" in text and "input_error 1, optimal 1" in text
+    assert "1,500,000" in text and "b.csv, row 3" in text
+    doc = _summary_doc(batch, tmp_path)
+    assert doc["exit_status"] == 2 and doc["counts"] == {"optimal": 1, "input_error": 1}
+    assert doc["summary"][0]["contracts"] == "ZNU5:-10"
+    many = BatchResult([AccountResult(f"A{k}", "optimal") for k in range(50)] + results[1:],
+                       4.0, 2, "x")
+    assert "Accounts not optimal (1 of 51)" in render_text(many, tmp_path)

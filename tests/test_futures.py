@@ -257,39 +257,9 @@ def test_margins_bundled_and_override(tmp_path: Path):
 
 # ------------------------------------------------------------------ desk DV01 and delivery option
 QL = pytest.importorskip("QuantLib")
+from ql_oracle import bullet, qd, treasury_curve  # noqa: E402  (needs QuantLib)
+
 SEP25 = ("ZTU5", "ZFU5", "ZNU5", "TNU5", "ZBU5", "UBU5")
-
-
-def _qd(t):
-    t = pd.Timestamp(t)
-    return QL.Date(t.day, t.month, t.year)
-
-
-def _ql_treasury_curve(par: pd.Series, settle, bump_bp: float = 0.0):
-    """An independent QuantLib bootstrap of the same par yields: bills as simple-rate deposits,
-    semiannual par bonds every half-year from 1Y (par yields interpolated linearly in tenor),
-    log-linear discount factors on real dates."""
-    ql = QL
-    ty = np.array([loaders.tenor_to_years(k) for k in par.index])
-    y = par.to_numpy() + bump_bp * 1e-4
-    helpers = []
-    for t, r in zip(ty, y, strict=True):
-        if t < 1 and abs(t * 12 - round(t * 12)) < 1e-9:
-            helpers.append(ql.DepositRateHelper(
-                ql.QuoteHandle(ql.SimpleQuote(float(r))), ql.Period(int(round(t * 12)), ql.Months),
-                0, ql.NullCalendar(), ql.Unadjusted, False, ql.Actual365Fixed()))
-    cpn = ty >= 1 - 1e-9
-    for k in range(2, 61):
-        sch = ql.Schedule(settle, settle + ql.Period(6 * k, ql.Months), ql.Period(ql.Semiannual),
-                          ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted,
-                          ql.DateGeneration.Backward, False)
-        helpers.append(ql.FixedRateBondHelper(
-            ql.QuoteHandle(ql.SimpleQuote(100.0)), 0, 100.0, sch,
-            [float(np.interp(0.5 * k, ty[cpn], y[cpn]))],
-            ql.ActualActual(ql.ActualActual.ISMA, sch)))
-    c = ql.PiecewiseLogLinearDiscount(settle, helpers, ql.Actual365Fixed())
-    c.enableExtrapolation()
-    return c
 
 
 def _ql_forward_dv01(a, repo_moves: bool) -> float:
@@ -297,22 +267,18 @@ def _ql_forward_dv01(a, repo_moves: bool) -> float:
     a constant zero spread fitted to the term repo (so the repo moves with the curve), or a flat
     repo curve (repo held); central difference of +-0.5 bp par bumps, / CF, USD per contract."""
     ql = QL
-    settle = _qd(a.settle)
+    settle = qd(a.settle)
     ql.Settings.instance().evaluationDate = settle
     par = loaders.par_curve(a.asof).par_yield_dec
     ctd = a.ctd
-    m = _qd(ctd["maturity"])
-    sch = ql.Schedule(m - ql.Period(31, ql.Years), m, ql.Period(ql.Semiannual), ql.NullCalendar(),
-                      ql.Unadjusted, ql.Unadjusted, ql.DateGeneration.Backward, True)
-    bond = ql.FixedRateBond(0, 100.0, sch, [float(ctd["coupon"]) / 100],
-                            ql.ActualActual(ql.ActualActual.ISMA, sch))
-    dl = _qd(a.delivery_date)
+    bond = bullet(ctd["maturity"], float(ctd["coupon"]) / 100)
+    dl = qd(a.delivery_date)
     days, t = dl - settle, ql.Actual365Fixed().yearFraction(settle, dl)
     df_repo = 1 / (1 + a.repo_dec * days / 360)
-    spread = -np.log(df_repo / _ql_treasury_curve(par, settle).discount(dl)) / t
+    spread = -np.log(df_repo / treasury_curve(par, settle).discount(dl)) / t
     fwd = []
     for bp in (-0.5, 0.5):
-        h = ql.YieldTermStructureHandle(_ql_treasury_curve(par, settle, bp))
+        h = ql.YieldTermStructureHandle(treasury_curve(par, settle, bp))
         bond.setPricingEngine(ql.DiscountingBondEngine(h))
         repo = (ql.ZeroSpreadedTermStructure(h, ql.QuoteHandle(ql.SimpleQuote(spread)),
                                              ql.Continuous) if repo_moves else
@@ -356,13 +322,9 @@ def test_forward_yield_dv01_vs_quantlib(sep25_desk):
     ql = QL
     for a in sep25_desk.values():
         ctd = a.ctd
-        m = _qd(ctd["maturity"])
-        sch = ql.Schedule(m - ql.Period(31, ql.Years), m, ql.Period(ql.Semiannual),
-                          ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted,
-                          ql.DateGeneration.Backward, True)
-        dc = ql.ActualActual(ql.ActualActual.ISMA, sch)
-        bond = ql.FixedRateBond(0, 100.0, sch, [float(ctd["coupon"]) / 100], dc)
-        dl = _qd(a.delivery_date)
+        bond = bullet(ctd["maturity"], float(ctd["coupon"]) / 100)
+        dc = bond.dayCounter()
+        dl = qd(a.delivery_date)
         y = ql.BondFunctions.bondYield(bond, ql.BondPrice(float(ctd["forward_price"]),
                                                           ql.BondPrice.Clean),
                                        dc, ql.Compounded, ql.Semiannual, dl, 1e-14, 200)

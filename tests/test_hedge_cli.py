@@ -70,3 +70,34 @@ def test_bad_portfolio_exits_2(tmp_path):
     r = overlay("hedge", "--portfolio", str(bad))
     assert r.returncode == 2 and r.stdout == ""
     assert "row 2" in r.stderr and "maturity" in r.stderr
+
+
+def test_api_result_is_the_cli_json(default_hedge):
+    """`optimizer.hedge(...).to_dict()` is exactly what `overlay hedge --json` prints (solver
+    timings aside)."""
+    from optimizer import hedge
+    from optimizer.reporting.output import to_jsonable
+
+    api = to_jsonable(hedge().to_dict())
+    cli = dict(default_hedge)
+    for d in (api, cli):
+        d.pop("solver")
+        for c in d["constraints"]:
+            c.pop("seconds", None)
+    assert api == cli
+
+
+def test_csv_is_the_positions_format_and_adds_up(tmp_path, default_hedge):
+    import pandas as pd
+
+    p = tmp_path / "pos.csv"
+    r = overlay("hedge", "--csv", str(p))
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(p)
+    assert list(df.columns) == ["contract", "contracts", "sector", "instrument", "contract_dv01",
+                                "dv01", "notional", "initial_margin", "model_price", "kind",
+                                "description"]
+    net = df.groupby("contract")["contracts"].sum()
+    assert {c: int(n) for c, n in net.items() if n} == {
+        c: n for c, n in default_hedge["contracts"].items() if n}
+    assert df["initial_margin"].sum() == pytest.approx(default_hedge["margin"]["initial"])

@@ -19,7 +19,8 @@ DOCS = {"hedge": hedge_doc, "rebalance": rebalance_doc, "scenarios": scenarios_d
         "backtest": backtest_doc}
 SECTIONS = {
     "hedge": ("warnings", "summary", "constraints", "mandate", "positions", "sectors", "key-rates",
-              "sector-key-rates", "scenarios", "attribution", "frontier", "provenance"),
+              "sector-key-rates", "scenarios", "attribution", "frontier", "instruments",
+              "provenance"),
     "rebalance": ("decision", "warnings", "held", "bands", "rolls", "orders", "proposal",
                   "summary", "sectors", "key-rates", "sector-key-rates", "positions"),
     "scenarios": ("warnings", "hedge", "regression", "scenarios", "approximation", "attribution",
@@ -202,12 +203,32 @@ def test_sector_and_position_totals_recomputed_from_rows():
 def test_sector_key_rate_ladders_sum_to_their_rows():
     doc = hedge_doc()
     sec = _section(_render(doc), "sector-key-rates")
-    feet = re.findall(r"<tfoot>(.*?)</tfoot>", sec, re.S)
-    assert len(feet) == len(doc["sectors"])
-    for foot, s in zip(feet, doc["sectors"], strict=True):
-        cells = _cells(foot)
-        assert _n(cells[1]) == sum(k["dv01_before"] for k in s["key_rates"])
-        assert _n(cells[2]) == sum(k["dv01_after"] for k in s["key_rates"])
+    assert sec.count("<table") == 1 and sec.count('data-chart="sector-key-rates-') == 2
+    foot = _foot(sec)
+    expect = [sum(k[c] for k in s["key_rates"]) for s in doc["sectors"]
+              for c in ("dv01_before", "dv01_after")]
+    assert [_n(c) for c in foot[1:]] == expect
+    rows = re.findall(r"<tr>(.*?)</tr>", sec.split("<tbody>")[1].split("</tbody>")[0], re.S)
+    for tr, t in zip(rows, [k["tenor"] for k in doc["key_rates"]], strict=True):
+        cells = _cells(tr)
+        assert cells[0] == t
+        assert _n(cells[3]) == next(k["dv01_before"] for k in doc["sectors"][1]["key_rates"]
+                                    if k["tenor"] == t)
+    many = hedge_doc()
+    many["sectors"] = [dict(doc["sectors"][0], sector=f"S{i}") for i in range(6)]
+    assert _section(_render(many), "sector-key-rates").count("<table") == 2  # 4 + 2 sectors
+
+
+def test_instrument_key_rate_profiles():
+    doc = hedge_doc()
+    sec = _section(_render(doc), "instruments")
+    assert "Key-rate DV01 per contract (USD per bp)" in sec and "CF 0.9003" in sec
+    grid = sec[sec.index("Key-rate DV01 per contract"):]
+    rows = re.findall(r"<tr>(.*?)</tr>", grid.split("<tbody>")[1], re.S)
+    for tr, ins in zip(rows, doc["instruments"], strict=True):
+        cells = _cells(tr)
+        assert cells[0] == ins["contract"]
+        assert [_n(c) for c in cells[1:]] == list(ins["key_rate_dv01"].values())
 
 
 def test_frontier_marks_the_chosen_point():
@@ -279,6 +300,7 @@ def test_rebalance_without_orders_keeps_the_section_and_says_why():
     assert "No orders." in sec and "inside band: every sector within its tolerance" in sec
     assert "No position is inside its roll window (5 business days" in _section(page, "rolls")
     assert 'class="badge ok"' in page and ">No trade<" in page
+    assert 'class="section decision"' in page  # not styled as a call to act
 
 
 # ----------------------------------------------------------------------------- scenarios page

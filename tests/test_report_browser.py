@@ -172,13 +172,13 @@ def test_hedge_page_numbers_match_the_json(reports, rendered):
     chosen = [row for row in frontier["body"] if "chosen" in row[0]]
     assert len(chosen) == 1 and _n(chosen[0][0]) == doc["margin"]["budget"]
     # drill-down: the sectors' key-rate ladders add up, tenor by tenor, to the portfolio's
-    ladders = r["layout"]["tables"]["sector-key-rates"]
-    assert len(ladders) == len(doc["sectors"])
-    portfolio = _table(r, "key-rates")["body"]
-    for i, row in enumerate(portfolio):
-        for col in (1, 2):
-            total = sum(_n(t["body"][i][col]) for t in ladders)
-            assert total == pytest.approx(_n(row[col]), abs=len(ladders)), (row[0], col)
+    grid = _table(r, "sector-key-rates")
+    assert len(grid["head"]) == 1 + 2 * len(doc["sectors"])
+    for i, row in enumerate(_table(r, "key-rates")["body"]):
+        assert grid["body"][i][0] == row[0]
+        for col in (1, 2):  # before, after
+            total = sum(_n(c) for c in grid["body"][i][col::2])
+            assert total == pytest.approx(_n(row[col]), abs=len(doc["sectors"])), (row[0], col)
 
 
 def test_scenarios_page_matches_the_json(reports, rendered):
@@ -202,6 +202,13 @@ def test_scenarios_page_matches_the_json(reports, rendered):
         assert shown[0] == name and shown[slope] == fmt.ratio(fit["slope"])
         assert "neg" not in cls[slope]  # a -1 slope is the goal, never red for its sign
         assert ("ok" in cls[slope]) == (-1.25 <= fit["slope"] <= -0.8)
+    att = _table(r, "attribution")
+    h = att["head"]
+    for shown, row in zip(att["body"], rows, strict=True):
+        parts = [_n(shown[h.index(f"{k} (USD)")]) for k in ("Curve", "Spread", "Basis")]
+        assert _n(shown[h.index("Sum (USD)")]) == pytest.approx(sum(parts), abs=2)
+        assert _n(shown[h.index("Net P&L (USD)")]) == pytest.approx(row["net_pnl"], abs=1)
+        assert sum(parts) == pytest.approx(row["net_pnl"], abs=3)  # the split is complete
     by_sector = _table(r, "by-sector")
     for shown in by_sector["body"]:
         assert sum(_n(c) for c in shown[1:-1]) == pytest.approx(_n(shown[-1]), abs=len(shown))

@@ -176,3 +176,15 @@ def test_emit_commit_failure_leaves_nothing(tmp_path, monkeypatch):
 def test_emit_outside_a_transaction_writes_at_once(tmp_path):
     p = emit.text(tmp_path / "sub" / "direct.txt", "hello")
     assert p.read_text() == "hello"
+
+
+def test_commands_write_files_only_through_emit():
+    """Every output file of a command goes through optimizer.cli.emit (checked before the run,
+    written only when the command succeeds); a direct write would bypass the transaction."""
+    import re
+
+    direct = re.compile(r"write_csv_atomic|write_text_atomic|write_report\(|\.to_csv\(|"
+                        r"open\([^)]*['\"][wa]")
+    offenders = [f"{p.name}:{i}" for p in (ROOT / "optimizer" / "cli" / "commands").glob("*.py")
+                 for i, line in enumerate(p.read_text().splitlines(), 1) if direct.search(line)]
+    assert offenders == [], offenders

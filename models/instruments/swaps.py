@@ -287,10 +287,9 @@ def _sofr_swap_risk(code: ContractCode, asof: pd.Timestamp, curve: pd.Series,
                           sched.effective, sched.maturity)
 
 
-class SofrSwapFuture(ContractBase):
-    """A CME MAC SOFR swap futures contract month (``SSF10U5``: 10-year, September 2025)."""
-
-    kind = "sofr_swap_future"
+class _SwapFutureBase(ContractBase):
+    """What both swap-future designs share: the tenor, trading to the 2nd business day before
+    the contract month's third Wednesday, the whole DV01 on the swap-spread factor."""
 
     def __init__(self, code: ContractCode) -> None:
         super().__init__(code)
@@ -304,6 +303,22 @@ class SofrSwapFuture(ContractBase):
     @property
     def roll_reference_day(self) -> pd.Timestamp:
         return self.last_trading_day
+
+    def _contract_risk(self, r: SwapFutureRisk, key_tenors: Sequence[str], description: str,
+                       flags: tuple[str, ...], details: dict[str, object]) -> ContractRisk:
+        return ContractRisk(
+            contract=self.code, root=self.root, kind=self.kind, price=r.price,
+            dv01_usd=r.dv01_usd_per_contract,
+            key_rate_dv01=map_to_key_tenors(r.key_rate_dv01, key_tenors),
+            swap_spread_dv01_usd=r.dv01_usd_per_contract, notional_usd=r.notional_usd,
+            point_value_usd=self.point_value_usd, description=description, flags=flags,
+            details=details)
+
+
+class SofrSwapFuture(_SwapFutureBase):
+    """A CME MAC SOFR swap futures contract month (``SSF10U5``: 10-year, September 2025)."""
+
+    kind = "sofr_swap_future"
 
     def swap_risk(self, market: Market, fixed_rate_pct: float | None = None) -> SwapFutureRisk:
         curve, flags = market_swap_curve(market)
@@ -330,37 +345,18 @@ class SofrSwapFuture(ContractBase):
 
     def risk(self, market: Market, key_tenors: Sequence[str]) -> ContractRisk:
         r = self.swap_risk(market)
-        return ContractRisk(
-            contract=self.code, root=self.root, kind=self.kind, price=r.price,
-            dv01_usd=r.dv01_usd_per_contract,
-            key_rate_dv01=map_to_key_tenors(r.key_rate_dv01, key_tenors),
-            swap_spread_dv01_usd=r.dv01_usd_per_contract, notional_usd=r.notional_usd,
-            point_value_usd=self.point_value_usd,
-            description=(f"SOFR swap future {self.tenor_years}y effective "
-                         f"{self.effective_date.date()}, fixed {r.fixed_rate_pct:.2f}% vs par "
-                         f"forward {r.swap_rate_pct:.3f}%"),
-            flags=tuple(r.flags),
-            details={"effective_date": r.effective_date, "maturity_date": r.maturity_date,
-                     "fixed_rate_pct": r.fixed_rate_pct, "par_forward_pct": r.swap_rate_pct})
+        return self._contract_risk(
+            r, key_tenors, f"SOFR swap future {self.tenor_years}y effective "
+            f"{self.effective_date.date()}, fixed {r.fixed_rate_pct:.2f}% vs par forward "
+            f"{r.swap_rate_pct:.3f}%", tuple(r.flags),
+            {"effective_date": r.effective_date, "maturity_date": r.maturity_date,
+             "fixed_rate_pct": r.fixed_rate_pct, "par_forward_pct": r.swap_rate_pct})
 
 
-class ClassicSwapFuture(ContractBase):
+class ClassicSwapFuture(_SwapFutureBase):
     """A classic CBOT cash-settled swap future (NSF5, NSF10; delisted 2013)."""
 
     kind = "classic_swap_future"
-
-    def __init__(self, code: ContractCode) -> None:
-        super().__init__(code)
-        self.tenor_years = float(_swap_row(code.root)["tenor_years"])
-
-    @property
-    def last_trading_day(self) -> pd.Timestamp:
-        return cal.add_business_days(cal.third_wednesday(self.contract_code.year,
-                                                         self.contract_code.month), -2)
-
-    @property
-    def roll_reference_day(self) -> pd.Timestamp:
-        return self.last_trading_day
 
     def _rate_pct(self, market: Market) -> tuple[float, list[str]]:
         curve, flags = market_swap_curve(market)
@@ -375,11 +371,6 @@ class ClassicSwapFuture(ContractBase):
     def risk(self, market: Market, key_tenors: Sequence[str]) -> ContractRisk:
         rate_pct, curve_flags = self._rate_pct(market)
         r = classic_risk(rate_pct, self.tenor_years, contract=self.root)
-        return ContractRisk(
-            contract=self.code, root=self.root, kind=self.kind, price=r.price,
-            dv01_usd=r.dv01_usd_per_contract,
-            key_rate_dv01=map_to_key_tenors(r.key_rate_dv01, key_tenors),
-            swap_spread_dv01_usd=r.dv01_usd_per_contract, notional_usd=r.notional_usd,
-            point_value_usd=self.point_value_usd,
-            description=f"classic {int(self.tenor_years)}y swap future at {rate_pct:.3f}%",
-            flags=tuple(r.flags) + tuple(curve_flags), details={"swap_rate_pct": rate_pct})
+        return self._contract_risk(
+            r, key_tenors, f"classic {int(self.tenor_years)}y swap future at {rate_pct:.3f}%",
+            tuple(r.flags) + tuple(curve_flags), {"swap_rate_pct": rate_pct})

@@ -139,11 +139,9 @@ def text(path: str | Path, content: str, flag: str | None = None) -> Path:
 
 def json(path: str | Path, obj: Any, flag: str | None = None) -> Path:
     """A JSON file of ``obj`` (numpy/pandas values converted; NaN -> null)."""
-    import json as _json
+    from optimizer.reporting.formatters import dumps
 
-    from optimizer.reporting.output import to_jsonable
-
-    return _emit(path, _json.dumps(to_jsonable(obj), indent=2) + "\n", flag)
+    return _emit(path, dumps(obj, indent=2) + "\n", flag)
 
 
 def csv(path: str | Path, frame: Any, flag: str | None = None) -> Path:
@@ -153,8 +151,9 @@ def csv(path: str | Path, frame: Any, flag: str | None = None) -> Path:
     return _emit(path, csv_text(frame), flag)
 
 
-def html(path: str | Path, doc: Any, flag: str | None = None) -> Path:
-    """The self-contained HTML report of ``doc`` (see :mod:`optimizer.reporting.html`)."""
+def html(path: str | Path, doc: Any, flag: str | None = None, kind: str | None = None) -> Path:
+    """The self-contained HTML report of ``doc`` (see :mod:`optimizer.reporting.html`; ``kind``
+    names the page when the dict alone does not, e.g. ``"frontier"`` for a hedge plus frontier)."""
     from optimizer.reporting.html import render_report
 
-    return _emit(path, render_report(doc), flag)
+    return _emit(path, render_report(doc, kind=kind), flag)

@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from optimizer.cli import emit
 
-    where = f"overlay {args.command}"
+    where = " ".join(["overlay", args.command] + ([args.program] if getattr(
+        args, "program", None) else []))
     out = io.StringIO()
     try:
         check_outputs(args)

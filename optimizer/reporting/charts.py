@@ -439,8 +439,9 @@ class _XAxis:
             if hi == lo:
                 lo, hi = lo - 1, hi + 1
             self.ticks, self.lo, self.hi = _date_ticks(lo, hi), lo, hi
-        else:
-            t = nice_ticks(lo, hi, 6)
+        else:  # a little room so end points (and their rings) sit inside the frame
+            pad = (hi - lo) * 0.04 or abs(hi) * 0.04 or 1.0
+            t = nice_ticks(lo - pad if lo - pad >= 0 or lo < 0 else 0.0, hi + pad, 6)
             self.lo, self.hi = t[0], (t[-1] if t[-1] != t[0] else t[0] + 1)
             self.ticks = [(v, compact(v)) for v in t]
         self.p0, self.p1 = p0, p1

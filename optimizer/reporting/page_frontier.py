@@ -47,7 +47,7 @@ def _columns(rows: Sequence[Mapping], chosen: tuple[float, float] | None) -> lis
         ("Tracking error (bp of MV)", "num", lambda r: L.num(r.get("tracking_error_bp"), 1)),
         ("Margin used (USD)", "num",
          lambda r: L.num(r.get("margin_used_usd", r.get("margin_used")))),
-        ("Contracts", "txt", lambda r: L.text(" ".join(
+        ("Contracts", "txt", lambda r: L.text(", ".join(
             f"{k} {fmt.number(v, signed=True)}" for k, v in L.sub(r, "contracts").items()
             if fmt.finite(v)))),
         ("Flags", "txt", lambda r: L.text("; ".join(map(str, r.get("flags") or [])))),

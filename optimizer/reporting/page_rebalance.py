@@ -55,16 +55,16 @@ def decision_section(doc: Mapping) -> str:
         lines.append(f'<p class="flag">Limits breached by the held book: '
                      f"{L.text('; '.join(map(str, broken)))}</p>")
     facts = []
-    rb = _proposal(doc)
-    if "turnover" in rb:
-        lim = rb.get("max_turnover")
-        facts.append(("Turnover (contracts)", f"{fmt.number(rb.get('turnover'))} (limit "
+    prop = _proposal(doc)
+    if "turnover" in prop:
+        lim = prop.get("max_turnover")
+        facts.append(("Turnover (contracts)", f"{fmt.number(prop.get('turnover'))} (limit "
                       f"{'off' if lim is None else fmt.number(lim)})"))
-    if "trading_cost_usd" in rb:
-        facts.append(("Trading cost (USD)", fmt.number(rb.get("trading_cost_usd"), 2)))
-    if "frozen" in rb:
-        facts.append(("Frozen (sector inside its band)", ", ".join(rb.get("frozen") or [])
-                      or "none"))
+    if "trading_cost_usd" in prop:
+        facts.append(("Trading cost (USD)", fmt.number(prop.get("trading_cost_usd"), 2)))
+    if "frozen" in prop:
+        facts.append(("Frozen (only hedge sectors inside their bands)",
+                      ", ".join(prop.get("frozen") or []) or "none"))
     body = "".join(lines) + (L.kv_table(facts) if facts else "")
     return L.section("decision", "Decision", body, cls="decision" + (" act" if _acts(rb) else ""))
 

@@ -184,9 +184,11 @@ def attribution_section(doc: Mapping) -> str:
         [(h.split(" (")[0], [r["attribution"].get(k) for r in rows]) for h, k in keys],
         colors=[C_CURVE, C_SPREAD, C_BASIS], x_label="P&L (USD)", y_label="Scenario",
         width=1000)
-    note = ("Curve: Treasury par-curve moves on holdings and hedge; spread: sector and swap "
-            "spread moves; basis: futures price moves beyond their CTD / swap-curve model "
-            "(CTD switches, convexity of the delivery option).")
+    note = ("Curve: the scenario's Treasury par-curve change on every curve with spreads held "
+            "(holdings fully revalued, futures by DV01 + convexity); spread: sector spreads on "
+            "the holdings and the swap spread on swap futures; basis: what the futures do beyond "
+            "their own DV01 + convexity (CTD switches, the delivery option, higher-order terms). "
+            "The three add up to the net P&amp;L.")
     return L.section("attribution", "P&L attribution by curve, spread and basis",
                      L.data_table(cols, rows) + chart, note)
 

@@ -37,10 +37,12 @@ def solver_line(doc: Mapping) -> str:
         bits.append(f"time <b>{fmt.number(solver.get('seconds'), 2)} s</b>")
     obj = fmt.finite(doc.get("objective"))
     if obj is not None:
-        unit = doc.get("objective_unit") or OBJECTIVE_UNIT
+        unit, _, what = str(doc.get("objective_unit") or OBJECTIVE_UNIT).partition(":")
+        unit = unit.strip().replace("^2", "²")
+        what = what.strip() or "tracking-error variance plus trading cost"
         root = f"; √ = {fmt.usd(obj ** 0.5)}/yr" if obj >= 0 and "²" in unit else ""
         bits.append(f'objective <b>{fmt.number(obj)} {L.text(unit)}</b> <span class="small">'
-                    f"(tracking-error variance plus trading cost{L.text(root)})</span>")
+                    f"({L.text(what)}{L.text(root)})</span>")
     return " · ".join(bits)
 
 
@@ -48,20 +50,18 @@ def solver_line(doc: Mapping) -> str:
 
 def _summary_cards(doc: Mapping) -> str:
     pf, te = L.sub(doc, "portfolio"), L.sub(doc, "tracking_error")
+    basis = str(pf.get("dv01_basis") or "before → after hedge")
     items = []
     if "market_value" in pf:
         items.append(("Market value (USD)", L.num(pf.get("market_value")), ""))
-    if "dv01_before" in pf or "dv01_after" in pf:
-        items.append(("Portfolio DV01 (USD/bp)", L.before_after(
-            L.num(pf.get("dv01_before")), L.num(pf.get("dv01_after"))), "before → after hedge"))
-    if "beta_adjusted_dv01_before" in pf:
-        items.append(("Beta-adjusted DV01 (USD/bp)", L.before_after(
-            L.num(pf.get("beta_adjusted_dv01_before")),
-            L.num(pf.get("beta_adjusted_dv01_after"))), "what the sector targets constrain"))
-    if "duration_before" in pf or "duration_after" in pf:
-        items.append(("Modified duration (years)", L.before_after(
-            L.num(pf.get("duration_before"), 2), L.num(pf.get("duration_after"), 2)),
-            "before → after hedge"))
+    for key, label, dp, sub in (
+            ("dv01", "Portfolio DV01 (USD/bp)", 0, basis),
+            ("model_dv01", "Model DV01 (USD/bp)", 0, "curve DV01, not beta-adjusted"),
+            ("duration", "Modified duration (years)", 2, basis.split(" (")[0]),
+            ("model_duration", "Model duration (years)", 2, "not beta-adjusted")):
+        if f"{key}_before" in pf or f"{key}_after" in pf:
+            items.append((label, L.before_after(L.num(pf.get(f"{key}_before"), dp),
+                                                L.num(pf.get(f"{key}_after"), dp)), L.text(sub)))
     if te:
         items.append(("Tracking error (USD/yr)", L.before_after(
             L.num(te.get("before_usd")), L.num(te.get("after_usd"))),
@@ -318,11 +318,11 @@ _LADDER_HEAD = [("Tenor", "txt"), ("DV01 before (USD/bp)", "num"),
                 ("DV01 after (USD/bp)", "num"), ("Change (USD/bp)", "num")]
 
 
-def _ladder_table(rows: Sequence[Mapping], caption: str = "") -> str:
+def _ladder_table(rows: Sequence[Mapping]) -> str:
     tb, ta = L.column_sum(rows, "dv01_before"), L.column_sum(rows, "dv01_after")
     foot = ('<tr><td class="txt">Sum of key rates</td>' + L.td(L.num(tb)) + L.td(L.num(ta))
             + L.td(L.num(_diff(ta, tb), signed=True)) + "</tr>")
-    return L.table(_LADDER_HEAD, _ladder_rows(rows), foot=foot, caption=caption)
+    return L.table(_LADDER_HEAD, _ladder_rows(rows), foot=foot)
 
 
 def _factor_table(rows: Sequence[Mapping]) -> str:
@@ -350,6 +350,24 @@ def key_rates(doc: Mapping) -> str:
     return L.section("key-rates", "Key-rate DV01 ladder (portfolio)", L.pair(tables, chart), note)
 
 
+def _ladder_grid(secs: Sequence[Mapping]) -> str:
+    """Tenors down, each sector's before and after across; footer = sum of the key rates."""
+    tenors = [str(k.get("tenor")) for k in L.rows_of(secs[0], "key_rates")]
+    by = [{str(k.get("tenor")): k for k in L.rows_of(s, "key_rates")} for s in secs]
+    head = [("Tenor", "txt")]
+    for s in secs:
+        name = L.plain(s.get("sector"))
+        head += [(f"{name} before (USD/bp)", "num"), (f"{name} after (USD/bp)", "num")]
+    body = []
+    for t in tenors:
+        cells = "".join(L.td(L.num(b.get(t, {}).get(k))) for b in by
+                        for k in ("dv01_before", "dv01_after"))
+        body.append(f"<tr>{L.td(L.text(t), 'txt')}{cells}</tr>")
+    foot = "".join(L.td(L.num(L.column_sum(L.rows_of(s, "key_rates"), k))) for s in secs
+                   for k in ("dv01_before", "dv01_after"))
+    return L.table(head, body, foot=f'<tr><td class="txt">Sum of key rates</td>{foot}</tr>')
+
+
 def sector_ladders(doc: Mapping) -> str:
     """Drill-down: each sector's key-rate ladder before and after its designated hedge."""
     secs = [s for s in L.rows_of(doc, "sectors") if L.rows_of(s, "key_rates")]
@@ -358,19 +376,18 @@ def sector_ladders(doc: Mapping) -> str:
     blocks = []
     for i, s in enumerate(secs):
         rows = L.rows_of(s, "key_rates")
-        chart = charts.grouped_bar_chart(
+        blocks.append(charts.grouped_bar_chart(
             f"sector-key-rates-{i}", f"{L.plain(s.get('sector'))}: key-rate DV01",
             [L.plain(r.get("tenor")) for r in rows],
             [("Before", [r.get("dv01_before") for r in rows]),
              ("After", [r.get("dv01_after") for r in rows])],
             colors=[C_BEFORE, C_AFTER], x_label="Key-rate tenor", y_label="DV01 (USD per bp)",
-            width=380, height=250)
-        blocks.append(f'<div class="ladder">{_ladder_table(rows, caption=L.plain(s.get("sector")))}'
-                      f"{chart}</div>")
+            width=370, height=250))
+    tables = "".join(_ladder_grid(secs[i:i + 4]) for i in range(0, len(secs), 4))
     note = ("After = the sector's own key-rate exposure plus the key-rate exposure of the futures "
-            "designated to it.")
+            "designated to it; the sectors add up to the portfolio ladder above.")
     return L.section("sector-key-rates", "Key-rate DV01 ladder by sector",
-                     f'<div class="multiples">{"".join(blocks)}</div>', note)
+                     f'<div class="multiples">{"".join(blocks)}</div>{tables}', note)
 
 
 # ----------------------------------------------------------------------------- instruments
@@ -387,7 +404,19 @@ def instruments(doc: Mapping) -> str:
         ("Initial margin (USD per contract)", "num", lambda r: L.num(r.get("initial_margin"))),
         ("Description", "txt wide", lambda r: L.text(r.get("description"))),
     ]
-    return L.section("instruments", "Instruments available", L.data_table(cols, rows))
+    return L.section("instruments", "Instruments available",
+                     L.data_table(cols, rows) + _instrument_key_rates(rows))
+
+
+def _instrument_key_rates(rows: Sequence[Mapping]) -> str:
+    """Each contract's key-rate DV01 profile (which part of the curve it hedges)."""
+    tenors = list(dict.fromkeys(t for r in rows for t in L.sub(r, "key_rate_dv01")))
+    if not tenors:
+        return ""
+    cols: list[L.Column] = [("Contract", "txt", lambda r: L.text(r.get("contract")))]
+    cols += [(f"{t} (USD/bp)", "num",
+              lambda r, t=t: L.num(L.sub(r, "key_rate_dv01").get(t), 2)) for t in tenors]
+    return L.data_table(cols, rows, caption="Key-rate DV01 per contract (USD per bp)")
 
 
 def risk_model(doc: Mapping) -> str:

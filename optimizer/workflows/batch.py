@@ -127,9 +127,10 @@ class BatchResult:
     """Every account's result in manifest order, with the run's timing."""
 
     results: list[AccountResult]
-    seconds: float
+    seconds: float                 # the whole run: cluster start, warm-up, accounts
     workers: int
     scheduler: str
+    startup_seconds: float = 0.0   # cluster start and warm-up, before the first account
 
     @property
     def exit_status(self) -> int:
@@ -330,13 +331,17 @@ def run_batch(accounts: Sequence[Account], opts: BatchOptions, *,
     t0 = time.perf_counter()
     by_key: dict[str, AccountResult] = {}
     with _ClusterClient(scheduler, workers) as (client, label):
+        # setup runs (and is awaited) on every worker now, and on workers that join later
+        client.register_plugin(WarmWorker(opts, [a.mandate for a in accounts]),
+                               name=WarmWorker.name)
         n_workers = len(client.scheduler_info().get("workers", {}))
+        ready = time.perf_counter()
         for res in _stream(client, accounts, opts, render):
             by_key[res.account] = res
             if on_result:
                 on_result(res)
     ordered = [by_key[a.account] for a in accounts]
-    return BatchResult(ordered, time.perf_counter() - t0, n_workers, label)
+    return BatchResult(ordered, time.perf_counter() - t0, n_workers, label, ready - t0)
 
 
 class _ClusterClient:
@@ -375,8 +380,6 @@ def _stream(client, accounts: Sequence[Account], opts: BatchOptions, render
             ) -> Iterator[AccountResult]:
     from distributed import as_completed
 
-    client.register_plugin(WarmWorker(opts, [a.mandate for a in accounts]),
-                           name=WarmWorker.name)
     futures = client.map(hedge_account, list(accounts), opts=opts, render=render, pure=False,
                          key=[f"hedge-{a.account}-{os.getpid()}" for a in accounts])
     which = {f.key: a for f, a in zip(futures, accounts, strict=True)}

@@ -78,6 +78,7 @@ from optimizer.core.problem import (
 from optimizer.mandate import Mandate
 from optimizer.workflows.request import MandateRequest
 from optimizer.workflows.rolls import (
+    ORDER_COLUMNS,
     RollPlan,
     cost_per_contract,
     plan_rolls,
@@ -87,7 +88,6 @@ from optimizer.workflows.rolls import (
 )
 
 DEFAULT_BAND = 0.10
-ORDER_COLUMNS = ["contract", "side", "quantity", "price", "est_cost_usd", "reason"]
 
 
 @dataclass

@@ -55,6 +55,9 @@ from models.contract_codes import ContractCode, parse_contract
 from models.instruments import DEFAULT_ROLL_DAYS, contract, contract_terms
 
 QUARTERLY = (3, 6, 9, 12)
+#: the orders format (``overlay rebalance --orders``, program ``--orders``): trades to make,
+#: unsigned quantities with a side -- never read back as positions
+ORDER_COLUMNS = ["contract", "side", "quantity", "price", "est_cost_usd", "reason"]
 
 
 # ---------------------------------------------------------------------------------------------

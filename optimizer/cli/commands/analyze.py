@@ -21,6 +21,7 @@ import pandas as pd
 from data.loaders import PORTFOLIOS_DIR
 from models.curves import ALLOWED_KEY_TENORS, DEFAULT_KEY_TENORS, curve_on, parse_key_tenors
 from models.exposures import Exposures, aggregate, compute_exposures
+from optimizer import validate as V
 from optimizer.reporting.output import csv_text_columnar, table, to_jsonable
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
@@ -31,7 +32,7 @@ BLOCK_ROWS = 5_000
 DEFAULT_TOP = 20
 #: per-holding CSV columns (then the key-rate columns)
 CSV_COLUMNS = ["row", "id", "sector", "kind", "par", "market_value", "dv01", "duration",
-               "curve_dv01", "clean_price", "full_price", "accrued", "yield_dec", "spread_bp",
+               "yield_dv01", "modified_duration", "dv01_basis", "clean_price", "full_price", "accrued", "yield_dec", "spread_bp",
                "convexity", "krd_source"]
 
 
@@ -47,10 +48,11 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--portfolio", default=str(DEFAULT_PORTFOLIO),
                    help="holdings file (CSV, XLSX or Parquet; columns per SPEC §4)")
-    p.add_argument("--asof", default=None,
+    p.add_argument("--asof", default=None, type=V.arg(V.market_date_text),
                    help="as-of date YYYY-MM-DD (default: latest bundled Treasury curve date; "
                         "a date without a curve uses the nearest earlier one)")
     p.add_argument("--key-tenors", default=",".join(DEFAULT_KEY_TENORS),
+                   type=V.arg(V.key_tenors_text),
                    help=f"comma-separated key tenors from {','.join(ALLOWED_KEY_TENORS)}")
     p.add_argument("--top", type=_top, default=DEFAULT_TOP, metavar="N",
                    help="holdings shown in the terminal, largest |DV01| first (0 = all)")
@@ -82,7 +84,7 @@ def exposures_in_blocks(holdings: pd.DataFrame, curve, key_tenors, block_rows: i
     if len(holdings) <= block_rows:
         return compute_exposures(holdings, asof=curve.asof, key_tenors=keys, curve=curve)
     parts = [compute_exposures(holdings.iloc[i:i + block_rows], asof=curve.asof,
-                               key_tenors=keys, curve=curve)
+                               key_tenors=keys, curve=curve, totals=False)
              for i in range(0, len(holdings), block_rows)]
     rows = pd.concat([e.holdings for e in parts], ignore_index=True)
     sectors, portfolio = aggregate(rows, keys)
@@ -96,7 +98,7 @@ def _krd_dict(row: pd.Series, tenors) -> dict[str, float]:
 
 
 def _totals(e: Exposures) -> tuple[list[dict], dict]:
-    cols = ["market_value", "dv01", "duration"]
+    cols = ["market_value", "dv01", "duration", "yield_dv01", "modified_duration"]
     sectors = [{"sector": str(r["sector"]), **{c: float(r[c]) for c in cols},
                 "key_rate_dv01": _krd_dict(r, e.key_tenors)} for _, r in e.sectors.iterrows()]
     port = {**{c: float(e.portfolio[c]) for c in cols},
@@ -104,37 +106,42 @@ def _totals(e: Exposures) -> tuple[list[dict], dict]:
     return sectors, port
 
 
-#: stand-in key prefix for the key-rate columns while pandas serializes a holding as one flat
-#: object; an unescaped '"' only delimits keys and strings in JSON, so ',"@krd:' cannot occur
-#: inside a value and the nesting is put in by plain substring replacement
-_KEY = "@krd:"
+#: stand-in keys while pandas serializes each holding as one flat object: ``@krd`` marks the
+#: first key rate (the ``key_rate_dv01`` object opens there), ``@end`` a last column (it closes
+#: there). An unescaped '"' only delimits keys and strings in JSON, so ',"@krd' and ',"@end'
+#: cannot occur inside a value and the nesting is made by plain substring replacement.
+_OPEN, _CLOSE = "@krd", "@end"
 
 
 def holdings_json_records(e: Exposures) -> str:
-    """Every holding as ``{"id", "sector", "market_value", "dv01", "duration",
-    "key_rate_dv01": {tenor: USD}}``, records separated by ``",\n    "``.
+    """Every holding as ``{"id", "sector", "market_value", "dv01", "duration", "yield_dv01",
+    "modified_duration", "dv01_basis", "key_rate_dv01": {tenor: USD}}``, one per line,
+    separated by ``",\n    "``.
 
     Serialized column-wise by pandas (``to_json``, 15 decimals, NaN as null) as flat objects
-    whose key-rate keys carry a stand-in prefix; the ``key_rate_dv01`` nesting is then made
-    by substring replacement on the whole text -- no Python loop over holdings."""
+    with two stand-in keys; two substring replacements over the whole text then open and close
+    the ``key_rate_dv01`` object -- no Python loop over holdings."""
     h = e.holdings
     if not len(h):
         return ""
-    cols = ["id", "sector", "market_value", "dv01", "duration", *e.krd_columns]
-    flat = h[cols].set_axis(cols[:5] + [f"{_KEY}{t}" for t in e.key_tenors], axis=1)
-    text = flat.to_json(orient="records", lines=True, double_precision=15)
     tenors = list(e.key_tenors)
-    text = text.replace(f',"{_KEY}{tenors[0]}":', f',"key_rate_dv01":{{"{tenors[0]}":')
-    for t in tenors[1:]:
-        text = text.replace(f',"{_KEY}{t}":', f',"{t}":')
-    # a raw newline only ends a record (newlines inside strings are escaped as \n)
-    return text.rstrip("\n").replace("}\n", "}},\n    ") + "}"
+    base = ["id", "sector", "market_value", "dv01", "duration", "yield_dv01", "modified_duration",
+            "dv01_basis"]
+    flat = h[[*base, *e.krd_columns]].set_axis([*base, f"{_OPEN}{tenors[0]}", *tenors[1:]],
+                                               axis=1)
+    flat[_CLOSE] = 0
+    text = flat.to_json(orient="records", double_precision=15)
+    text = text.replace(f',"{_OPEN}{tenors[0]}":', f',"key_rate_dv01":{{"{tenors[0]}":')
+    text = text.replace(f',"{_CLOSE}":0}},', "}},\n    ")
+    end = f',"{_CLOSE}":0}}]'
+    assert text.startswith("[") and text.endswith(end), "unexpected to_json layout"
+    return text[1:-len(end)] + "}}"
 
 
 def json_text(e: Exposures) -> str:
     """The ``overlay analyze --json`` document: ``asof``, ``holdings`` (one object per line),
-    ``sectors`` and ``portfolio`` (each with ``market_value``, ``dv01``, ``duration``,
-    ``key_rate_dv01``)."""
+    ``sectors`` and ``portfolio`` (each with ``market_value``, ``dv01`` (curve DV01),
+    ``duration``, ``yield_dv01``, ``modified_duration``, ``key_rate_dv01``)."""
     sectors, port = _totals(e)
     records = holdings_json_records(e)
     holdings = f"[\n    {records}\n  ]" if records else "[]"
@@ -148,9 +155,9 @@ def json_text(e: Exposures) -> str:
 def _fmt_table(df: pd.DataFrame, cols: list[str], title: str) -> str:
     out = df[cols].copy()
     for c in cols:
-        if c in ("market_value", "dv01") or c.startswith("krd_"):
+        if c in ("market_value", "dv01", "yield_dv01") or c.startswith("krd_"):
             out[c] = out[c].map(lambda v: f"{v:,.0f}")
-        elif c == "duration":
+        elif c in ("duration", "modified_duration"):
             out[c] = out[c].map(lambda v: f"{v:.2f}")
     out.columns = [c[4:] if c.startswith("krd_") else c for c in cols]
     return table(out, title=title)
@@ -170,19 +177,22 @@ def render(e: Exposures, top: int = DEFAULT_TOP) -> str:
     k = e.krd_columns
     n = len(e.holdings)
     lines = [f"Portfolio exposures as of {e.asof.date()} (settlement {e.settle.date()}); "
-             f"{n:,} holding(s); DV01 = USD gained for a 1 bp fall in yield"]
+             f"{n:,} holding(s); DV01 = USD gained for a 1 bp fall in yield: dv01 = curve "
+             "DV01 (par-curve shift, constant spread; the basis the hedge uses), yield_dv01 = "
+             "modified duration x full price (vendor tie-out)"]
     if e.curve_note:
         lines.append(f"note: {e.curve_note}")
     lines += ["", _fmt_table(e.sectors, ["sector", "positions", "market_value", "dv01",
-                                         "duration", *k], "Sectors (key-rate DV01s in USD)"), ""]
+                                         "duration", "yield_dv01", "modified_duration", *k],
+                             "Sectors (key-rate DV01s in USD)"), ""]
     port = pd.DataFrame([{**e.portfolio.to_dict(), "sector": "PORTFOLIO"}])
-    lines += [_fmt_table(port, ["sector", "market_value", "dv01", "duration", *k], "Portfolio"),
-              ""]
+    lines += [_fmt_table(port, ["sector", "market_value", "dv01", "duration", "yield_dv01",
+                                "modified_duration", *k], "Portfolio"), ""]
     shown = top_holdings(e, top)
     title = ("Holdings" if len(shown) == n else
              f"Top {len(shown):,} of {n:,} holdings by |DV01|")
-    lines.append(_fmt_table(shown, ["id", "sector", "market_value", "dv01", "duration", *k],
-                            title))
+    lines.append(_fmt_table(shown, ["id", "sector", "market_value", "dv01", "duration",
+                                    "yield_dv01", *k], title))
     if len(shown) < n:
         lines.append(f"... {n - len(shown):,} more holding(s): every holding with --json or "
                      f"--csv PATH (or --top 0 here)")
@@ -195,10 +205,14 @@ def _notes(e: Exposures) -> list[str]:
     n_alloc, n_curve = int((src == "duration-allocated").sum()), int((src == "curve").sum())
     out = []
     if n_curve:
-        gap = e.portfolio[e.krd_columns].sum() - e.portfolio["dv01"]
-        out.append(f"{n_curve:,} bond(s) priced from terms: key-rate DV01s from curve bumps at "
-                   f"constant spread (they sum to the curve DV01; difference to the yield "
-                   f"DV01 total: {gap:,.0f} USD).")
+        gap = e.portfolio["dv01"] - e.portfolio["yield_dv01"]
+        out.append(f"{n_curve:,} bond(s) priced from terms: dv01 and key-rate DV01s from curve "
+                   f"bumps at constant spread (the key rates sum to dv01); curve minus yield "
+                   f"DV01 total: {gap:,.0f} USD.")
+    n_given = int(e.holdings["dv01_basis"].astype(str).str.startswith("given").sum())
+    if n_given:
+        out.append(f"{n_given:,} precomputed position(s): dv01 is the user's number as given "
+                   "(or duration x market value).")
     if n_alloc:
         out.append(f"{n_alloc:,} precomputed position(s) without key-rate columns: DV01 "
                    "allocated to key tenors by duration (between the key tenors' par-bond "

@@ -65,31 +65,17 @@ class FutureLeg:
 
 def half_spread(root: str) -> float:
     """Half the bid-ask spread per contract (USD): half a minimum tick (data/contracts)."""
-    from data.contracts import swap_futures_table, treasury_future_specs
+    from models.instruments import contract_terms
 
-    specs = treasury_future_specs()
-    if root in specs:
-        return specs[root].tick_value_usd / 2.0
-    sw = swap_futures_table().set_index("root")
-    if root in sw.index:
-        return float(sw.loc[root, "tick_value_usd"]) / 2.0
-    return 6.25  # SR3: half of a quarter-tick (0.0025 x $2,500)
+    return contract_terms(root).half_tick_usd
 
 
 def roll_window_start(contract: str, kind: str, asof) -> pd.Timestamp:
-    """First day of the roll window of a contract traded on ``asof`` (module docstring)."""
-    from models import calendar as cal
-    from models.contract_codes import parse_contract
-    from models.futures import contract_calendar
-    from models.instruments import DEFAULT_ROLL_DAYS
+    """First day of the roll window of a contract traded on ``asof`` (the contract protocol's
+    one rule, :meth:`models.instruments.ContractBase.roll_start`)."""
+    from models.instruments import contract as contract_of
 
-    if kind == "treasury_future":
-        fnd = contract_calendar(contract, asof).first_notice_day
-        return cal.add_business_days(fnd, -DEFAULT_ROLL_DAYS)
-    m = parse_contract(contract, asof).contract_month
-    third_wed = pd.Timestamp(year=m.year, month=m.month, day=15)
-    third_wed += pd.Timedelta(days=(2 - third_wed.weekday()) % 7)
-    return cal.add_business_days(third_wed, -DEFAULT_ROLL_DAYS)
+    return contract_of(contract, asof).roll_start()
 
 
 def treasury_leg(contract: str, asof) -> FutureLeg:
@@ -102,21 +88,21 @@ def treasury_leg(contract: str, asof) -> FutureLeg:
 
 @cache
 def _treasury_leg(contract: str, asof: pd.Timestamp) -> FutureLeg:
-    from data.contracts import treasury_future_specs
     from data.loaders import security_master
     from models.futures import basket_analysis
+    from models.instruments import contract as contract_of
 
     repo = float(repo_series(pd.DatetimeIndex([asof]))[0])
     a = basket_analysis(contract, asof, repo=repo, key_tenors=(), shifts_bp=())
     ctd = a.ctd
     sm = security_master(True).set_index("cusip")
     dated = sm.loc[ctd["cusip"], "dated_date"] if ctd["cusip"] in sm.index else pd.NaT
-    root = a.contract[:-2]
-    spec = treasury_future_specs()[root]
+    c = contract_of(a.contract, asof)
+    root = c.root
     return FutureLeg(
-        contract=a.contract, root=root, kind="treasury_future", dv01=a.dv01_usd,
-        initial_margin=0.0, notional=spec.contract_size_usd * a.futures_price / 100,
-        size=spec.contract_size_usd, half_spread_usd=half_spread(root),
+        contract=a.contract, root=root, kind=c.kind, dv01=a.dv01_usd,
+        initial_margin=0.0, notional=c.value_usd(a.futures_price),
+        size=c.point_value_usd * 100.0, half_spread_usd=half_spread(root),
         ctd={"cusip": str(ctd["cusip"]), "coupon_pct": float(ctd["coupon"]),
              "maturity": pd.Timestamp(ctd["maturity"]),
              "dated_date": pd.Timestamp(dated) if pd.notna(dated) else None,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from data.errors import InputError
 from data.loaders import par_curve_history_pct
+from models.instruments import split_root
 from optimizer.workflows.backtest.hedging import STRATEGIES, hedge_on
 from optimizer.workflows.backtest.legs import half_spread, leg_pnl, rolls_in_period
 from optimizer.workflows.backtest.market import (
@@ -146,7 +147,7 @@ def _value_period(cx: _Context, h: dict, days: pd.DatetimeIndex, strike,
         hc = np.zeros(n_days)
         traded = _trades(prev_held.get(s, {}), con)
         cost[0] += sum(abs(con.get(c, 0.0) - prev_held.get(s, {}).get(c, 0.0))
-                       * half_spread(c[:-2]) for c in set(con) | set(prev_held.get(s, {})))
+                       * half_spread(split_root(c)) for c in set(con) | set(prev_held.get(s, {})))
         end = {}
         for c, n in con.items():
             lp = pnl[c]
