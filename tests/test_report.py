@@ -534,3 +534,37 @@ def test_input_document_not_mutated():
     before = copy.deepcopy(doc)
     _render(doc)
     assert doc == before
+
+
+# ----------------------------------------------------------------------------- robustness
+
+def _leaves(obj, path=()):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, (*path, i))
+    yield path
+
+
+@pytest.mark.parametrize("kind", sorted(DOCS))
+def test_any_value_missing_or_odd_never_breaks_a_page(kind):
+    """A result with any one value missing, NaN, text, empty or huge still renders: no
+    exception, no 'nan'/'inf' text, no non-finite SVG coordinate."""
+    import random
+
+    rng = random.Random(11)
+    base = DOCS[kind]()
+    paths = [p for p in _leaves(base) if p]
+    for path in rng.sample(paths, min(300, len(paths))):
+        doc = copy.deepcopy(base)
+        node = doc
+        for k in path[:-1]:
+            node = node[k]
+        node[path[-1]] = rng.choice([None, float("nan"), float("inf"), "n/a", [], {}, -1e15, 0])
+        page = _render(doc, kind=kind)
+        text = re.sub(r"<[^>]+>", " ", page)
+        assert not re.search(r"\b(nan|inf|None)\b", text), (path, node[path[-1]])
+        for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+            _finite_coords(svg)

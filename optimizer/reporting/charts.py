@@ -416,13 +416,25 @@ def _date_ticks(lo: float, hi: float, n: int = 8) -> list[tuple[float, str]]:
             for k in range(int((hi - lo) // step) + 1)]
 
 
-def _clean_series(series: Sequence[tuple[str, Sequence[tuple[object, object]]]]
-                  ) -> list[tuple[str, list[tuple[float, float, object]]]]:
+def _as_date(v: object) -> float | None:
+    """A date (object or ISO text) as days since 1970-01-01; anything else None."""
+    if isinstance(v, _dt.date):
+        return _as_x(v)
+    if isinstance(v, str):
+        try:
+            return float((_dt.date.fromisoformat(v[:10]) - _dt.date(1970, 1, 1)).days)
+        except ValueError:
+            return None
+    return None
+
+
+def _clean_series(series: Sequence[tuple[str, Sequence[tuple[object, object]]]],
+                  dates: bool = False) -> list[tuple[str, list[tuple[float, float, object]]]]:
     out = []
     for sname, pts in series:
         clean = []
         for x, y in pts:
-            fx, fy = _as_x(x), finite(y)
+            fx, fy = (_as_date(x) if dates else _as_x(x)), finite(y)
             if fx is not None and fy is not None:
                 clean.append((fx, fy, x))
         clean.sort(key=lambda p: p[0])
@@ -567,7 +579,7 @@ def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple
     the chosen point's caption are placed clear of each other and of the reference line.
     """
     colors = list(colors or PALETTE)
-    pts_by_series = _clean_series(series)
+    pts_by_series = _clean_series(series, dates)
     all_y = [p[1] for _, pts in pts_by_series for p in pts]
     if highlight is not None and finite(highlight[1]) is not None:
         all_y.append(float(highlight[1]))

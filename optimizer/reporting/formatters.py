@@ -210,11 +210,13 @@ def merge_notices(warnings: Iterable[Any] | None) -> list[dict[str, str]]:
     several subjects becomes one notice whose subject lists them (``SSF5U5, SSF10U5``)."""
     if warnings is None:
         return []
-    if isinstance(warnings, (str, Notice, Mapping)):
+    if not isinstance(warnings, (list, tuple)):
         warnings = [warnings]
     merged: dict[tuple[str, str, str], dict[str, str]] = {}
     subjects: dict[tuple[str, str, str], list[str]] = {}
     for w in warnings:
+        if w is None or (isinstance(w, float) and not math.isfinite(w)):
+            continue
         n = notice(w)
         if not n["message"] and not n["subject"]:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -33,11 +34,21 @@ def nobreak(html: str) -> str:
 
 def text(v: Any) -> str:
     """Escaped display text; URL schemes dropped so the file holds no URL; None -> dash."""
-    if v is None:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return NA
     if isinstance(v, (dict, list, tuple)):
         v = json.dumps(fmt.to_jsonable(v), sort_keys=False)
     return nobreak(esc(_URL_SCHEME.sub("", str(v))))
+
+
+def join(v: Any, sep: str = ", ") -> str:
+    """A list from a result as plain text (items as text, missing ones dropped); a lone value
+    as itself; None as an empty string."""
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple, set)):
+        return sep.join(plain(x) for x in v if x not in (None, ""))
+    return plain(v)
 
 
 def attr(v: Any) -> str:
@@ -47,7 +58,9 @@ def attr(v: Any) -> str:
 
 def plain(v: Any) -> str:
     """Unescaped text with URL schemes dropped (chart labels; charts escape themselves)."""
-    return "—" if v is None else _URL_SCHEME.sub("", str(v))
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "—"
+    return _URL_SCHEME.sub("", str(v))
 
 
 def _wrap(s: str, f: float | None, red_negative: bool) -> str:
@@ -163,11 +176,18 @@ def before_after(before: str, after: str) -> str:
 
 def rows_of(doc: Mapping, key: str) -> list[Mapping]:
     val = doc.get(key)
-    if not val:
-        return []
     if isinstance(val, Mapping):
-        val = [val]
+        val = [val] if val else []
+    if not isinstance(val, (list, tuple)):
+        return []
     return [r for r in val if isinstance(r, Mapping)]
+
+
+def items(v: Any) -> list:
+    """A list from a result value that should be one (a lone value becomes a list of one)."""
+    if v is None or v == "" or (isinstance(v, float) and v != v):
+        return []
+    return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
 def sub(doc: Mapping, key: str) -> Mapping:
@@ -212,13 +232,11 @@ def notices(warnings: Any) -> str:
             f"<ul>{''.join(items)}</ul></section>")
 
 
-def bullet_section(sid: str, title: str, items: Any, note: str = "") -> str:
-    if isinstance(items, str):
-        items = [items]
-    items = [i for i in (items or []) if i not in (None, "")]
-    if not items:
+def bullet_section(sid: str, title: str, entries: Any, note: str = "") -> str:
+    shown = [i for i in items(entries) if i not in (None, "")]
+    if not shown:
         return ""
-    lis = "".join(f"<li>{text(i)}</li>" for i in items)
+    lis = "".join(f"<li>{text(i)}</li>" for i in shown)
     return section(sid, title, f'<ul class="plain">{lis}</ul>', note)
 
 

@@ -94,9 +94,9 @@ def _humanize(key: str) -> str:
 
 
 def _labels(doc: Mapping) -> dict[str, str]:
-    out = {str(k): str(v) for k, v in L.sub(doc, "strategy_labels").items()}
+    out = {str(k): L.plain(v) for k, v in L.sub(doc, "strategy_labels").items()}
     for m in L.rows_of(doc, "metrics"):
-        out.setdefault(str(m.get("strategy")), str(m.get("label") or m.get("strategy")))
+        out.setdefault(str(m.get("strategy")), L.plain(m.get("label") or m.get("strategy")))
     return out
 
 
@@ -123,7 +123,8 @@ def strategy_table(doc: Mapping, key: str = "metrics") -> str:
     if extra:
         groups.append(("Other measures", [(k, _humanize(k), _money)
                                           for k in dict.fromkeys(extra)]))
-    head = [("Measure", "txt")] + [(str(m.get("label") or m.get("strategy")), "num") for m in rows]
+    head = [("Measure", "txt")] + [(L.plain(m.get("label") or m.get("strategy")), "num")
+                                  for m in rows]
     body = []
     for gtitle, items in groups:
         present = [(k, lab, cell) for k, lab, cell in items if any(k in m for m in rows)]
@@ -150,7 +151,7 @@ def _named_series(doc: Mapping, key: str) -> dict[str, list]:
     if not isinstance(ser, Mapping):
         return {}
     labels = _labels(doc)
-    return {labels.get(str(k), str(k)): [p for p in (v or []) if isinstance(p, (list, tuple))
+    return {labels.get(str(k), str(k)): [p for p in L.items(v) if isinstance(p, (list, tuple))
                                          and len(p) >= 2] for k, v in ser.items()}
 
 
@@ -187,7 +188,7 @@ def drawdown_stats(doc: Mapping) -> dict[str, tuple[float, str]]:
         for d, v in pts:
             f = fmt.finite(v)
             if f is not None and f < worst:
-                worst, when = f, str(d)[:10]
+                worst, when = f, L.plain(d)[:10]
         out[name] = (worst, when)
     return out
 
@@ -311,8 +312,8 @@ def rebalance_log(doc: Mapping) -> str:
         ("Status", "txt", lambda r: ('<span class="flag">failed</span>' if r.get("error")
                                      else L.text(r.get("status")))),
         ("Integer hedge (contracts)", "txt", lambda r: L.text(_contracts_text(r.get("contracts")))),
-        ("Flags / error", "txt wide", lambda r: L.text(r.get("error") or "; ".join(
-            map(str, r.get("flags") or [])))),
+        ("Flags / error", "txt wide", lambda r: L.text(r.get("error") or L.join(
+            r.get("flags"), "; "))),
     ]
     fail_cols: list[L.Column] = [
         ("From", "txt", lambda r: L.text(r.get("date"))),
@@ -346,7 +347,7 @@ def ctd_section(doc: Mapping) -> str:
 
 
 def _cards(doc: Mapping) -> str:
-    by = {m.get("strategy"): m for m in L.rows_of(doc, "metrics")}
+    by = {L.plain(m.get("strategy")): m for m in L.rows_of(doc, "metrics")}
     un, it = L.sub(by, "unhedged"), L.sub(by, "integer")
     items = []
     if un or it:
@@ -368,7 +369,8 @@ def _cards(doc: Mapping) -> str:
 
 def render(doc: Mapping, generated_at: str) -> str:
     title = doc.get("title") or "Backtest of the futures overlay mandate"
-    period = f"{doc.get('start', '')} .. {doc.get('end', '')}" if doc.get("start") else None
+    period = (f"{L.plain(doc.get('start'))} .. {L.plain(doc.get('end'))}" if doc.get("start")
+              else None)
     secs = fmt.finite(L.sub(doc, "seconds").get("total"))
     n_reb = doc.get("rebalances")
     meta = [("Portfolio", doc.get("portfolio")), ("Mandate", doc.get("mandate")),

@@ -50,7 +50,7 @@ def _columns(rows: Sequence[Mapping], chosen: tuple[float, float] | None) -> lis
         ("Contracts", "txt", lambda r: L.text(", ".join(
             f"{k} {fmt.number(v, signed=True)}" for k, v in L.sub(r, "contracts").items()
             if fmt.finite(v)))),
-        ("Flags", "txt", lambda r: L.text("; ".join(map(str, r.get("flags") or [])))),
+        ("Flags", "txt", lambda r: L.text(L.join(r.get("flags"), "; "))),
     ]
     present = {k for r in rows for k in r}
     need = {"Tracking error (bp of MV)": ("tracking_error_bp",),

@@ -46,14 +46,14 @@ def decision_section(doc: Mapping) -> str:
     rb = _decision(doc)
     if not rb:
         return ""
-    status = str(rb.get("status") or "")
+    status = L.plain(rb.get("status") or "")
     verdict = "No trade" if not _acts(rb) else status.replace("_", " ").capitalize()
     lines = [f'<p class="verdict">{L.text(verdict)}</p>',
              f"<p><b>Reason:</b> {L.text(rb.get('reason'))}</p>"]
     broken = rb.get("limits_breached") or []
     if broken:
         lines.append(f'<p class="flag">Limits breached by the held book: '
-                     f"{L.text('; '.join(map(str, broken)))}</p>")
+                     f"{L.text(L.join(broken, '; '))}</p>")
     facts = []
     prop = _proposal(doc)
     if "turnover" in prop:
@@ -64,7 +64,7 @@ def decision_section(doc: Mapping) -> str:
         facts.append(("Trading cost (USD)", fmt.number(prop.get("trading_cost_usd"), 2)))
     if "frozen" in prop:
         facts.append(("Frozen (only hedge sectors inside their bands)",
-                      ", ".join(prop.get("frozen") or []) or "none"))
+                      L.join(prop.get("frozen")) or "none"))
     body = "".join(lines) + (L.kv_table(facts) if facts else "")
     return L.section("decision", "Decision", body, cls="decision" + (" act" if _acts(rb) else ""))
 
@@ -147,7 +147,7 @@ def rolls_section(doc: Mapping) -> str:
     window = f"{days} business days before first notice day" if days is not None else \
         "the roll window"
     kept = doc.get("kept_for_delivery") or []
-    kept_txt = f" Kept for delivery: {', '.join(map(str, kept))}." if kept else ""
+    kept_txt = f" Kept for delivery: {L.join(kept)}." if kept else ""
     if not rows:
         return L.section("rolls", "Rolls", f'<p class="note">No position is inside its roll '
                          f"window ({L.text(window)}).{L.text(kept_txt)}</p>")
@@ -243,7 +243,7 @@ def _after_parts(doc: Mapping) -> Sequence[str]:
 def render(doc: Mapping, generated_at: str) -> str:
     title = doc.get("title") or "Futures overlay rebalance"
     rb = _decision(doc)
-    status = L.badge(str(rb.get("status", "")).replace("_", " "), not _acts(rb)) if rb else ""
+    status = L.badge(L.plain(rb.get("status", "")).replace("_", " "), not _acts(rb)) if rb else ""
     meta = [("As of", doc.get("asof")), ("Positions", doc.get("positions_file")),
             ("Portfolio", doc.get("portfolio_name")), ("Mandate", doc.get("mandate_name")),
             ("Generated", generated_at)]

@@ -50,7 +50,8 @@ def _ctd_switches(r: Mapping) -> str:
     seen: dict[str, str] = {}
     for h in sw:
         seen.setdefault(str(h.get("contract")),
-                        f"{h.get('contract')} ({h.get('ctd_before')} → {h.get('ctd_after')})")
+                        f"{L.plain(h.get('contract'))} ({L.plain(h.get('ctd_before'))} → "
+                        f"{L.plain(h.get('ctd_after'))})")
     return L.text("; ".join(seen.values())) if seen else ""
 
 
@@ -143,7 +144,8 @@ def regression_section(doc: Mapping) -> str:
         if not isinstance(r, Mapping):
             continue
         window = r.get("window")
-        span = f"{window[0]} .. {window[1]}" if isinstance(window, (list, tuple)) else ""
+        span = (f"{L.plain(window[0])} .. {L.plain(window[1])}"
+                if isinstance(window, (list, tuple)) and len(window) == 2 else "")
         rows.append({"set": name, **r, "span": span})
     cols: list[L.Column] = [
         ("Replay set", "txt", lambda r: L.text(r["set"])),
@@ -200,11 +202,11 @@ def by_sector_section(doc: Mapping) -> str:
     names: list[str] = []
     for r in rows:
         for s in L.rows_of(r, "by_sector"):
-            if str(s.get("sector")) not in names:
-                names.append(str(s.get("sector")))
+            if L.plain(s.get("sector")) not in names:
+                names.append(L.plain(s.get("sector")))
 
     def cell(r: Mapping, name: str) -> str:
-        s = next((x for x in L.rows_of(r, "by_sector") if str(x.get("sector")) == name), None)
+        s = next((x for x in L.rows_of(r, "by_sector") if L.plain(x.get("sector")) == name), None)
         if s is None:
             return L.NA
         tip = (f"holdings {fmt.number(s.get('holdings_pnl'))}, hedge "
@@ -232,7 +234,7 @@ def hedge_section(doc: Mapping) -> str:
         cols = [c for c in cols if c[0] != "Designated to sector"]
     net: dict[str, float] = {}
     for r in rows:
-        net[str(r.get("contract"))] = net.get(str(r.get("contract")), 0.0) + \
+        net[L.plain(r.get("contract"))] = net.get(L.plain(r.get("contract")), 0.0) + \
             (fmt.finite(r.get("contracts")) or 0.0)
     line = ", ".join(f"{c} {fmt.number(n, signed=True)}" for c, n in net.items())
     src = f"Hedge from {L.text(doc.get('hedge_source'))}. " if doc.get("hedge_source") else ""
@@ -241,7 +243,8 @@ def hedge_section(doc: Mapping) -> str:
 
 
 def notes_section(doc: Mapping) -> str:
-    items = [f"{r.get('scenario')}: {n}" for r in scenario_rows(doc) for n in (r.get("notes") or [])]
+    items = [f"{L.plain(r.get('scenario'))}: {L.plain(n)}" for r in scenario_rows(doc)
+             for n in L.items(r.get("notes"))]
     return L.bullet_section("scenario-notes", "Scenario notes", items)
 
 

@@ -89,7 +89,7 @@ def tracking_error(doc: Mapping) -> str:
     note = ""
     if broken:
         note = (f'<p class="note flag">Naive rounding breaks: '
-                f"{L.text(', '.join(map(str, broken)))}.</p>")
+                f"{L.text(L.join(broken))}.</p>")
     tbl = L.table([("Tracking error", "txt"), ("USD per year", "num"), ("bp of MV", "num")], rows)
     present = [(lab.split(" (")[0], te.get(k)) for lab, k, _ in _TE_ROWS if k in te]
     chart = charts.diverging_hbar_chart(
@@ -352,8 +352,8 @@ def key_rates(doc: Mapping) -> str:
 
 def _ladder_grid(secs: Sequence[Mapping]) -> str:
     """Tenors down, each sector's before and after across; footer = sum of the key rates."""
-    tenors = [str(k.get("tenor")) for k in L.rows_of(secs[0], "key_rates")]
-    by = [{str(k.get("tenor")): k for k in L.rows_of(s, "key_rates")} for s in secs]
+    tenors = [L.plain(k.get("tenor")) for k in L.rows_of(secs[0], "key_rates")]
+    by = [{L.plain(k.get("tenor")): k for k in L.rows_of(s, "key_rates")} for s in secs]
     head = [("Tenor", "txt")]
     for s in secs:
         name = L.plain(s.get("sector"))
@@ -426,8 +426,8 @@ def risk_model(doc: Mapping) -> str:
     items = []
     for k, v in rm.items():
         if isinstance(v, (list, tuple)) and k == "window" and len(v) == 2:
-            v = f"{str(v[0])[:10]} .. {str(v[1])[:10]}"
+            v = f"{L.plain(v[0])[:10]} .. {L.plain(v[1])[:10]}"
         elif isinstance(v, (list, tuple)):
-            v = ", ".join(map(str, v))
+            v = L.join(v)
         items.append((k.replace("_", " "), v))
     return L.section("risk-model", "Risk model", L.kv_table(items))
