@@ -44,9 +44,7 @@ MODULES = [
     "benchmarks.bench_batch",
     "benchmarks.validate_futures_dv01",
     "benchmarks.betas_report",
-    "benchmarks.calibrate_risk",
     "benchmarks.backtest_report",
-    "benchmarks.calibrate_risk",
 ]
 
 #: Modules without a ``full`` switch that are short enough for a quick run (their own
