@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint lock clean
+.PHONY: demo test bench bench-full lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,8 +19,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
 
+# quick (< 10 min on 2 cores; results under benchmarks/results/quick/, not committed)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# the long configurations; rewrites the committed benchmarks/results/
+bench-full: $(STAMP)
+	$(BIN)/python -m benchmarks.run --full
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

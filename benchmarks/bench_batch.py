@@ -1,205 +1,135 @@
-"""Batch hedging: many account portfolios (random subsets/weights of the default portfolio) hedged
-under the default mandate on one date, in parallel processes.
+"""Batch hedging on Dask distributed: throughput and scaling from 1 to 2 workers (issue 15).
 
-Each account = a random subset (40-90 %) of the default portfolio's holdings with random par
-weights (0.2-1.0 x). Every account goes through the product path (``build_context`` +
-``solve_context``). Market objects that do not depend on the account -- instrument risk (basket
-analysis per contract), the factor covariance and the sector betas -- are memoized per worker
-process (same date, same arguments), which is what a production batch would share; exposures
-and the solve are per account. Infeasible accounts (exit status 3 in the CLI) are counted.
+Accounts (fixed seed): random subsets (40-90 %) of the bundled default portfolio's holdings with
+random par weights (0.2-1.0x), each written as a holdings CSV beside a manifest, every account
+under the bundled default mandate, on the latest bundled date. They go through the product path
+of ``overlay batch``: :func:`optimizer.workflows.batch.run_batch` on a Dask ``LocalCluster`` of
+W single-threaded worker processes (warm workers, results streamed back, each account's JSON and
+positions CSV rendered on its worker), once with 1 and once with 2 workers, same accounts.
 
-Output: benchmarks/results/bench_batch.md with the scaling curve (accounts x workers -> wall
-time); baselines: 1 worker at the same account count (speed-up) and the per-account cold
-``build_context`` (no memoization) timed in the same run.
+Reported per run: wall seconds (whole run, and start-up = cluster start + worker warm-up),
+accounts per second after start-up, speed-up of 2 workers over 1 (same accounts), the
+accounts' statuses (all must be optimal), the median CPU seconds per account on its worker,
+and the median solver time and nodes. Quick run (``make bench``): 16 accounts; full run: 1,000.
 
-Usage: ``python -m benchmarks.bench_batch [--sizes 10,100,1000] [--workers 1,2]
-[--time-limit 2]``.
+Usage: ``python -m benchmarks.bench_batch [--accounts 1000] [--workers 1,2]
+[--time-limit 10]``; ``main(full)`` for benchmarks/run.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
+import json
 import statistics
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.common import REPO, machine, results_dir
+
 SEED = 20250601
 
 
-def accounts(n: int, seed: int = SEED) -> list[pd.DataFrame]:
-    from optimizer.assemble import DEFAULT_PORTFOLIO, load_holdings
+def write_accounts(folder: Path, n: int, seed: int = SEED) -> list:
+    """``n`` account books and a manifest under ``folder``; the manifest's accounts."""
+    from optimizer.workflows.batch import read_manifest
 
-    base, _ = load_holdings(DEFAULT_PORTFOLIO, None)
+    base = pd.read_csv(REPO / "data" / "portfolios" / "default.csv", dtype=str,
+                       keep_default_na=False)
     rng = np.random.default_rng(seed)
-    out = []
-    for k in range(n):
-        frac = rng.uniform(0.4, 0.9)
-        keep = rng.random(len(base)) < frac
-        # every account keeps at least one Treasury and one corporate holding
-        for sec in ("Treasury", "Corporate"):
-            idx = np.flatnonzero(base["sector"].to_numpy() == sec)
-            if idx.size and not keep[idx].any():
-                keep[rng.choice(idx)] = True
-        f = base[keep].copy()
-        f["par"] = np.round(f["par"].to_numpy() * rng.uniform(0.2, 1.0, keep.sum()), -3)
-        f.attrs = dict(base.attrs)
-        f.attrs["source"] = f"account-{k:04d}"
-        out.append(f.reset_index(drop=True))
-    return out
-
-
-_MEMO_ON = False
-
-
-def _memoize_market() -> None:
-    """Memoize the account-independent market objects inside this process."""
-    global _MEMO_ON
-    if _MEMO_ON:
-        return
-    import models.betas as mb
-    import optimizer.assemble as asm
-
-    asm.instrument_risk = lambda code, asof, key_tenors, **kw: _ir(
-        code, pd.Timestamp(asof), tuple(key_tenors))
-    _fm = functools.lru_cache(maxsize=None)(asm.build_factor_model.__wrapped__
-                                            if hasattr(asm.build_factor_model, "__wrapped__")
-                                            else asm.build_factor_model)
-    asm.build_factor_model = lambda asof, key_tenors, window, hqm_sectors: _fm(
-        asof, key_tenors=tuple(key_tenors), window=window, hqm_sectors=tuple(hqm_sectors))
-    orig = mb.sector_betas
-    cached = functools.lru_cache(maxsize=None)(
-        lambda sector, dur_r, asof, window: orig(sector, dur_r, asof=asof, window=window))
-    # betas depend on the duration only through the nearest key tenor: round to 0.25y
-    mb.sector_betas = lambda sector, dur, asof=None, window="3y": cached(
-        sector, round(float(dur) * 4) / 4, asof, window)
-    _MEMO_ON = True
-
-
-@functools.cache
-def _ir(code, asof, key_tenors):
-    from models.instruments import instrument_risk
-
-    return instrument_risk(code, asof, list(key_tenors))
-
-
-def hedge_account(frame: pd.DataFrame, time_limit: float, memo: bool = True) -> dict:
-    from optimizer.assemble import build_context, solve_context
-    from optimizer.core.errors import InfeasibleMandate, SolverFailure
-    from optimizer.mandate import load_mandate
-
-    if memo:
-        _memoize_market()
-    t0 = time.perf_counter()
-    ctx = build_context(frame, load_mandate(None))
-    t1 = time.perf_counter()
-    try:
-        res = solve_context(ctx, time_limit=time_limit)
-        status, te = res.status, res.te_after_usd
-    except InfeasibleMandate:
-        status, te = "infeasible", float("nan")
-    except SolverFailure:
-        status, te = "solver_failure", float("nan")
-    return {"account": frame.attrs.get("source"), "status": status, "te": te,
-            "build_s": t1 - t0, "solve_s": time.perf_counter() - t1}
-
-
-def _task(args):
-    frame, time_limit = args
-    return hedge_account(frame, time_limit)
-
-
-def run_batch(frames: list[pd.DataFrame], workers: int, time_limit: float,
-              label: str = "") -> tuple[float, list[dict]]:
-    t0 = time.perf_counter()
-    out = []
-    with ProcessPoolExecutor(max_workers=workers) as ex:
-        futs = [ex.submit(_task, (f, time_limit)) for f in frames]
-        for k, fu in enumerate(as_completed(futs), 1):
-            out.append(fu.result())
-            if k == len(futs) or k % max(1, len(futs) // 20) == 0:
-                w = 30
-                j = int(w * k / len(futs))
-                sys.stderr.write(f"\r{label} [{'#' * j}{'.' * (w - j)}] {k}/{len(futs)} "
-                                 f"{time.perf_counter() - t0:.0f}s")
-                sys.stderr.flush()
-    sys.stderr.write("\n")
-    return time.perf_counter() - t0, out
-
-
-def main(argv: list[str] | None = None) -> int:
-    from benchmarks.backtest_report import machine
-
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_batch")
-    ap.add_argument("--sizes", default="10,100,1000")
-    ap.add_argument("--workers", default="1,2")
-    ap.add_argument("--time-limit", type=float, default=2.0)
-    ap.add_argument("--max-serial", type=int, default=100,
-                    help="largest batch also run with 1 worker (the speed-up baseline)")
-    a = ap.parse_args(argv if argv is not None else [])
-    sizes = [int(x) for x in a.sizes.split(",")]
-    wlist = [int(x) for x in a.workers.split(",")]
-    frames = accounts(max(sizes))
-    # cold baseline in this process: build_context per account without memoization
-    cold = []
-    for f in frames[:3]:
-        r = hedge_account(f, a.time_limit, memo=False)
-        cold.append(r["build_s"])
+    sector = base["sector"].to_numpy()
     rows = []
-    results: list[dict] = []
-    for n in sizes:
-        for w in wlist:
-            if w == 1 and n > a.max_serial and len(wlist) > 1:
-                continue
-            secs, res = run_batch(frames[:n], w, a.time_limit, f"{n} accounts x {w} worker(s)")
-            st = pd.Series([r["status"] for r in res]).value_counts().to_dict()
-            rows.append({"accounts": n, "workers": w, "seconds": secs,
-                         "accounts_per_s": n / secs, "status": st,
-                         "median_build_s": statistics.median(r["build_s"] for r in res),
-                         "median_solve_s": statistics.median(r["solve_s"] for r in res)})
-            if n == max(sizes) and w == max(wlist):
-                results = res
-            print(rows[-1], flush=True)
-    df = pd.DataFrame(rows)
+    (folder / "books").mkdir(parents=True, exist_ok=True)
+    for k in range(n):
+        keep = rng.random(len(base)) < rng.uniform(0.4, 0.9)
+        for sec in ("Treasury", "Corporate"):      # every account holds both sectors
+            idx = np.flatnonzero(sector == sec)
+            if not keep[idx].any():
+                keep[rng.choice(idx)] = True
+        book = base[keep].copy()
+        par = book["par"].astype(float).to_numpy() * rng.uniform(0.2, 1.0, keep.sum())
+        book["par"] = np.round(par, -3).astype(np.int64).astype(str)
+        book.to_csv(folder / "books" / f"acct{k:04d}.csv", index=False)
+        rows.append({"account": f"acct{k:04d}", "holdings": f"books/acct{k:04d}.csv",
+                     "mandate": str(REPO / "data" / "mandates" / "default.toml")})
+    pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
+    return read_manifest(folder / "manifest.csv")
+
+
+def run_once(accounts: list, workers: int, time_limit: float) -> dict:
+    from optimizer.cli.commands.batch import render_account
+    from optimizer.workflows.batch import BatchOptions, run_batch
+
+    res = run_batch(accounts, BatchOptions(time_limit=time_limit), workers=workers,
+                    render=render_account)
+    solver = [json.loads(r.files[".json"]).get("solver", {}) for r in res.results
+              if ".json" in r.files]
+    work = res.seconds - res.startup_seconds
+    return {"accounts": len(accounts), "workers": res.workers, "seconds": res.seconds,
+            "startup_s": res.startup_seconds, "accounts_per_s": len(accounts) / work,
+            "statuses": res.counts(), "exit_status": res.exit_status,
+            "median_cpu_s": statistics.median(r.cpu_seconds for r in res.results),
+            "median_task_s": statistics.median(r.seconds for r in res.results),
+            "median_te_usd": float(np.nanmedian([r.te_usd if r.te_usd is not None else np.nan
+                                                 for r in res.results])),
+            "median_solver_s": _median(s.get("seconds") for s in solver),
+            "median_nodes": _median(s.get("nodes") for s in solver)}
+
+
+def _median(values) -> float:
+    v = [float(x) for x in values if isinstance(x, (int, float))]
+    return statistics.median(v) if v else float("nan")
+
+
+def report(rows: list[dict], a, full: bool) -> str:
+    base = {r["accounts"]: r["seconds"] - r["startup_s"] for r in rows if r["workers"] == 1}
     lines = [
-        "# Batch hedging benchmark", "",
+        "# Batch hedging on Dask distributed (`benchmarks/bench_batch.py`)", "",
         f"Generated {dt.date.today().isoformat()} by `python -m benchmarks.bench_batch "
-        f"--sizes {a.sizes} --workers {a.workers} --time-limit {a.time_limit} "
-        f"--max-serial {a.max_serial}`", "", f"Machine: {machine()}", "",
-        "Accounts: random subsets (40-90 %) of the default portfolio with random par weights "
-        "(0.2-1.0 x), seed fixed; default mandate on the latest bundled date; "
-        f"SCIP time limit {a.time_limit:g} s per account. Each worker process memoizes the "
-        "account-independent market objects (instrument risk per contract, factor covariance, "
-        "sector betas by sector and duration bucket).", "",
-        "| accounts | workers | wall s | accounts/s | speed-up vs 1 worker (same count) | "
-        "median build s | median solve s | statuses |", "|---|---|---|---|---|---|---|---|"]
-    for r in df.itertuples():
-        base = df[(df.accounts == r.accounts) & (df.workers == 1)]
-        sp = (f"{float(base.seconds.iloc[0]) / r.seconds:.2f}x" if len(base) and r.workers != 1
-              else ("baseline" if r.workers == 1 else "— (1-worker run skipped)"))
-        lines.append(f"| {r.accounts} | {r.workers} | {r.seconds:.1f} | {r.accounts_per_s:.2f} | "
-                     f"{sp} | {r.median_build_s:.3f} | {r.median_solve_s:.3f} | {r.status} |")
-    lines += ["", f"Baseline for the per-account build time: a cold `build_context` (no "
-              f"memoization, same run, 3 accounts) takes median {statistics.median(cold):.2f} s; "
-              "the memoized figure is the 'median build s' column.", ""]
-    if results:
-        te = pd.Series([r["te"] for r in results]).dropna()
-        if len(te):
-            lines.append(f"Largest batch: median ex-ante tracking error after hedge "
-                         f"${te.median():,.0f}/yr over {len(te)} feasible accounts.")
-    lines.append("")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench_batch.md").write_text("\n".join(lines))
-    print("wrote benchmarks/results/bench_batch.md")
+        f"--accounts {a.accounts} --workers {a.workers} --time-limit {a.time_limit:g}`"
+        f"{'' if full else ' (quick run)'}", "", f"Machine: {machine()}", "",
+        "Accounts: random subsets (40-90 %) of the bundled default portfolio with random par "
+        "weights (0.2-1.0x), seed fixed; the default mandate; the latest bundled date; the "
+        "`overlay batch` workflow on a Dask LocalCluster of single-threaded worker processes "
+        f"(warm workers); solver time limit {a.time_limit:g} s per account.", "",
+        "| accounts | workers | wall s | start-up s | accounts/s after start-up | speed-up vs "
+        "1 worker | median CPU s per account | median solver s | median nodes | statuses | "
+        "exit |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        work = r["seconds"] - r["startup_s"]
+        sp = ("baseline" if r["workers"] == 1 else
+              f"{base[r['accounts']] / work:.2f}x" if r["accounts"] in base else "")
+        lines.append(f"| {r['accounts']} | {r['workers']} | {r['seconds']:.1f} | "
+                     f"{r['startup_s']:.1f} | {r['accounts_per_s']:.2f} | {sp} | "
+                     f"{r['median_cpu_s']:.3f} | {r['median_solver_s']:.3f} | "
+                     f"{r['median_nodes']:.0f} | {r['statuses']} | {r['exit_status']} |")
+    last = rows[-1]
+    lines += ["", f"Median ex-ante tracking error after hedge over the accounts: "
+              f"${last['median_te_usd']:,.0f}/yr.", ""]
+    return "\n".join(lines)
+
+
+def main(full: bool = True, argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_batch")
+    ap.add_argument("--accounts", type=int, default=1000 if full else 16)
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--time-limit", type=float, default=10.0)
+    a = ap.parse_args(argv if argv is not None else [])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        accounts = write_accounts(Path(tmp), a.accounts)
+        for w in (int(x) for x in a.workers.split(",")):
+            rows.append(run_once(accounts, w, a.time_limit))
+            print(rows[-1], flush=True)
+    text = report(rows, a, full)
+    (results_dir(full) / "bench_batch.md").write_text(text)
+    print(text)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(True, sys.argv[1:]))

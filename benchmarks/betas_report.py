@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from data.loaders import hqm_par_monthly_pct, par_curve_history_pct
@@ -70,6 +71,30 @@ def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(THIRD_PARTY / name, parse_dates=["date"]).set_index("date").sort_index()
 
 
+def _changes_at(w: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, bool]:
+    """Changes (bp) of common-date levels at a frequency; (changes, from monthly averages)."""
+    if freq == "daily":
+        span = w.index.to_series().diff().dt.days
+        return (w.diff() * 100)[span <= 7].dropna(), False
+    if freq == "weekly":
+        wk = w.groupby(w.index.to_period("W-FRI")).tail(1)
+        span = wk.index.to_series().diff().dt.days
+        return (wk.diff() * 100)[span <= 14].dropna(), False
+    return monthly_changes_bp(monthly_average_pct(w)), True
+
+
+def _r2_row(yname: str, freq: str, label: str, w: pd.DataFrame) -> str:
+    ch, averaged = _changes_at(w, freq)
+    if len(ch) < 24:
+        return f"| {yname} | {freq} | {label} | {len(ch)} | too few obs | | | |"
+    r1 = regress_changes(ch["y"], ch["ust"], sector=yname, driver="UST_10Y", frequency=freq,
+                         source="", averaged=averaged)
+    r2 = regress_changes(ch["y"], ch["swap"], sector=yname, driver="swap_10Y", frequency=freq,
+                         source="", averaged=averaged)
+    return (f"| {yname} | {freq} | {label} | {r1.nobs} | {r1.beta:.3f} ({r1.std_err:.3f}) | "
+            f"{r1.r_squared:.3f} | {r2.beta:.3f} ({r2.std_err:.3f}) | {r2.r_squared:.3f} |")
+
+
 def third_party_section() -> list[str]:
     head = ["## 2. Moody's Baa and ICE BofA BBB vs 10y Treasury and 10y swap (third-party data)", ""]
     need = ["moodys_seasoned_corporate_yields_daily.csv",
@@ -108,30 +133,7 @@ def third_party_section() -> list[str]:
         lv = pd.concat([y.rename("y"), ust, swap], axis=1, join="inner").dropna()
         for freq in ("daily", "weekly", "monthly"):
             for a, b, label in periods:
-                w = lv.loc[a:b]
-                if freq == "daily":
-                    span = w.index.to_series().diff().dt.days
-                    ch = (w.diff() * 100)[span <= 7].dropna()
-                    averaged = False
-                elif freq == "weekly":
-                    wk = w.groupby(w.index.to_period("W-FRI")).tail(1)
-                    span = wk.index.to_series().diff().dt.days
-                    ch = (wk.diff() * 100)[span <= 14].dropna()
-                    averaged = False
-                else:
-                    ch = monthly_changes_bp(monthly_average_pct(w))
-                    averaged = True
-                if len(ch) < 24:
-                    lines.append(f"| {yname} | {freq} | {label} | {len(ch)} | too few obs "
-                                 "| | | |")
-                    continue
-                r1 = regress_changes(ch["y"], ch["ust"], sector=yname, driver="UST_10Y",
-                                     frequency=freq, source="", averaged=averaged)
-                r2 = regress_changes(ch["y"], ch["swap"], sector=yname, driver="swap_10Y",
-                                     frequency=freq, source="", averaged=averaged)
-                lines.append(f"| {yname} | {freq} | {label} | {r1.nobs} | {r1.beta:.3f} "
-                             f"({r1.std_err:.3f}) | {r1.r_squared:.3f} | {r2.beta:.3f} "
-                             f"({r2.std_err:.3f}) | {r2.r_squared:.3f} |")
+                lines.append(_r2_row(yname, freq, label, lv.loc[a:b]))
     lines += ["", "### Timing check (daily)", "",
               "ISDAFIX rates are fixed at 11:00 New York, the Treasury par curve and the corporate "
               "index yields are end-of-day. A same-day swap change therefore misses the afternoon "
@@ -234,7 +236,102 @@ def verdict(lines: list[str]) -> list[str]:
         "Treasuries as a corporate hedge driver; `overlay betas --history` reports both."), ""]
 
 
-def main() -> int:
+PRIOR_SDS = (0.05, 0.10, 0.15, 0.25, 0.50)
+
+
+def _hqm_monthly_beta(asof: pd.Timestamp, window_years: int = 3) -> float:
+    """The previous default: HQM 10y par (monthly averages) on monthly-average UST 7Y, trailing
+    window, months ended by ``asof``."""
+    from models.risk import month_end_ok
+
+    ust = par_curve_history_pct()[["7Y"]].loc[asof - pd.DateOffset(years=window_years):asof]
+    m = monthly_average_pct(ust)
+    m = m[month_end_ok(m.index, asof)].join(hqm_par_monthly_pct()[10.0].rename("h"),
+                                            how="inner")
+    ch = monthly_changes_bp(m[["h", "7Y"]])
+    if len(ch) < 24:
+        return float("nan")
+    res, _ = fit_ols_hac(ch["h"], ch["7Y"])
+    return float(res.params["7Y"])
+
+
+def oos_rows(name: str, y: pd.Series, x: pd.Series, window: int) -> tuple[list[str], dict]:
+    """Walk-forward daily OOS errors of beta choices (rows of the table, RMSE per method)."""
+    from models.betas import oos_beta_errors, shrink_toward_one
+
+    ch = (pd.concat([y.rename("y"), x.rename("x")], axis=1, join="inner").dropna())
+    span = ch.index.to_series().diff().dt.days
+    ch = (ch.diff() * 100)[span <= 7].dropna()
+    e = oos_beta_errors(ch["y"], ch["x"], window=window, step=21, prior_sd=0.15)
+    for sd in PRIOR_SDS:   # the same OLS fits, shrunk with each prior dispersion
+        b = e["beta_ols"]
+        se = e["beta_se"]
+        bs = [shrink_toward_one(bb, ss, sd)[0] for bb, ss in zip(b, se, strict=True)]
+        e[f"sd{sd:g}"] = ch["y"].reindex(e.index) - np.array(bs) * ch["x"].reindex(e.index)
+    hq = {}
+    for d in e.index.to_period("M").unique():
+        hq[d] = _hqm_monthly_beta(d.to_timestamp() - pd.Timedelta(days=1))
+    hb = pd.Series(e.index.to_period("M").map(hq), index=e.index)
+    e["hqm"] = ch["y"].reindex(e.index) - hb.fillna(1.0) * ch["x"].reindex(e.index)
+    rows, rmse_all = [], {}
+    for dec, g in e.groupby((e.index.year // 10) * 10):
+        r = np.sqrt((g[["ols", "one", "zero", "hqm"] + [f"sd{s:g}" for s in PRIOR_SDS]] ** 2)
+                    .mean())
+        rows.append(f"| {name} | {window} | {dec}s | {len(g):,} | {r['one']:.2f} | "
+                    f"{r['ols'] / r['one']:.3f} | {r['sd0.15'] / r['one']:.3f} | "
+                    f"{r['hqm'] / r['one']:.3f} | {g['beta_ols'].mean():.2f} |")
+    r = np.sqrt((e[["ols", "one", "hqm"] + [f"sd{s:g}" for s in PRIOR_SDS]] ** 2).mean())
+    rmse_all = (r / r["one"]).to_dict()
+    rows.append(f"| {name} | {window} | all | {len(e):,} | {r['one']:.2f} | "
+                f"{r['ols'] / r['one']:.3f} | {r['sd0.15'] / r['one']:.3f} | "
+                f"{r['hqm'] / r['one']:.3f} | {e['beta_ols'].mean():.2f} |")
+    return rows, rmse_all
+
+
+def oos_section() -> list[str]:
+    head = ["## 4. Out-of-sample error at the daily horizon the hedge is judged on", ""]
+    f = THIRD_PARTY / "ice_bofa_oas_daily_1996_2026.csv"
+    if not f.exists():
+        return head + [f"SKIPPED: {f} not present (licensed data, local only).", ""]
+    ust = par_curve_history_pct()
+    oas = _read("ice_bofa_oas_daily_1996_2026.csv")["BAMLC0A4CBBB"].dropna()
+    series = {"BBB (UST 7Y + ICE BBB OAS) on UST 7Y": (ust["7Y"] + oas, ust["7Y"])}
+    mo = THIRD_PARTY / "moodys_seasoned_corporate_yields_daily.csv"
+    if mo.exists():
+        series["Moody's Baa on UST 20Y"] = (_read(mo.name)["DBAA"], ust["20Y"])
+    lines = head + [
+        "Walk-forward: every 21 trading days, betas estimated on the previous 1 or 3 years of "
+        "daily changes only, then the next 21 daily changes predicted: error = dy - beta dx "
+        "(bp). RMSE relative to beta = 1 (lower is better): OLS, OLS shrunk toward 1 (prior sd "
+        "0.15, the shipped default), and the previous default (HQM 10y monthly averages on "
+        "monthly-average UST, trailing 3 years). Licensed data read locally; statistics only.",
+        "", "| series | window (days) | decade | n | RMSE beta=1 (bp) | OLS / 1 | shrunk / 1 | "
+        "HQM monthly / 1 | mean OLS beta |", "|---|---|---|---|---|---|---|---|---|"]
+    choice = {}
+    for name, (y, x) in series.items():
+        for window in (252, 756):
+            rows, r = oos_rows(name, y, x, window)
+            lines += rows
+            choice[(name, window)] = r
+    lines += ["", "Prior dispersion of the shrinkage (RMSE relative to beta = 1, all decades):",
+              "", "| series | window | " + " | ".join(f"sd {s:g}" for s in PRIOR_SDS) + " |",
+              "|---|---|" + "---|" * len(PRIOR_SDS)]
+    for (name, window), r in choice.items():
+        lines.append(f"| {name} | {window} | " + " | ".join(f"{r[f'sd{s:g}']:.4f}"
+                                                         for s in PRIOR_SDS) + " |")
+    lines += ["", "Reading: at the daily horizon a beta estimated on daily changes beats beta = 1 "
+              "out of sample on both series in every decade, while the previous default (HQM "
+              "monthly averages) is worse than beta = 1: monthly averages understate the daily "
+              "rate sensitivity of corporate yields. Shrinkage toward 1 changes the error by "
+              "less than 0.5% for any prior sd from 0.1 to 0.5 (the estimates are precise with "
+              "hundreds of daily changes); it matters for short or noisy user histories. "
+              "`models.betas.BETA_PRIOR_SD` = 0.15. A corporate sector without its own history "
+              "uses the shipped daily BBB beta (`data/risk_params/corporate_beta.csv`, "
+              "re-estimated each year end from the trailing 3 years).", ""]
+    return lines
+
+
+def main(full: bool = False) -> int:
     lines = ["# Sector betas on real data", "",
              "Generated by `benchmarks/betas_report.py` (`make bench` or "
              "`python -m benchmarks.betas_report`). All regressions: OLS on yield changes (bp) with "
@@ -245,6 +342,7 @@ def main() -> int:
     lines += tp
     lines += comparison(tp)
     lines += verdict(tp)
+    lines += oos_section()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines))
     print(f"wrote {OUT}")
@@ -252,4 +350,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("--full" in sys.argv))

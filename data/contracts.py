@@ -140,6 +140,36 @@ def contract_roots() -> list[str]:
             + list(sofr_futures_table()["root"]))
 
 
+def treasury_roots() -> tuple[str, ...]:
+    """The Treasury futures roots (ZT Z3N ZF ZN TN ZB UB), from treasury_futures.csv."""
+    return tuple(treasury_futures_table()["root"])
+
+
+#: swap_futures.csv ``kind`` -> instrument kind
+_SWAP_KINDS = {"sofr_swap_npv": "sofr_swap_future", "classic_cash_settled": "classic_swap_future"}
+
+
+@cache
+def contract_terms_table() -> pd.DataFrame:
+    """One row per contract root across the three contract files, with the columns every
+    contract has: root, kind (treasury_future | sofr_swap_future | classic_swap_future |
+    sofr_future), name, point_value_usd (USD per 1.00 of quoted price), tick_points,
+    tick_value_usd, quote_style (32nds | decimal | usd_per_contract), month_cycle, listed_from,
+    listed_to, source."""
+    cols = ["root", "kind", "name", "point_value_usd", "tick_points", "tick_value_usd",
+            "quote_style", "month_cycle", "listed_from", "listed_to", "source"]
+    t = treasury_futures_table().assign(kind="treasury_future")
+    sw = swap_futures_table()
+    sw = sw.assign(kind=sw["kind"].map(_SWAP_KINDS))
+    so = sofr_futures_table().assign(kind="sofr_future", listed_to=np.nan)
+    out = pd.concat([t[cols], sw[cols], so[cols]], ignore_index=True)
+    if out["kind"].isna().any():  # pragma: no cover - data error
+        raise ValueError("swap_futures.csv has an unknown kind")
+    out["listed_from"] = pd.to_datetime(out["listed_from"])
+    out["listed_to"] = pd.to_datetime(out["listed_to"])
+    return out
+
+
 def load_margins(path: str | Path | None = None) -> pd.DataFrame:
     """Initial/maintenance margins per contract with the date each is valid from and its source.
 
@@ -148,7 +178,17 @@ def load_margins(path: str | Path | None = None) -> pd.DataFrame:
     contract, initial_usd, maintenance_usd, valid_from, source (optional: confidence, note);
     any problem raises :class:`InputError` naming file, row and column.
     """
-    p = Path(path) if path is not None else MARGINS_FILE
+    if path is None:  # the bundled file is read and validated once per process
+        return _bundled_margins().copy()
+    return _read_margins(Path(path))
+
+
+@cache
+def _bundled_margins() -> pd.DataFrame:
+    return _read_margins(MARGINS_FILE)
+
+
+def _read_margins(p: Path) -> pd.DataFrame:
     name = str(p)
     df = read_user_csv(p, "margins file", MARGIN_COLUMNS)
     out = pd.DataFrame({"contract": df["contract"].str.strip().str.upper()})
@@ -189,19 +229,72 @@ def load_margins(path: str | Path | None = None) -> pd.DataFrame:
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError("duplicate contract and valid_from", file=name, row=i + 2,
                          column="contract")
-    return out.sort_values(["contract", "valid_from"]).reset_index(drop=True)
+    out = out.sort_values(["contract", "valid_from"]).reset_index(drop=True)
+    out.attrs["bundled"] = p == MARGINS_FILE
+    return out
+
+
+#: A bundled margin fact is used as is for this many days after its effective date; beyond
+#: that (or before it), it is scaled by the contract's volatility (CME sets margins to cover a
+#: 1-2 day move and reviews them as volatility changes).
+MARGIN_FACT_DAYS = 365
 
 
 def margin_for(root: str, asof, margins: pd.DataFrame | None = None) -> dict:
-    """The margin row for ``root`` valid on ``asof`` (latest valid_from <= asof; else the
-    earliest row, flagged ``stale``). Raises InputError when the contract has no margin."""
+    """The margin of ``root`` on ``asof``.
+
+    A user's file (``load_margins(path)``): the latest row with ``valid_from <= asof`` as given
+    (else the earliest row, flagged ``stale``). The bundled table (point in time): the fact in
+    force on ``asof`` if it took effect within ``MARGIN_FACT_DAYS`` before; otherwise the nearest
+    fact in time, scaled by ``margin_volatility(root, asof) / margin_volatility(root, fact
+    date)``, marked ``basis = "volatility-scaled"`` and ``stale``: a bundled 2025 level is never
+    used as the margin of 2005. Raises InputError when the contract has no margin."""
     m = load_margins() if margins is None else margins
     rows = m[m["contract"] == root.upper()]
     if rows.empty:
         raise InputError(f"no margin for contract '{root}' in the margins file")
     ts = pd.Timestamp(asof)
     valid = rows[rows["valid_from"] <= ts]
-    stale = valid.empty
-    row = (rows.iloc[0] if stale else valid.iloc[-1]).to_dict()
-    row["stale"] = bool(stale)
-    return row
+    if not m.attrs.get("bundled", False):
+        stale = valid.empty
+        row = (rows.iloc[0] if stale else valid.iloc[-1]).to_dict()
+        row.update(stale=bool(stale), basis="as given")
+        return row
+    if not valid.empty and (ts - valid["valid_from"].iloc[-1]).days <= MARGIN_FACT_DAYS:
+        return {**valid.iloc[-1].to_dict(), "stale": False, "basis": "fact"}
+    gap = (rows["valid_from"] - ts).abs()
+    fact = rows.loc[gap.idxmin()].to_dict()
+    k = margin_volatility(root, ts) / margin_volatility(root, fact["valid_from"])
+    return {**fact, "initial_usd": float(fact["initial_usd"]) * k,
+            "maintenance_usd": float(fact["maintenance_usd"]) * k, "stale": True,
+            "basis": "volatility-scaled", "scale": k,
+            "source": f"{fact['source']}; scaled x{k:.2f} by the contract's volatility from "
+                      f"{pd.Timestamp(fact['valid_from']).date()} to {ts.date()} (estimate)"}
+
+
+def _margin_term_years(root: str) -> float:
+    specs = treasury_future_specs()
+    if root in specs:
+        return specs[root].typical_remaining_years
+    sw = swap_futures_table().set_index("root")
+    if root in sw.index:
+        return float(sw.loc[root, "tenor_years"])
+    return 0.25  # SR3: a three-month rate
+
+
+def margin_volatility(root: str, asof, days: int = 63) -> float:
+    """Volatility proxy of one contract's daily value change (per 100 of par): the stdev of the
+    daily change of the Treasury par yield at the contract's typical term over the ``days``
+    curve dates up to ``asof`` (bp), times the DV01 of a par bond of that term at that yield.
+    Only data on or before ``asof``."""
+    from data.loaders import TENOR_YEARS, par_curve_history_pct
+
+    T = _margin_term_years(root.upper())
+    hist = par_curve_history_pct().loc[: pd.Timestamp(asof)].iloc[-(days + 1):]
+    t = np.array([TENOR_YEARS[c] for c in hist.columns])
+    y = np.array([np.interp(T, t[np.isfinite(r)], r[np.isfinite(r)])
+                  for r in hist.to_numpy()]) / 100.0
+    sd_bp = float(np.std(np.diff(y) * 1e4, ddof=1))
+    yl = max(float(y[-1]), 1e-4)
+    dv01 = (1.0 - (1.0 + yl / 2.0) ** (-2.0 * T)) / yl * 100.0 * 1e-4   # par bond, per 100
+    return max(sd_bp * dv01, 1e-9)

@@ -2,7 +2,9 @@
 
 Every problem with a user's file is raised as one :class:`InputError` naming the file, the row
 (1-based, as a spreadsheet shows it, header = row 1) and the column, so the CLI can print one clear
-line and exit with status 2 before anything is written.
+line and exit with status 2 before anything is written. A bad value that is not in a file names
+its ``field``: the CLI flag (``--margin-budget``) or the Python API field (``margin_budget_usd``);
+the CLI rewrites API field names to its flag names before printing.
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ class InputError(ValueError):
         file: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        field: str | None = None,
     ) -> None:
         self.message = message
         self.file = file
         self.row = row
         self.column = column
+        self.field = field
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = []
+        where = [] if self.field is None else [str(self.field)]
         if self.file:
             where.append(str(self.file))
         if self.row is not None:

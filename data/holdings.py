@@ -3,8 +3,11 @@
 ``read_holdings(path)`` reads CSV, Excel (.xlsx/.xlsm) or Parquet, one row per position, and
 returns one validated, normalized :class:`pandas.DataFrame` that every downstream module uses.
 Any problem raises **one** :class:`data.errors.InputError` naming the file, the row (as a
-spreadsheet shows it: header = row 1, first position = row 2) and the column; rows are scanned in
-order and the first problem found is reported.
+spreadsheet shows it: header = row 1, first position = row 2) and the column. The problem reported
+is the first one a row-by-row scan would meet: the first failing row, and in it the first failing
+rule in the order of the rules below (identity, kind, terms, prices and yields, precomputed risk,
+key rates). The rules run column-at-a-time on whole arrays (:mod:`data.holdings_columns` parses
+the cells), so a 100,000-position book is read and checked in a fraction of a second.
 
 Input columns (headers are case-, whitespace- and ``-``/space-vs-``_``-insensitive)
 ------------------------------------------------------------------------------------
@@ -53,22 +56,22 @@ decimals" and is rejected; so is a single yield below 0.25 in a file whose media
 when 100 x that yield is within 2 points of the median (e.g. 0.045 among 4.5s). A portfolio of
 only sub-0.25 % yields (2020-21 front end) would be rejected: give prices instead.
 """
-
 from __future__ import annotations
 
 import csv
 import difflib
 import io
-import math
 import re
-from collections.abc import Iterable
-from datetime import date, datetime
+import warnings
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from data.errors import InputError
+from data.holdings_columns import NA_SPELLINGS, RawTable, blank_mask, is_blank
+from data.holdings_rules import validate
 
 __all__ = ["read_holdings", "OUTPUT_COLUMNS", "SUPPORTED_EXTENSIONS"]
 
@@ -86,6 +89,9 @@ _CANONICAL = {
     "duration", "dv01", "description", "issue_date", "first_coupon_date", "frequency",
     "day_count", "rating",
 }
+#: Columns the CSV reader may type as numbers while parsing (the rest stay text: ids keep their
+#: leading zeros, dates and words are parsed by the rules).
+_NUMERIC = {"par", "coupon", "price", "yield", "market_value", "full_price", "duration", "dv01"}
 _ALIASES = {
     "cusip": "id", "face": "par", "face_value": "par", "par_value": "par", "par_amount": "par",
     "ytm": "yield", "yield_pct": "yield", "yield_to_maturity": "yield",
@@ -95,33 +101,6 @@ _ALIASES = {
     "maturity_date": "maturity",
 }
 _REQUIRED = ("id", "sector", "par")
-
-_BLANK_STRINGS = {"", "nan", "na", "n/a", "#n/a", "null", "none", "nat"}
-
-_DAY_COUNTS = {
-    "ACT/ACT": "ACT/ACT", "ACTUAL/ACTUAL": "ACT/ACT", "ACT/ACTICMA": "ACT/ACT",
-    "ACT/ACT(ICMA)": "ACT/ACT", "ACT/ACTISMA": "ACT/ACT", "ACTUAL/ACTUAL(ICMA)": "ACT/ACT",
-    "ACTUAL/ACTUALICMA": "ACT/ACT", "ACTACT": "ACT/ACT", "A/A": "ACT/ACT", "ISMA-99": "ACT/ACT",
-    "ACT/ACTBOND": "ACT/ACT",
-    "30/360": "30/360", "30/360US": "30/360", "30U/360": "30/360", "30/360BONDBASIS": "30/360",
-    "BONDBASIS": "30/360", "30/360(BONDBASIS)": "30/360", "30/360BOND": "30/360",
-    "30360": "30/360", "30/360SIA": "30/360", "30/360ISDA": "30/360", "30/360(US)": "30/360",
-}
-_FREQ_WORDS = {"annual": 1, "annually": 1, "semiannual": 2, "semi-annual": 2, "semiannually": 2,
-               "semi-annually": 2, "quarterly": 4, "monthly": 12}
-_TREASURY_SECTORS = {"treasury", "treasuries", "ust", "us treasury", "u.s. treasury", "govt",
-                     "government"}
-
-_MAX_COUPON_PCT = 30.0
-_MAX_YIELD_PCT = 100.0
-_MIN_YIELD_PCT = -5.0
-_MAX_PRICE = 300.0
-_MIN_PRICE = 2.0          # below this a "price" is almost surely per 1 rather than per 100
-_MAX_DURATION = 60.0
-_MIN_ABS_PAR = 1000.0     # below this, par is almost surely in $ millions/thousands
-_DECIMAL_YIELD = 0.25     # a percent yield below this, in a file of normal yields, is suspicious
-_MV_TOL = 0.005           # market_value vs full_price x par / 100 when both are given
-_DV01_TOL = 0.02          # dv01 vs MV x duration / 1e4 when both are given
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,7 +130,28 @@ def read_holdings(
             asof_ts = pd.Timestamp(asof).normalize()
         except (ValueError, TypeError) as exc:
             raise InputError(f"unparseable as-of date '{asof}' (expected YYYY-MM-DD)") from exc
+    ext = _check_file(p, path_str, sheet)
 
+    sheet_name = None
+    if ext == ".csv":
+        table = _read_csv(p, path_str)
+    elif ext in (".xlsx", ".xlsm"):
+        table, sheet_name = _read_xlsx(p, path_str, sheet)
+    else:
+        table = _read_parquet(p, path_str)
+
+    cols, krd_cols, ignored = _map_headers(table.header, table.label)
+    if not len(table.data):
+        raise InputError("no positions: the file has a header but no data rows", file=table.label)
+    df = validate(table, cols, krd_cols, asof_ts)
+    df.attrs["ignored_columns"] = ignored
+    df.attrs["source"] = path_str
+    df.attrs["sheet"] = sheet_name
+    df.attrs["asof"] = asof_ts
+    return df
+
+
+def _check_file(p: Path, path_str: str, sheet: str | int | None) -> str:
     if not p.exists():
         raise InputError("file not found", file=path_str)
     if p.is_dir():
@@ -167,63 +167,29 @@ def read_holdings(
                          file=path_str)
     if p.stat().st_size == 0:
         raise InputError("file is empty (no header, no positions)", file=path_str)
-
-    sheet_name = None
-    if ext == ".csv":
-        header, rows = _read_csv(p, path_str)
-        label = path_str
-    elif ext in (".xlsx", ".xlsm"):
-        header, rows, label, sheet_name = _read_xlsx(p, path_str, sheet)
-    else:
-        header, rows = _read_parquet(p, path_str)
-        label = path_str
-
-    df = _validate(header, rows, label, asof_ts)
-    df.attrs["source"] = path_str
-    df.attrs["sheet"] = sheet_name
-    df.attrs["asof"] = asof_ts
-    return df
+    return ext
 
 
 # --------------------------------------------------------------------------------------------
-# readers: each returns (header cells, [(row number, [cells])]) with blank rows dropped but
-# row numbers kept as a spreadsheet shows them
+# readers: each returns a RawTable; row numbers are as a spreadsheet shows them (header = its
+# own row; blank rows before and between positions count)
 # --------------------------------------------------------------------------------------------
 
-Rows = list[tuple[int, list[object]]]
+def _drop_blank_rows(data: pd.DataFrame, rownum: np.ndarray, extra_blank: np.ndarray | None = None
+                     ) -> tuple[pd.DataFrame, np.ndarray, dict[int, np.ndarray]]:
+    """Drop rows whose every cell is blank; the blank mask of each column of the kept rows."""
+    masks = {c: blank_mask(data[c]) for c in data.columns}
+    blank = np.ones(len(data), dtype=bool) if extra_blank is None else extra_blank.copy()
+    for m in masks.values():
+        blank &= m
+    if blank.any():
+        keep = ~blank
+        data, rownum = data[keep].reset_index(drop=True), rownum[keep]
+        masks = {c: m[keep] for c, m in masks.items()}
+    return data, rownum, masks
 
 
-def _is_blank(v: object) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    if v is pd.NaT or (isinstance(v, np.floating) and np.isnan(v)):
-        return True
-    if isinstance(v, str) and v.strip().lower() in _BLANK_STRINGS:
-        return True
-    try:
-        return bool(pd.isna(v)) if not isinstance(v, (str, list, tuple, dict)) else False
-    except (TypeError, ValueError):
-        return False
-
-
-def _split_header_rows(lines: Iterable[list[object]], label: str) -> tuple[list[object], Rows]:
-    header: list[object] | None = None
-    rows: Rows = []
-    for n, cells in enumerate(lines, start=1):
-        if all(_is_blank(c) for c in cells):
-            continue
-        if header is None:
-            header = list(cells)
-            continue
-        rows.append((n, list(cells)))
-    if header is None:
-        raise InputError("file is empty (no header, no positions)", file=label)
-    return header, rows
-
-
-def _read_csv(p: Path, label: str) -> tuple[list[object], Rows]:
+def _decode(p: Path, label: str) -> str:
     raw = p.read_bytes()
     for enc in ("utf-8-sig", "cp1252"):
         try:
@@ -236,19 +202,91 @@ def _read_csv(p: Path, label: str) -> tuple[list[object], Rows]:
     if "\x00" in text:
         raise InputError("not a text CSV file (binary content); is it an Excel or Parquet file "
                          "with the wrong extension?", file=label)
+    return text
+
+
+def _read_csv(p: Path, label: str) -> RawTable:
+    text = _decode(p, label)
+    buf = io.StringIO(text, newline="")
+    reader = csv.reader(buf)       # reads whole lines from buf, no read-ahead
+    header, hrow = None, 0
     try:
-        lines = list(csv.reader(io.StringIO(text, newline="")))
+        for cells in reader:
+            hrow += 1
+            if not all(is_blank(c) for c in cells):
+                header = cells
+                break
     except csv.Error as exc:
         raise InputError(f"unreadable CSV: {exc}", file=label) from exc
-    header, rows = _split_header_rows(lines, label)
+    if header is None:
+        raise InputError("file is empty (no header, no positions)", file=label)
     if len(header) == 1 and any(sep in str(header[0]) for sep in (";", "\t", "|")):
         raise InputError("the header has a single column; the file looks ';'-, tab- or "
                          "'|'-separated — holdings CSV files must be comma-separated",
                          file=label, row=1)
-    return header, rows
+    del text
+    start = buf.tell()
+    numeric = {j for j, h in enumerate(header) if _canonical(h) in _NUMERIC | {"krd"}}
+    try:
+        data, extra_blank = _csv_fast(buf, start, len(header), numeric), None
+        # cells the C parser read as booleans ('TRUE') or overflowed ('1e400') are reported as
+        # written: read those columns again as text
+        retext = {j for j in numeric if not _clean_numbers(data[j])}
+        if retext:
+            data = _csv_fast(buf, start, len(header), numeric - retext)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
+        buf.seek(start)
+        data, extra_blank = _csv_exact(buf.read(), len(header), label)
+    rownum = hrow + 1 + np.arange(len(data))
+    data, rownum, blank = _drop_blank_rows(data, rownum, extra_blank)
+    return RawTable(header, data, rownum, label, blank)
 
 
-def _read_xlsx(p: Path, label: str, sheet: str | int | None):
+def _clean_numbers(s: pd.Series) -> bool:
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return True
+    return pd.api.types.is_float_dtype(s.dtype) and not np.isinf(s.to_numpy()).any()
+
+
+def _csv_fast(buf: io.StringIO, start: int, width: int, numeric: set[int]) -> pd.DataFrame:
+    """The C parser on the rows after the header (``buf`` from ``start``): numbers typed where a
+    whole column is numeric, the rest text. Raises on a row wider than the header (then the
+    exact reader takes over)."""
+    buf.seek(start)
+    if not buf.read(1):
+        return pd.DataFrame({j: pd.Series([], dtype=str) for j in range(width)})
+    buf.seek(start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(buf, header=None, names=list(range(width)), index_col=False,
+                           dtype={j: str for j in range(width) if j not in numeric},
+                           keep_default_na=False, na_values=NA_SPELLINGS,
+                           skip_blank_lines=False)
+
+
+def _csv_exact(rest: str, width: int, label: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Python's csv module, for files the C parser refuses (ragged rows): cells beyond the
+    header are ignored but still make a row non-blank."""
+    try:
+        lines = list(csv.reader(io.StringIO(rest, newline="")))
+    except csv.Error as exc:
+        raise InputError(f"unreadable CSV: {exc}", file=label) from exc
+    data, beyond_blank = _cells_frame(lines, width)
+    return data.astype({j: "str" for j in range(width)}), beyond_blank
+
+
+def _cells_frame(lines: list[list[object]], width: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of cells cut to the header's width; whether each row is blank beyond it."""
+    beyond_blank = np.array([all(is_blank(c) for c in cells[width:]) for cells in lines],
+                            dtype=bool)
+    body = [(list(r) + [None] * width)[:width] for r in lines]
+    if not body:
+        return pd.DataFrame({j: pd.Series([], dtype=object) for j in range(width)}), beyond_blank
+    # object columns keep each cell's Python type (an Excel 2 stays 2, not 2.0 beside a blank)
+    return pd.DataFrame(body, columns=list(range(width)), dtype=object), beyond_blank
+
+
+def _read_xlsx(p: Path, label: str, sheet: str | int | None) -> tuple[RawTable, str]:
     import openpyxl  # local: only Excel users pay the import
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -261,33 +299,40 @@ def _read_xlsx(p: Path, label: str, sheet: str | int | None):
         raise InputError(f"unreadable or corrupt Excel file ({type(exc).__name__}: {exc})",
                          file=label) from exc
     try:
-        names = wb.sheetnames
-        if sheet is None:
-            name = names[0]
-        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.strip().isdigit()
-                                         and sheet.strip() not in names):
-            idx = int(sheet)
-            if not 0 <= idx < len(names):
-                raise InputError(f"no sheet number {idx} (the workbook has {len(names)} "
-                                 f"sheet(s): {', '.join(names)})", file=label)
-            name = names[idx]
-        else:
-            matches = [n for n in names if n == sheet] or \
-                      [n for n in names if n.strip().lower() == str(sheet).strip().lower()]
-            if not matches:
-                raise InputError(f"no sheet named '{sheet}' (sheets: {', '.join(names)})",
-                                 file=label)
-            name = matches[0]
+        name = _sheet_name(wb.sheetnames, sheet, label)
         sheet_label = f"{label}[{name}]"
-        ws = wb[name]
-        lines = [list(r) for r in ws.iter_rows(values_only=True)]
+        lines = [list(r) for r in wb[name].iter_rows(values_only=True)]
     finally:
         wb.close()
-    header, rows = _split_header_rows(lines, sheet_label)
-    return header, rows, sheet_label, name
+    first = next((k for k, cells in enumerate(lines) if not all(is_blank(c) for c in cells)),
+                 None)
+    if first is None:
+        raise InputError("file is empty (no header, no positions)", file=sheet_label)
+    header = lines[first]
+    data, beyond_blank = _cells_frame(lines[first + 1:], len(header))
+    rownum = first + 2 + np.arange(len(data))
+    data, rownum, blank = _drop_blank_rows(data, rownum, beyond_blank)
+    return RawTable(header, data, rownum, sheet_label, blank), name
 
 
-def _read_parquet(p: Path, label: str) -> tuple[list[object], Rows]:
+def _sheet_name(names: list[str], sheet: str | int | None, label: str) -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.strip().isdigit()
+                                  and sheet.strip() not in names):
+        idx = int(sheet)
+        if not 0 <= idx < len(names):
+            raise InputError(f"no sheet number {idx} (the workbook has {len(names)} "
+                             f"sheet(s): {', '.join(names)})", file=label)
+        return names[idx]
+    matches = [n for n in names if n == sheet] or \
+              [n for n in names if n.strip().lower() == str(sheet).strip().lower()]
+    if not matches:
+        raise InputError(f"no sheet named '{sheet}' (sheets: {', '.join(names)})", file=label)
+    return matches[0]
+
+
+def _read_parquet(p: Path, label: str) -> RawTable:
     try:
         frame = pd.read_parquet(p)
     except Exception as exc:  # pyarrow raises many types for corrupt input
@@ -296,9 +341,9 @@ def _read_parquet(p: Path, label: str) -> tuple[list[object], Rows]:
     header = [str(c) for c in frame.columns]
     if not header:
         raise InputError("file is empty (no columns)", file=label)
+    data = frame.set_axis(list(range(len(header))), axis=1).reset_index(drop=True)
     # Row numbers as if the table were opened in a spreadsheet: header = 1, first row = 2.
-    rows = [(i + 2, list(vals)) for i, vals in enumerate(frame.itertuples(index=False, name=None))]
-    return header, rows
+    return RawTable(header, data, np.arange(len(data)) + 2, label)
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,11 +354,20 @@ _KRD_RE = re.compile(r"^krd_?(\d+(?:\.\d+)?)([ym])$", re.IGNORECASE)
 
 
 def _norm_header(h: object) -> str:
-    s = "" if _is_blank(h) else str(h)
+    s = "" if is_blank(h) else str(h)
     s = s.replace("\ufeff", "").strip().lower()
     s = re.sub(r"\(.*?\)", "", s).strip()      # "par (usd)" -> "par"
     s = re.sub(r"[\s\-]+", "_", s)
     return s.strip("_")
+
+
+def _canonical(h: object) -> str:
+    """The canonical name a header cell maps to ('krd' for key-rate columns, '' if ignored)."""
+    n = _norm_header(h)
+    if _KRD_RE.match(n):
+        return "krd"
+    c = _ALIASES.get(n, n)
+    return c if c in _CANONICAL else ""
 
 
 def _map_headers(header: list[object], label: str) -> tuple[dict[str, int], dict[str, int],
@@ -386,382 +440,3 @@ def _suggest(name: str, candidates: list[str]) -> str:
         orig = next(c for c in candidates if _norm_header(c) == close[0])
         return f" (is '{orig}' a misspelling of it?)"
     return ""
-
-
-# --------------------------------------------------------------------------------------------
-# cell parsers (raise _CellError; the caller adds file/row/column)
-# --------------------------------------------------------------------------------------------
-
-class _CellError(Exception):
-    pass
-
-
-def _to_float(v: object, *, percent: bool = False, thirty_seconds: bool = False) -> float:
-    if isinstance(v, bool):
-        raise _CellError(f"expected a number, got {v!r}")
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        x = float(v)
-    else:
-        s = str(v).strip()
-        if thirty_seconds:
-            m = re.fullmatch(r"(\d+)-(\d{2})(\+|\d)?", s)
-            if m:
-                whole, n32, frac = m.groups()
-                ticks = int(n32)
-                if ticks >= 32:
-                    raise _CellError(f"'{s}' is not a valid 32nds price (ticks must be < 32)")
-                extra = 0.5 if frac == "+" else (int(frac) / 8 if frac else 0.0)
-                return int(whole) + (ticks + extra) / 32.0
-        t = s.replace(",", "").replace("$", "").replace("_", "").replace(" ", "")
-        neg = t.startswith("(") and t.endswith(")")
-        if neg:
-            t = t[1:-1]
-        if percent and t.endswith("%"):
-            t = t[:-1]
-        try:
-            x = float(t)
-        except ValueError:
-            raise _CellError(f"'{s}' is not a number") from None
-        if neg:
-            x = -x
-    if not math.isfinite(x):
-        raise _CellError(f"'{v}' is not a finite number")
-    return x
-
-
-_DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%b %d, %Y",
-                 "%Y%m%d", "%Y/%m/%d")
-
-
-def _to_date(v: object) -> pd.Timestamp:
-    if isinstance(v, (datetime, date, pd.Timestamp, np.datetime64)):
-        ts = pd.Timestamp(v)
-        if ts is pd.NaT:
-            raise _CellError("blank date")
-        return ts.normalize().tz_localize(None) if ts.tzinfo else ts.normalize()
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        s = str(int(v)) if float(v).is_integer() else str(v)
-    else:
-        s = str(v).strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?", s):
-        try:
-            return pd.Timestamp(s[:10])
-        except ValueError:
-            raise _CellError(f"'{s}' is not a valid date") from None
-    for fmt in _DATE_FORMATS:
-        try:
-            return pd.Timestamp(datetime.strptime(s, fmt))
-        except ValueError:
-            continue
-    raise _CellError(f"unparseable date '{s}' (expected YYYY-MM-DD, e.g. 2035-02-15)")
-
-
-def _to_day_count(v: object) -> str:
-    s = re.sub(r"\s+", "", str(v)).upper()
-    if s in _DAY_COUNTS:
-        return _DAY_COUNTS[s]
-    raise _CellError(f"unknown day count '{str(v).strip()}' (supported: ACT/ACT (ICMA, "
-                     f"Treasuries) and 30/360 (US bond basis, corporates/agencies))")
-
-
-def _to_frequency(v: object) -> int:
-    if isinstance(v, str) and v.strip().lower() in _FREQ_WORDS:
-        return _FREQ_WORDS[v.strip().lower()]
-    x = _to_float(v)
-    if x not in (1.0, 2.0, 4.0, 12.0):
-        raise _CellError(f"frequency {v} not supported (coupons per year: 1, 2, 4 or 12)")
-    return int(x)
-
-
-# --------------------------------------------------------------------------------------------
-# validation
-# --------------------------------------------------------------------------------------------
-
-def _abs_yields(rows: Rows, j: int) -> tuple[list[float], bool]:
-    """|yield| (percent) of the parseable, non-blank cells of column ``j``, and whether every
-    non-blank cell parsed (an unparseable cell is reported by the row checks)."""
-    vals, all_parsed = [], True
-    for _, cells in rows:
-        v = cells[j] if j < len(cells) else None
-        if _is_blank(v):
-            continue
-        try:
-            vals.append(abs(_to_float(v, percent=True)))
-        except _CellError:
-            all_parsed = False
-    return vals, all_parsed
-
-
-def _median_abs_yield(rows: Rows, j: int | None) -> float | None:
-    vals = _abs_yields(rows, j)[0] if j is not None else []
-    return float(np.median(vals)) if vals else None
-
-
-def _all_small_yields(rows: Rows, j: int | None) -> bool:
-    if j is None:
-        return False
-    vals, all_parsed = _abs_yields(rows, j)
-    return all_parsed and bool(vals) and 0 < max(vals) < _DECIMAL_YIELD
-
-
-def _validate(header: list[object], rows: Rows, label: str,
-              asof: pd.Timestamp | None) -> pd.DataFrame:
-    cols, krd_cols, ignored = _map_headers(header, label)
-    if not rows:
-        raise InputError("no positions: the file has a header but no data rows", file=label)
-
-    col_name = {c: str(header[j]).strip() for c, j in cols.items()}
-    col_name.update({k: str(header[j]).strip() for k, j in krd_cols.items()})
-    yield_median = _median_abs_yield(rows, cols.get("yield"))
-    all_small = _all_small_yields(rows, cols.get("yield"))
-
-    records: list[dict[str, object]] = []
-    seen_ids: dict[str, int] = {}
-    for rownum, cells in rows:
-        def raw(c: str, _cells: list[object] = cells) -> object:
-            j = cols.get(c, krd_cols.get(c))
-            if j is None or j >= len(_cells):
-                return None
-            return _cells[j]
-
-        def has(c: str) -> bool:
-            return not _is_blank(raw(c))
-
-        def fail(c: str | None, msg: str, _row: int = rownum) -> InputError:
-            return InputError(msg, file=label, row=_row,
-                              column=col_name.get(c, c) if c else None)
-
-        def num(c: str, **kw) -> float:
-            try:
-                return _to_float(raw(c), **kw)
-            except _CellError as exc:
-                raise fail(c, str(exc)) from None
-
-        def dt(c: str) -> pd.Timestamp:
-            try:
-                return _to_date(raw(c))
-            except _CellError as exc:
-                raise fail(c, str(exc)) from None
-
-        def need(c: str, why: str = "") -> None:
-            if not has(c):
-                raise fail(c, f"'{c}' is blank or NaN{why}")
-
-        rec: dict[str, object] = {"row": rownum}
-        # identity
-        need("id")
-        pid = str(raw("id")).strip()
-        if isinstance(raw("id"), float) and float(raw("id")).is_integer():
-            pid = str(int(raw("id")))           # Excel turns numeric ids into floats
-        if pid.upper() in seen_ids:         # ids compare case-insensitively (CUSIPs)
-            raise fail("id", f"duplicate id '{pid}' (first used on row {seen_ids[pid.upper()]})")
-        seen_ids[pid.upper()] = rownum
-        rec["id"] = pid
-        need("sector")
-        sector = str(raw("sector")).strip()
-        rec["sector"] = sector
-        need("par")
-        par = num("par")
-        if par == 0:
-            raise fail("par", "par is zero; give the face amount in USD (negative for a short)")
-        if abs(par) < _MIN_ABS_PAR:
-            raise fail("par", f"par {par:g} is face in USD; it looks like millions or thousands "
-                              f"(write 20000000 for $20M face)")
-        rec["par"] = par
-
-        # kind
-        is_terms = has("coupon") and has("maturity")
-        has_mv = has("market_value") or has("full_price")
-        has_dur = has("duration") or has("dv01")
-        is_risk = has_mv and has_dur
-        if not is_terms and not is_risk:
-            raise fail(_row_missing(has), _row_ambiguous_msg(has))
-        rec["kind"] = "terms" if is_terms else "risk"
-
-        rec["description"] = str(raw("description")).strip() if has("description") else None
-        rec["rating"] = str(raw("rating")).strip() if has("rating") else None
-
-        # terms fields
-        coupon = num("coupon", percent=True) if has("coupon") else np.nan
-        if has("coupon"):
-            if coupon < 0:
-                raise fail("coupon", f"coupon {coupon:g} is negative")
-            if 0 < coupon < 0.1:
-                raise fail("coupon", f"coupon {coupon:g} looks like a decimal; coupons are in "
-                                     f"percent, e.g. {coupon * 100:g}")
-            if coupon > _MAX_COUPON_PCT:
-                raise fail("coupon", f"coupon {coupon:g}% is implausible (> {_MAX_COUPON_PCT:g}); "
-                                     f"coupons are annual, in percent, e.g. 4.25")
-        rec["coupon_pct"] = coupon
-
-        maturity = dt("maturity") if has("maturity") else pd.NaT
-        if has("maturity") and asof is not None and maturity <= asof:
-            raise fail("maturity", f"bond matured on {maturity.date()} (on or before the as-of "
-                                   f"date {asof.date()}); remove the position")
-        rec["maturity"] = maturity
-        issue = dt("issue_date") if has("issue_date") else pd.NaT
-        if has("issue_date") and has("maturity") and issue >= maturity:
-            raise fail("issue_date", f"issue date {issue.date()} is not before maturity "
-                                     f"{maturity.date()}")
-        rec["issue_date"] = issue
-        first_cpn = dt("first_coupon_date") if has("first_coupon_date") else pd.NaT
-        if has("first_coupon_date"):
-            if has("maturity") and first_cpn > maturity:
-                raise fail("first_coupon_date", f"first coupon date {first_cpn.date()} is after "
-                                                f"maturity {maturity.date()}")
-            if has("issue_date") and first_cpn <= issue:
-                raise fail("first_coupon_date", f"first coupon date {first_cpn.date()} is not "
-                                                f"after the issue date {issue.date()}")
-        rec["first_coupon_date"] = first_cpn
-
-        if has("frequency"):
-            try:
-                rec["frequency"] = _to_frequency(raw("frequency"))
-            except _CellError as exc:
-                raise fail("frequency", str(exc)) from None
-        else:
-            rec["frequency"] = 2
-        if has("day_count"):
-            try:
-                rec["day_count"] = _to_day_count(raw("day_count"))
-            except _CellError as exc:
-                raise fail("day_count", str(exc)) from None
-        else:
-            rec["day_count"] = "ACT/ACT" if sector.lower() in _TREASURY_SECTORS else "30/360"
-
-        price = num("price", thirty_seconds=True) if has("price") else np.nan
-        if has("price"):
-            _check_price(price, "price", "clean price", fail)
-        rec["price"] = price
-
-        y = num("yield", percent=True) if has("yield") else np.nan
-        if has("yield"):
-            if all_small or (abs(y) < _DECIMAL_YIELD and y != 0 and yield_median is not None
-                             and yield_median >= 1.0 and abs(100 * abs(y) - yield_median) <= 2.0):
-                raise fail("yield", f"yield {y:g} looks like a decimal; yields are in percent, "
-                                    f"e.g. {y * 100:g}")
-            if y > _MAX_YIELD_PCT:
-                raise fail("yield", f"yield {y:g}% is implausible (> {_MAX_YIELD_PCT:g}); yields "
-                                    f"are in percent, e.g. 4.5")
-            if y < _MIN_YIELD_PCT:
-                raise fail("yield", f"yield {y:g}% is implausible (< {_MIN_YIELD_PCT:g})")
-        rec["yield_dec"] = y / 100.0
-
-        if is_terms and not (has("price") or has("yield")):
-            raise fail("price" if "price" in cols or "yield" not in cols else "yield",
-                       "row has bond terms (coupon, maturity) but no price or yield")
-
-        # risk fields
-        full_price = num("full_price", thirty_seconds=True) if has("full_price") else np.nan
-        if has("full_price"):
-            _check_price(full_price, "full_price", "full (dirty) price", fail)
-        mv = num("market_value") if has("market_value") else np.nan
-        if has("market_value"):
-            if mv == 0:
-                raise fail("market_value", "market value is zero")
-            if np.sign(mv) != np.sign(par):
-                raise fail("market_value", f"market value {mv:,.2f} has the opposite sign to "
-                                           f"par {par:,.0f}; short positions have negative par "
-                                           f"and negative market value")
-            if has("full_price"):
-                implied = full_price * par / 100.0
-                if abs(mv - implied) > _MV_TOL * abs(implied):
-                    raise fail("market_value", f"market value {mv:,.2f} disagrees with "
-                                               f"full_price x par / 100 = {implied:,.2f}; give one")
-            else:
-                fp = mv / par * 100.0
-                if not _MIN_PRICE <= fp <= _MAX_PRICE:
-                    raise fail("market_value", f"market value {mv:,.2f} for par {par:,.0f} is a "
-                                               f"price of {fp:.4g} per 100; check units (USD)")
-        dur = num("duration") if has("duration") else np.nan
-        if has("duration"):
-            if dur < 0:
-                raise fail("duration", f"duration {dur:g} is negative (modified duration, years)")
-            if dur > _MAX_DURATION:
-                raise fail("duration", f"duration {dur:g} is implausible (> {_MAX_DURATION:g} "
-                                       f"years); give modified duration in years")
-        dv01 = num("dv01") if has("dv01") else np.nan
-        if has("dv01"):
-            if dv01 != 0 and np.sign(dv01) != np.sign(par):
-                raise fail("dv01", f"dv01 {dv01:,.2f} has the opposite sign to par {par:,.0f}; "
-                                   f"DV01 is the USD gain for a 1 bp fall in yield (positive "
-                                   f"for a long bond, negative for a short)")
-        if is_risk and not is_terms:
-            if np.isnan(mv):
-                mv = full_price * par / 100.0
-            if np.isnan(full_price):
-                full_price = mv / par * 100.0
-            if np.isnan(dur):
-                dur = dv01 * 1e4 / mv
-                if dur > _MAX_DURATION:
-                    raise fail("dv01", f"dv01 {dv01:,.2f} implies a duration of {dur:.1f} years "
-                                       f"(> {_MAX_DURATION:g}); DV01 is USD per 1 bp for the "
-                                       f"whole position")
-            elif np.isnan(dv01):
-                dv01 = mv * dur * 1e-4
-            else:
-                implied = mv * dur * 1e-4
-                if abs(dv01 - implied) > _DV01_TOL * max(abs(implied), 1e-9):
-                    raise fail("dv01", f"dv01 {dv01:,.2f} disagrees with market value x "
-                                       f"duration / 10,000 = {implied:,.2f}; give one")
-        rec.update(full_price=full_price, market_value=mv, duration=dur, dv01=dv01)
-
-        # key-rate DV01s: all or none per row
-        if krd_cols:
-            present = [k for k in krd_cols if has(k)]
-            if present and len(present) != len(krd_cols):
-                missing = next(k for k in krd_cols if not has(k))
-                raise fail(missing, f"'{missing}' is blank but other key-rate DV01s are given "
-                                    f"for this position; give all key rates or none")
-            for k in krd_cols:
-                rec[k] = num(k) if has(k) else np.nan
-        records.append(rec)
-
-    out = pd.DataFrame.from_records(records)
-    krd_names = _sorted_krd(krd_cols)
-    out = out.reindex(columns=OUTPUT_COLUMNS + krd_names)
-    for c in ("maturity", "issue_date", "first_coupon_date"):
-        out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
-    for c in ("par", "coupon_pct", "price", "yield_dec", "full_price", "market_value",
-              "duration", "dv01", *krd_names):
-        out[c] = out[c].astype(float)
-    out["row"] = out["row"].astype(int)
-    out["frequency"] = out["frequency"].astype(int)
-    out.attrs["key_rate_columns"] = krd_names
-    out.attrs["ignored_columns"] = ignored
-    return out
-
-
-def _check_price(x: float, col: str, what: str, fail) -> None:
-    if x <= 0:
-        raise fail(col, f"{what} {x:g} must be positive (per 100 par)")
-    if x > _MAX_PRICE:
-        raise fail(col, f"{what} {x:g} is absurd (> {_MAX_PRICE:g} per 100 par); prices are "
-                        f"per 100 face, e.g. 98.5")
-    if x < _MIN_PRICE:
-        raise fail(col, f"{what} {x:g} looks like a fraction of par; prices are per 100 face, "
-                        f"e.g. {x * 100:g}")
-
-
-def _row_missing(has) -> str:
-    if has("coupon") and not has("maturity"):
-        return "maturity"
-    if has("maturity") and not has("coupon"):
-        return "coupon"
-    if (has("market_value") or has("full_price")) and not (has("duration") or has("dv01")):
-        return "duration"
-    if (has("duration") or has("dv01")) and not (has("market_value") or has("full_price")):
-        return "market_value"
-    return "coupon"
-
-
-def _row_ambiguous_msg(has) -> str:
-    return ("position has neither bond terms (coupon and maturity, plus price or yield) nor "
-            "precomputed risk (market_value or full_price, plus duration or dv01)")
-
-
-def _sorted_krd(krd_cols: dict[str, int]) -> list[str]:
-    def years(name: str) -> float:
-        t = name[4:]
-        return float(t[:-1]) / (12.0 if t.endswith("M") else 1.0)
-    return sorted(krd_cols, key=years)

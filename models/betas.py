@@ -9,18 +9,30 @@ cov_kwds={"maxlags": L})`` where ``L = floor(4 (n/100)^(2/9))`` (Newey–West 19
 :func:`newey_west_maxlags`). Nothing else is done to the data: the regression inputs are exactly the
 aligned changes returned by :func:`aligned_changes` / :func:`hqm_monthly_changes`.
 
-Drivers: the Treasury par yield at the sector's duration-matched key tenor
-(:func:`nearest_key_tenor`) and, when a swap-rate history is supplied, the swap rate.
+Drivers: the Treasury par yield at the sector's **duration-matched maturity** (the maturity of a
+par bond with the sector's modified duration, :func:`matched_maturity_years`, interpolated on the
+par curve; the label says which, e.g. ``UST_7.8Y``) and, when a swap-rate history is supplied,
+the swap rate.
+
+Horizon: the changes the hedge is judged on, ``daily`` (default) or ``weekly`` (the last common
+observation of each week ending Friday). **Shrinkage toward 1**: the hedge uses
+``beta = w * beta_ols + (1 - w) * 1`` with ``w = prior_sd^2 / (prior_sd^2 + se^2)`` (the
+posterior mean under a normal prior centred on 1 with dispersion ``BETA_PRIOR_SD``, chosen by
+out-of-sample error in ``benchmarks/betas_report.py``); ``beta_ols`` and ``shrink_weight`` are
+reported beside it.
 
 Sector yields:
 * a user history (percent; daily, weekly or monthly, point-sampled): changes between consecutive
   dates observed in **both** series; a change spanning more than ``max_gap_days`` calendar days
   (7 daily, 14 weekly, 40 monthly) is dropped and reported in ``gaps``;
-* no history, corporate sector: the **HQM corporate par yield** at the HQM tenor nearest the
-  duration (2/5/10/30y; monthly averages), regressed as monthly changes on monthly-average Treasury
-  changes (``frequency="monthly"``, ``source`` says HQM);
+* no history, corporate sector: the **shipped daily beta** of BBB corporate yields (Treasury 7Y +
+  ICE BofA BBB OAS, licensed; estimated walk-forward, numbers only, ``data/risk_params/
+  corporate_beta.csv``) valid on the as-of date, shrunk toward 1 (a ``Notice`` says so); before
+  its first estimate, the **HQM corporate par yield** (monthly averages) regressed as monthly
+  changes on monthly-average Treasury changes, with a ``beta_horizon_mismatch`` notice;
 * Treasury sector: beta 1 by definition (``source="definition"``);
-* anything else with no history: beta 1 with a warning (``source="fallback"``).
+* anything else with no history: beta 1 with a ``beta_fallback`` notice (``source="fallback"``).
+  No fallback is silent: each carries a :class:`data.errors.Notice` in ``notices``.
 
 Residual volatility: ``resid_vol_bp`` = sqrt(SSR / (n - 2)) per period (statsmodels ``scale``);
 ``resid_vol_bp_annual`` = that x sqrt(periods per year) (252 daily, 52 weekly, 12 monthly), and for
@@ -45,8 +57,8 @@ import pandas as pd
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import add_constant
 
-from data.errors import InputError
-from data.loaders import par_curve_history_pct, tenor_to_years
+from data.errors import InputError, Notice
+from data.loaders import TENOR_YEARS, par_curve_history_pct, tenor_to_years
 from models.risk import (
     DEFAULT_KEY_TENORS,
     PERIODS_PER_YEAR,
@@ -66,6 +78,72 @@ from models.risk import (
 
 MIN_OBS = 24
 MAX_GAP_DAYS = {"daily": 7, "weekly": 14, "monthly": 40}
+HORIZONS = ("daily", "weekly")
+#: Dispersion of true sector betas around 1 in the shrinkage prior (benchmarks/betas_report.py:
+#: the value with the lowest out-of-sample daily error on BBB and Baa corporate yields).
+BETA_PRIOR_SD = 0.15
+
+
+def matched_maturity_years(duration_years: float, yield_dec: float = 0.04) -> float:
+    """Maturity (years) of a semiannual par bond with modified duration ``duration_years`` at
+    yield ``yield_dec``: D = (1 - v^(2T)) / y with v = 1 / (1 + y/2), so
+    T = -ln(1 - D y) / (2 ln(1 + y/2)); capped to [0.25, 30]."""
+    d = float(duration_years)
+    if not math.isfinite(d) or d < 0:
+        raise InputError(f"invalid duration {duration_years} for choosing a driver maturity")
+    y = max(float(yield_dec), 1e-4)
+    x = 1.0 - d * y
+    if x <= 0:
+        return 30.0
+    return float(min(max(-math.log(x) / (2.0 * math.log1p(y / 2.0)), 0.25), 30.0))
+
+
+def treasury_par_at(tenor_years: float) -> pd.Series:
+    """Treasury par yield history (percent) linearly interpolated at ``tenor_years`` from the
+    tenors quoted each day (NaN where fewer than two are)."""
+    hist = par_curve_history_pct()
+    t = np.array([TENOR_YEARS[c] for c in hist.columns])
+    v = hist.to_numpy()
+    out = np.full(len(hist), np.nan)
+    for k, row in enumerate(v):
+        ok = np.isfinite(row)
+        if ok.sum() >= 2:
+            out[k] = np.interp(tenor_years, t[ok], row[ok])
+    return pd.Series(out, index=hist.index, name=f"UST_{tenor_years:g}Y")
+
+
+def driver_for(duration_years: float, asof) -> tuple[float, pd.Series]:
+    """The duration-matched Treasury driver: (maturity years, par yield history at it)."""
+    hist = par_curve_history_pct()
+    pos = hist.index.searchsorted(pd.Timestamp(asof), side="right") - 1
+    row = hist.iloc[max(pos, 0)].dropna()
+    t = np.array([TENOR_YEARS[c] for c in row.index])
+    y = float(np.interp(max(float(duration_years), 0.25), t, row.to_numpy())) / 100.0
+    mat = round(matched_maturity_years(duration_years, y) * 2) / 2   # half-year grid
+    return mat, treasury_par_at(mat)
+
+
+def shrink_toward_one(beta: float, std_err: float, prior_sd: float = BETA_PRIOR_SD
+                      ) -> tuple[float, float]:
+    """Posterior mean of a beta under a N(1, prior_sd^2) prior and a N(beta, se^2) estimate:
+    (shrunk beta, weight on the estimate). No finite estimate: (1, 0)."""
+    if not (math.isfinite(beta) and math.isfinite(std_err)):
+        return 1.0, 0.0
+    if prior_sd <= 0:
+        return 1.0, 0.0
+    w = prior_sd ** 2 / (prior_sd ** 2 + std_err ** 2) if std_err > 0 else 1.0
+    return float(w * beta + (1.0 - w)), float(w)
+
+
+def at_horizon(levels: pd.DataFrame, horizon: str) -> pd.DataFrame:
+    """Levels sampled at the horizon: every common observation (daily) or the last one of each
+    week ending Friday (weekly)."""
+    if horizon not in HORIZONS:
+        raise InputError(f"beta horizon must be daily or weekly, not {horizon!r}",
+                         column="horizon")
+    if horizon == "daily":
+        return levels
+    return levels.groupby(levels.index.to_period("W-FRI")).tail(1)
 
 
 def newey_west_maxlags(n: int) -> int:
@@ -101,12 +179,23 @@ class BetaResult:
     cov_type: str = "HAC"
     warnings: list[str] = field(default_factory=list)
     gaps: list[dict] = field(default_factory=list)
+    beta_ols: float = float("nan")   # the regression estimate before shrinkage
+    shrink_weight: float = 1.0       # weight on beta_ols (1 = no shrinkage)
+    notices: list[Notice] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         for k in ("start", "end"):
             d[k] = None if d[k] is None else pd.Timestamp(d[k]).strftime("%Y-%m-%d")
+        d["notices"] = [n.to_dict() for n in self.notices]
         return d
+
+    def shrunk(self, prior_sd: float = BETA_PRIOR_SD) -> BetaResult:
+        """This estimate shrunk toward 1 (``beta_ols`` keeps the regression value)."""
+        from dataclasses import replace
+
+        b, w = shrink_toward_one(self.beta, self.std_err, prior_sd)
+        return replace(self, beta=b, beta_ols=self.beta, shrink_weight=w)
 
 
 def fit_ols_hac(y: pd.Series, x: pd.Series | pd.DataFrame, maxlags: int | None = None):
@@ -139,12 +228,13 @@ def regress_changes(y_bp: pd.Series, x_bp: pd.Series, *, sector: str, driver: st
         t=float(res.tvalues["x"]), r_squared=float(res.rsquared), resid_vol_bp=rv,
         resid_vol_bp_annual=rv * math.sqrt(ppy), nobs=int(res.nobs), start=df.index[0],
         end=df.index[-1], frequency=frequency, source=source, alpha_bp=float(res.params["const"]),
-        maxlags=lags, gaps=list(gaps or []),
+        maxlags=lags, gaps=list(gaps or []), beta_ols=float(res.params["x"]),
     )
 
 
 def aligned_changes(y_pct: pd.Series, x_pct: pd.Series, *, start=None, end=None,
-                    max_gap_days: int | None = None) -> tuple[pd.DataFrame, str, list[dict]]:
+                    max_gap_days: int | None = None, horizon: str = "daily"
+                    ) -> tuple[pd.DataFrame, str, list[dict]]:
     """Changes (bp) of two point-sampled level series on their common observed dates.
 
     Returns (DataFrame[y, x], frequency, gaps). Changes are between consecutive common dates; one
@@ -157,6 +247,8 @@ def aligned_changes(y_pct: pd.Series, x_pct: pd.Series, *, start=None, end=None,
     if start is not None:
         y, x = y[y.index >= start], x[x.index >= start]
     common = y.index.intersection(x.index).sort_values()
+    if horizon == "weekly" and len(common) >= 3 and infer_frequency(common) == "daily":
+        common = at_horizon(pd.DataFrame(index=common, data={"d": 0}), "weekly").index
     if len(common) < 3:
         raise InputError(f"{y_pct.name} and {x_pct.name} have {len(common)} common dates in the "
                          "window", column=str(y_pct.name))
@@ -200,78 +292,147 @@ def _fallback(sector: str, driver: str, why: str, source: str = "fallback") -> B
                       t=float("nan"), r_squared=float("nan"), resid_vol_bp=float("nan"),
                       resid_vol_bp_annual=float("nan"), nobs=0, start=None, end=None,
                       frequency="n/a", source=source, maxlags=None, cov_type="none",
-                      warnings=[msg])
+                      warnings=[msg], beta_ols=float("nan"), shrink_weight=0.0,
+                      notices=[Notice("beta_fallback", f"{why}; beta set to 1 vs {driver}",
+                                      subject=sector)])
 
 
 def sector_betas(sector: str, duration_years: float, asof=None, window="3y",
                  sector_history: pd.Series | None = None, swap_history: pd.Series | None = None,
                  swap_label: str = "swap_10Y", key_tenors: Sequence[str] = DEFAULT_KEY_TENORS,
-                 min_obs: int = MIN_OBS, maxlags: int | None = None) -> list[BetaResult]:
+                 min_obs: int = MIN_OBS, maxlags: int | None = None, horizon: str = "daily",
+                 prior_sd: float = BETA_PRIOR_SD) -> list[BetaResult]:
     """Betas of one sector's yield changes on its drivers, from data on or before ``asof``.
 
-    Returns one :class:`BetaResult` per driver: the Treasury key tenor nearest ``duration_years``
-    (always first) and, if ``swap_history`` is given, the swap rate. A user history shorter than
-    ``min_obs`` changes raises :class:`InputError`; a missing driver gives a flagged beta-1 fallback.
+    Returns one :class:`BetaResult` per driver: the duration-matched Treasury par yield (always
+    first) and, if ``swap_history`` is given, the swap rate. ``beta`` is shrunk toward 1
+    with dispersion ``prior_sd`` (0 gives beta 1), ``beta_ols`` is the regression.
+    A user history shorter than ``min_obs`` changes raises :class:`InputError`; a sector with no
+    history and no proxy gets beta 1 with a ``beta_fallback`` notice.
     """
     asof = _to_ts(asof, "asof")
     start, _ = window_bounds(asof, window)
-    tenor = nearest_key_tenor(duration_years, key_tenors)
-    ust_name = f"UST_{tenor}"
+    if horizon not in HORIZONS:
+        raise InputError(f"beta horizon must be daily or weekly, not {horizon!r}",
+                         column="horizon")
+    mat, ust = driver_for(duration_years, asof)
+    ust_name = ust.name
     if is_treasury_sector(sector):
         return [BetaResult(sector=sector, driver=ust_name, beta=1.0, std_err=0.0,
                            t=float("inf"), r_squared=1.0, resid_vol_bp=0.0,
                            resid_vol_bp_annual=0.0, nobs=0, start=None, end=None,
                            frequency="n/a", source="definition", maxlags=None,
-                           cov_type="none")]
-    ust = par_curve_history_pct()[tenor].rename(ust_name)
-    out: list[BetaResult] = []
+                           cov_type="none", beta_ols=1.0)]
     if sector_history is not None:
-        y = sector_history.rename(sector)
-        src = f"user history '{sector_history.name}' vs UST par {tenor} (bundled)"
-        ch, freq, gaps = aligned_changes(y, ust, start=start, end=asof)
-        out.append(regress_changes(ch["y"], ch["x"], sector=sector, driver=ust_name,
-                                   frequency=freq, source=src, min_obs=min_obs, maxlags=maxlags,
-                                   gaps=gaps))
-        if gaps:
-            out[-1].warnings.append(f"{len(gaps)} gap(s) in the common dates; changes across "
-                                    "them were dropped")
-        if swap_history is not None:
-            ch, freq, gaps = aligned_changes(y, swap_history.rename(swap_label), start=start,
-                                             end=asof)
-            out.append(regress_changes(
-                ch["y"], ch["x"], sector=sector, driver=swap_label, frequency=freq,
-                source=f"user history '{sector_history.name}' vs user swap history",
-                min_obs=min_obs, maxlags=maxlags, gaps=gaps))
-        return out
+        return _user_history_betas(sector, sector_history, swap_history, swap_label, ust,
+                                   start, asof, horizon, min_obs, maxlags, prior_sd)
     if is_corporate_sector(sector):
-        hqm_t = hqm_par_tenor_for(float(duration_years))
-        ch, label = hqm_monthly_changes(hqm_t, tenor, start, asof, swap_history, min_obs)
-        note = None
-        if len(ch) < min_obs and hqm_t != 10.0:
-            ch10, label10 = hqm_monthly_changes(10.0, tenor, start, asof, swap_history, min_obs)
-            if len(ch10) > len(ch):
-                note = (f"HQM par {hqm_t:g}y has only {len(ch)} monthly changes in the window "
-                        f"(the par curve ends 2023-11); used {label10} instead")
-                ch, label = ch10, label10
-        if len(ch) < min_obs:
-            return [_fallback(sector, ust_name,
-                              f"only {len(ch)} monthly HQM changes in the window ending "
-                              f"{asof.date()} (need >= {min_obs})")]
-        src = (f"{label} (US Treasury HQM, monthly averages) vs monthly-average UST par {tenor}: "
-               "monthly changes")
-        out.append(regress_changes(ch["y"], ch["ust"], sector=sector, driver=ust_name,
-                                   frequency="monthly", source=src, averaged=True,
-                                   min_obs=min_obs, maxlags=maxlags))
-        if note:
-            out[-1].warnings.append(note)
-        if swap_history is not None:
-            sw = ch[["y", "swap"]].dropna()
-            out.append(regress_changes(
-                sw["y"], sw["swap"], sector=sector, driver=swap_label, frequency="monthly",
-                source=f"{label} vs monthly-average user swap history: monthly changes",
-                averaged=True, min_obs=min_obs, maxlags=maxlags))
-        return out
+        prior = corporate_beta_prior(asof)
+        if prior is not None:
+            return [_shipped_beta(sector, ust_name, prior, prior_sd)]
+        return _hqm_betas(sector, duration_years, key_tenors, ust_name, start, asof,
+                          swap_history, swap_label, min_obs, maxlags, prior_sd)
     return [_fallback(sector, ust_name, "no yield history supplied and no public proxy")]
+
+
+def _user_history_betas(sector, sector_history, swap_history, swap_label, ust, start, asof,
+                        horizon, min_obs, maxlags, prior_sd) -> list[BetaResult]:
+    y = sector_history.rename(sector)
+    src = (f"user history '{sector_history.name}' vs UST par at the duration-matched maturity "
+           f"({ust.name}, bundled curve)")
+    ch, freq, gaps = aligned_changes(y, ust, start=start, end=asof, horizon=horizon)
+    out = [regress_changes(ch["y"], ch["x"], sector=sector, driver=str(ust.name),
+                           frequency=freq, source=src, min_obs=min_obs, maxlags=maxlags,
+                           gaps=gaps).shrunk(prior_sd)]
+    if gaps:
+        out[-1].warnings.append(f"{len(gaps)} gap(s) in the common dates; changes across "
+                                "them were dropped")
+    if swap_history is not None:
+        ch, freq, gaps = aligned_changes(y, swap_history.rename(swap_label), start=start,
+                                         end=asof, horizon=horizon)
+        out.append(regress_changes(
+            ch["y"], ch["x"], sector=sector, driver=swap_label, frequency=freq,
+            source=f"user history '{sector_history.name}' vs user swap history",
+            min_obs=min_obs, maxlags=maxlags, gaps=gaps).shrunk(prior_sd))
+    return out
+
+
+def _shipped_beta(sector: str, driver: str, prior: dict, prior_sd: float) -> BetaResult:
+    b = BetaResult(
+        sector=sector, driver=driver, beta=prior["beta"], std_err=prior["std_err"],
+        t=prior["beta"] / prior["std_err"], r_squared=prior["r_squared"],
+        resid_vol_bp=prior["resid_vol_bp_annual"] / math.sqrt(252),
+        resid_vol_bp_annual=prior["resid_vol_bp_annual"], nobs=int(prior["nobs"]),
+        start=pd.Timestamp(prior["start"]), end=pd.Timestamp(prior["end"]), frequency="daily",
+        source=prior["source"], cov_type="HAC", beta_ols=prior["beta"]).shrunk(prior_sd)
+    b.notices.append(Notice(
+        "beta_shipped_estimate", f"no yield history for {sector}: daily beta of BBB corporate "
+        f"yields on the 7-year Treasury estimated {prior['start']}..{prior['end']} (licensed "
+        "ICE BofA data, parameter shipped), shrunk toward 1; pass --history for your sector's "
+        "own", subject=sector, severity="info"))
+    return b
+
+
+def _hqm_betas(sector, duration_years, key_tenors, ust_name, start, asof, swap_history,
+               swap_label, min_obs, maxlags, prior_sd) -> list[BetaResult]:
+    """Before the first shipped estimate: HQM monthly averages (a horizon mismatch, said)."""
+    tenor = nearest_key_tenor(duration_years, key_tenors)
+    hqm_t = hqm_par_tenor_for(float(duration_years))
+    ch, label = hqm_monthly_changes(hqm_t, tenor, start, asof, swap_history, min_obs)
+    if len(ch) < min_obs and hqm_t != 10.0:
+        ch10, label10 = hqm_monthly_changes(10.0, tenor, start, asof, swap_history, min_obs)
+        if len(ch10) > len(ch):
+            ch, label = ch10, label10
+    if len(ch) < min_obs:
+        return [_fallback(sector, ust_name, f"only {len(ch)} monthly HQM changes in the window "
+                          f"ending {asof.date()} (need >= {min_obs})")]
+    src = (f"{label} (US Treasury HQM, monthly averages) vs monthly-average UST par {tenor}: "
+           "monthly changes")
+    b = regress_changes(ch["y"], ch["ust"], sector=sector, driver=f"UST_{tenor}",
+                        frequency="monthly", source=src, averaged=True, min_obs=min_obs,
+                        maxlags=maxlags).shrunk(prior_sd)
+    b.notices.append(Notice(
+        "beta_horizon_mismatch", "beta from monthly averages of the HQM curve (no daily "
+        "corporate history before the first shipped estimate): the hedge is judged on daily "
+        "changes, where corporate betas are higher; shrunk toward 1", subject=sector))
+    out = [b]
+    if swap_history is not None:
+        sw = ch[["y", "swap"]].dropna()
+        out.append(regress_changes(
+            sw["y"], sw["swap"], sector=sector, driver=swap_label, frequency="monthly",
+            source=f"{label} vs monthly-average user swap history: monthly changes",
+            averaged=True, min_obs=min_obs, maxlags=maxlags).shrunk(prior_sd))
+    return out
+
+
+def corporate_beta_prior(asof) -> dict | None:
+    """The shipped daily BBB corporate beta valid on ``asof`` (None before the first one)."""
+    from models.risk_params import corporate_beta
+
+    return corporate_beta(asof)
+
+
+def oos_beta_errors(y_bp: pd.Series, x_bp: pd.Series, window: int, step: int,
+                    prior_sd: float = BETA_PRIOR_SD) -> pd.DataFrame:
+    """Walk-forward out-of-sample error of betas (bp per observation).
+
+    Every ``step`` observations: fit OLS on the previous ``window`` changes only, then predict the
+    next ``step`` changes of y from x. Rows: per test observation, the error y - b x of the OLS
+    beta (``ols``), the shrunk beta (``shrunk``), beta 1 (``one``) and beta 0 (``zero``: y's own
+    variation). Summaries: RMSE per column; ratio to ``one``.
+    """
+    df = pd.concat([y_bp.rename("y"), x_bp.rename("x")], axis=1).dropna()
+    rows = []
+    for stop in range(window, len(df) - 1, step):
+        w = df.iloc[stop - window: stop]
+        res, _ = fit_ols_hac(w["y"], w["x"])
+        b, se = float(res.params["x"]), float(res.bse["x"])
+        bs, _ = shrink_toward_one(b, se, prior_sd)
+        t = df.iloc[stop: stop + step]
+        rows.append(pd.DataFrame({"ols": t["y"] - b * t["x"], "shrunk": t["y"] - bs * t["x"],
+                                  "one": t["y"] - t["x"], "zero": t["y"], "beta_ols": b,
+                                  "beta_se": se, "beta_shrunk": bs}, index=t.index))
+    return pd.concat(rows) if rows else pd.DataFrame()
 
 
 def rolling_betas(y_bp: pd.Series, x_bp: pd.Series, window: int, step: int = 1,

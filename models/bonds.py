@@ -6,9 +6,10 @@ Conventions
 -----------
 * ``"UST"`` (US Treasury): coupon periods and accrued interest by **Act/Act ICMA** (days in the
   period over days in the reference coupon period), fractional first period likewise.
-* ``"CORP"`` (US corporate / agency): **30/360 US bond basis** (ISDA "30/360": D1=31 -> 30; D2=31
-  -> 30 when D1 is 30 or 31). Regular coupons are exactly ``C/f``; the fraction of the period
-  left is ``(E - A)/E`` with ``A`` the 30/360 days accrued and ``E = 360/f`` (SIA convention).
+* ``"CORP"`` (US corporate / agency): **30/360 per SIA** (:func:`days_30360`: D1=31 -> 30;
+  D2=31 -> 30 when D1 is 30 or 31; and for end-of-month bonds the February month-end rules).
+  Regular coupons are exactly ``C/f``; the fraction of the period left is ``(E - A)/E`` with
+  ``A`` the 30/360 days accrued and ``E = 360/f`` (SIA convention).
 * Yields are decimals (``yield_dec`` 0.0455 = 4.55 %), compounded at the coupon frequency
   (street convention): ``full = sum CF_k / (1 + y/f)^(w + k)`` with ``w`` the fraction of the
   current coupon period remaining and ``k = 0, 1, ...`` the later whole periods.
@@ -87,12 +88,36 @@ def _ymd(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, m, day
 
 
-def days_30360(d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
-    """Day count 30/360 US bond basis (ISDA 30/360) between datetime64[D] arrays."""
+def _last_of_february(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    return (m == 2) & (d == np.where(leap, 29, 28))
+
+
+def days_30360(d1: np.ndarray, d2: np.ndarray, eom=True) -> np.ndarray:
+    """Day count 30/360 per the SIA *Standard Securities Calculation Methods* (the US corporate
+    and agency convention; QuantLib's ``Thirty360(USA)``), between datetime64[D] arrays:
+
+    1. if the security follows the end-of-month rule and D1 and D2 are both the last day of
+       February, D2 -> 30;
+    2. if the security follows the end-of-month rule and D1 is the last day of February,
+       D1 -> 30;
+    3. if D2 is 31 and D1 is 30 or 31, D2 -> 30;
+    4. if D1 is 31, D1 -> 30.
+
+    ``eom`` (bool, scalar or per pair) says whether rules 1-2 apply: a bond's coupons follow the
+    end-of-month rule when it matures on a month end (``Bonds.eom``); the default ``True`` is
+    the plain day count (QuantLib applies rules 1-2 unconditionally). Without rules 1-2 this is
+    the old "30/360 bond basis", which overstates accrual from Feb 28 by two days (one in leap
+    years): Feb 28 -> Mar 15 is 15 days, not 17.
+    """
     y1, m1, dd1 = _ymd(d1)
     y2, m2, dd2 = _ymd(d2)
+    e = np.asarray(eom, dtype=bool)
+    feb1 = e & _last_of_february(y1, m1, dd1)
+    dd2 = np.where(feb1 & _last_of_february(y2, m2, dd2), 30, dd2)
+    dd1 = np.where(feb1, 30, dd1)
+    dd2 = np.where((dd2 == 31) & (dd1 >= 30), 30, dd2)
     dd1 = np.minimum(dd1, 30)
-    dd2 = np.where((dd2 == 31) & (dd1 == 30), 30, dd2)
     return (360 * (y2 - y1) + 30 * (m2 - m1) + (dd2 - dd1)).astype(np.float64)
 
 
@@ -247,6 +272,56 @@ def _icma_periods_to(mat_months, mat_day, eom, step, x, k_target):
     return (nx - 1 - k_target) + w
 
 
+def _first_coupon_index(bonds: Bonds, G: tuple, s: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(grid index of the first coupon (huge = regular), has dated date, has first coupon
+    date) for odd first periods; raises for an off-schedule first coupon or settlement before
+    the dated date."""
+    n = len(bonds)
+    has_fc = ~np.isnat(bonds.first_coupon_date)
+    has_dd = ~np.isnat(bonds.dated_date)
+    k_fc = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64)
+    if has_fc.any():
+        fc = np.where(has_fc, bonds.first_coupon_date, bonds.maturity - 1)
+        kf = _n_before(*G, fc)
+        on_grid = _grid(*G, kf) == fc
+        if (has_fc & ~on_grid).any():
+            bad = np.flatnonzero(has_fc & ~on_grid)[:5]
+            raise ValueError(f"first coupon date of bonds {bad.tolist()} is not on the coupon "
+                             "schedule generated back from maturity")
+        k_fc = np.where(has_fc, kf, k_fc)
+    only_dd = has_dd & ~has_fc
+    if only_dd.any():
+        dd = np.where(only_dd, bonds.dated_date, bonds.maturity - 1)
+        k_fc = np.where(only_dd, _n_before(*G, dd) - 1, k_fc)
+    if (has_dd & (s < bonds.dated_date)).any():
+        bad = np.flatnonzero(has_dd & (s < bonds.dated_date))[:5]
+        raise ValueError(f"settlement before the dated date for bonds {bad.tolist()}")
+    return k_fc, has_dd, has_fc
+
+
+def _pay_dates(G: tuple, kstart: np.ndarray, count: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(N, K) payment dates (NaT padding) and mask: column j pays on quasi-date kstart - j."""
+    mat_months, mat_day, eom, step = G
+    n = len(kstart)
+    K = int(count.max()) if n else 0
+    j = np.arange(K)[None, :]
+    mask = j <= kstart[:, None]
+    # month = first month + j * step (1-D range check)
+    mm0 = (mat_months - kstart * step - _M0).astype(np.int32)
+    if n and (mm0.min() < 0 or mat_months.max() - _M0 + 1 >= _MONTH_START_DAYS.shape[0]):
+        raise ValueError("dates outside 1800..2300")
+    mm = np.where(mask, mm0[:, None] + (j * step[:, None]).astype(np.int32), mm0[:, None])
+    # most schedules keep the maturity's day of month (<= 28, no end-of-month rule): one gather
+    day_num = _MONTH_START_DAYS[mm] + (mat_day.astype(np.int32) - 1)[:, None]
+    special = np.flatnonzero(eom | (mat_day > 28))
+    if special.size:
+        day_num[special] = _grid_days(mm[special], mat_day.astype(np.int32)[special, None],
+                                      eom[special, None])
+    return np.where(mask, day_num.astype("datetime64[D]"), _NAT), mask
+
+
 def cashflows(bonds: Bonds, settle) -> Cashflows:
     """Remaining cash flows of every bond after ``settle`` (scalar or per-bond dates).
 
@@ -272,30 +347,10 @@ def cashflows(bonds: Bonds, settle) -> Cashflows:
     is30 = bonds.is_30360
     w_act = (nxt - s).astype(np.float64) / (nxt - prv).astype(np.float64)
     # 30/360: days to next coupon = E - A (SIA/SIFMA; differs from d360(s, next) on the 31st)
-    w_30 = 1.0 - days_30360(prv, s) * ff / 360.0
+    w_30 = 1.0 - days_30360(prv, s, eom) * ff / 360.0
     w = np.where(is30, w_30, w_act)
 
-    # odd first period: k_fc = grid index of the first coupon
-    has_fc = ~np.isnat(bonds.first_coupon_date)
-    has_dd = ~np.isnat(bonds.dated_date)
-    big = np.iinfo(np.int64).max // 4
-    k_fc = np.full(n, big, dtype=np.int64)
-    if has_fc.any():
-        fc = np.where(has_fc, bonds.first_coupon_date, bonds.maturity - 1)
-        kf = _n_before(*G, fc)
-        on_grid = _grid(*G, kf) == fc
-        if (has_fc & ~on_grid).any():
-            bad = np.flatnonzero(has_fc & ~on_grid)[:5]
-            raise ValueError(f"first coupon date of bonds {bad.tolist()} is not on the coupon "
-                             "schedule generated back from maturity")
-        k_fc = np.where(has_fc, kf, k_fc)
-    only_dd = has_dd & ~has_fc
-    if only_dd.any():
-        dd = np.where(only_dd, bonds.dated_date, bonds.maturity - 1)
-        k_fc = np.where(only_dd, _n_before(*G, dd) - 1, k_fc)
-    if (has_dd & (s < bonds.dated_date)).any():
-        bad = np.flatnonzero(has_dd & (s < bonds.dated_date))[:5]
-        raise ValueError(f"settlement before the dated date for bonds {bad.tolist()}")
+    k_fc, has_dd, has_fc = _first_coupon_index(bonds, G, s)
     # dated date (accrual start of the first coupon); default = regular previous grid date
     k_fc_safe = np.minimum(k_fc, n_s + 1)
     dated = np.where(has_dd, bonds.dated_date, _grid(*G, k_fc_safe + 1))
@@ -303,45 +358,31 @@ def cashflows(bonds: Bonds, settle) -> Cashflows:
 
     kstart = np.minimum(n_s - 1, k_fc)
     count = kstart + 1
-    K = int(count.max()) if n else 0
-    j = np.arange(K)[None, :]
-    mask = j <= kstart[:, None]
-    # column j pays on quasi-date k = kstart - j: month = first month + j * step (1-D range check)
-    mm0 = (mat_months - kstart * step - _M0).astype(np.int32)
-    if n and (mm0.min() < 0 or mat_months.max() - _M0 + 1 >= _MONTH_START_DAYS.shape[0]):
-        raise ValueError("dates outside 1800..2300")
-    mm = np.where(mask, mm0[:, None] + (j * step[:, None]).astype(np.int32), mm0[:, None])
-    # most schedules keep the maturity's day of month (<= 28, no end-of-month rule): one gather
-    day_num = _MONTH_START_DAYS[mm] + (mat_day.astype(np.int32) - 1)[:, None]
-    special = np.flatnonzero(eom | (mat_day > 28))
-    if special.size:
-        day_num[special] = _grid_days(mm[special], mat_day.astype(np.int32)[special, None],
-                                      eom[special, None])
-    dates = np.where(mask, day_num.astype("datetime64[D]"), _NAT)
+    dates, mask = _pay_dates(G, kstart, count)
+    j = np.arange(dates.shape[1])[None, :]
     periods = np.where(mask, (n_s - 1 - kstart)[:, None] + j + w[:, None], 0.0)
 
     cpn = 100.0 * bonds.coupon_dec / ff
     amounts = np.where(mask, cpn[:, None], 0.0)
     # first-coupon amount and accrued when settlement is inside an odd first period
     odd = in_first & (has_dd | has_fc)
-    accrued = np.empty(n)
     if odd.any():
         d_ = np.where(odd, dated, prv)
         fc_date = np.where(odd, _grid(*G, np.where(odd, k_fc, 0)), nxt)
         p_d_act = _icma_periods_to(*G, d_, np.where(odd, k_fc, 0))
-        p_d_30 = days_30360(d_, fc_date) * ff / 360.0
+        p_d_30 = days_30360(d_, fc_date, eom) * ff / 360.0
         p_d = np.where(is30, p_d_30, p_d_act)
         p_s_act = (n_s - 1 - np.where(odd, k_fc, 0)) + w_act
-        acc_odd = np.where(is30, cpn * days_30360(d_, s) * ff / 360.0, cpn * (p_d - p_s_act))
+        acc_odd = np.where(is30, cpn * days_30360(d_, s, eom) * ff / 360.0, cpn * (p_d - p_s_act))
         amounts[:, 0] = np.where(odd, cpn * p_d, amounts[:, 0])
     else:
         acc_odd = np.zeros(n)
         d_ = prv
-    acc_reg = np.where(is30, cpn * days_30360(prv, s) * ff / 360.0, cpn * (1.0 - w_act))
+    acc_reg = np.where(is30, cpn * days_30360(prv, s, eom) * ff / 360.0, cpn * (1.0 - w_act))
     accrued = np.where(odd, acc_odd, acc_reg)
     last = count - 1
     amounts[np.arange(n), last] += 100.0
-    next_pay = dates[:, 0] if K else s
+    next_pay = dates[:, 0] if dates.shape[1] else s
     return Cashflows(s, dates, amounts, mask, periods, w, ff, accrued, np.where(odd, d_, prv),
                      next_pay, count)
 

@@ -77,6 +77,13 @@ def business_days_between(start, end) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(days[np.is_busday(days, busdaycal=_npcal())])
 
 
+def third_wednesday(year: int, month: int) -> pd.Timestamp:
+    """The IMM date of a month: its third Wednesday (SR3 reference quarters, swap-future
+    effective dates). The one definition in the code base."""
+    first = pd.Timestamp(year=year, month=month, day=1)
+    return first + pd.Timedelta(days=(2 - first.weekday()) % 7 + 14)
+
+
 def settlement_date(trade_date, lag_days: int = 1) -> pd.Timestamp:
     """T+lag settlement (Treasuries T+1, corporates T+1 since May 2024) on the bond calendar."""
     t = add_business_days(trade_date, 0)

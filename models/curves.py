@@ -34,6 +34,7 @@ gives the literal ``P(-1bp) - P``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -43,12 +44,15 @@ from scipy import sparse
 
 from data.loaders import TENOR_YEARS, CurveOnDate, par_curve, tenor_to_years
 from models.bonds import Cashflows, to_days
+from models.caching import KeyedCache
 from models.calendar import settlement_date
 
 __all__ = [
     "DEFAULT_KEY_TENORS", "ALLOWED_KEY_TENORS", "ZeroCurve", "FlowSet", "bootstrap_zero",
     "key_rate_weights", "curve_on", "parse_key_tenors",
 ]
+
+_CURVES: KeyedCache[ZeroCurve] = KeyedCache("treasury_curve_by_asof", maxsize=4096)
 
 DEFAULT_KEY_TENORS: tuple[str, ...] = ("2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y")
 ALLOWED_KEY_TENORS: tuple[str, ...] = ("3M", "6M", "1Y", "2Y", "3Y", "5Y", "7Y", "10Y", "20Y",
@@ -187,6 +191,19 @@ class ZeroCurve:
     zero_cc: np.ndarray
     note: str | None = None
 
+    def __post_init__(self) -> None:
+        # curves are shared by the in-process cache: make their arrays read-only
+        for a in (self.par_yield_dec, self.knots, self.is_bill, self.knot_yield_dec,
+                  self.zero_cc):
+            a.flags.writeable = False
+
+    @property
+    def fingerprint(self) -> tuple[pd.Timestamp, pd.Timestamp, str]:
+        """(asof, settle, digest of the knot yields): equal only for the same curve, so caches
+        keyed by it never serve a user's or a shifted curve's entry for another curve."""
+        h = hashlib.blake2b(np.ascontiguousarray(self.knot_yield_dec).tobytes(), digest_size=12)
+        return self.asof, self.settle, h.hexdigest()
+
     @property
     def par_quotes(self) -> pd.Series:
         """The input par yields (decimals) by tenor label."""
@@ -242,6 +259,34 @@ class ZeroCurve:
         z = bootstrap_zero(self.knots, self.is_bill, ky)
         return [ZeroCurve(self.asof, self.settle, self.par_tenors, self.par_yield_dec,
                           self.knots, self.is_bill, ky[i], z[i], self.note) for i in range(len(w))]
+
+    def knot_shapes(self, key_tenors: Sequence[str] = ()) -> np.ndarray:
+        """(1 + k, n_knots) knot-yield shift shapes: row 0 parallel (ones), then each key
+        tenor's triangle (:func:`key_rate_weights`); the triangles add up to row 0."""
+        keys = tuple(key_tenors)
+        w = (key_rate_weights([tenor_to_years(k) for k in keys], self.knots) if keys
+             else np.zeros((0, len(self.knots))))
+        return np.vstack([np.ones(len(self.knots)), w])
+
+    def zero_rates_shifted(self, shifts_bp: np.ndarray) -> np.ndarray:
+        """Knot-yield shifts (m, n_knots) in bp -> zero rates (m, n_knots) of the
+        re-bootstrapped curves (one bootstrap for all m)."""
+        ky = self.knot_yield_dec[None, :] + np.atleast_2d(shifts_bp) * BP
+        return np.atleast_2d(bootstrap_zero(self.knots, self.is_bill, ky))
+
+    def price_flows_on(self, fs: FlowSet, zero_cc: np.ndarray, spread_dec=0.0) -> np.ndarray:
+        """(n bonds, m curves) full prices on the curves given by their zero rates
+        ``zero_cc`` (m, n_knots), at constant spreads: one sparse product for all curves."""
+        s = np.broadcast_to(np.asarray(spread_dec, dtype=float), (fs.n,))
+        vals = fs.amount if not np.any(s) else fs.amount * np.exp(-fs.per_row(s) * fs.t)
+        dfs = self._day_discounts(fs.ndays, np.atleast_2d(zero_cc))
+        return np.asarray(fs.matrix(vals) @ dfs)
+
+    def discount_day_on(self, day: int, zero_cc: np.ndarray) -> np.ndarray:
+        """Discount factors (m,) from settle to ``day`` days later on each of m curves."""
+        t = day / 365.25
+        z = np.atleast_2d(zero_cc)
+        return np.exp(-np.array([np.interp(t, self.knots, zi) for zi in z]) * t)
 
     # ------------------------------------------------------------------ discounting
     def _years(self, dates) -> np.ndarray:
@@ -350,17 +395,10 @@ class ZeroCurve:
         1 bp (parallel) or by each key tenor's triangle; DV01 = gain for a 1 bp fall.
         """
         fs = self.flows(cf) if fs is None else fs
-        keys = tuple(key_tenors or ())
-        w = (key_rate_weights([tenor_to_years(k) for k in keys], self.knots) if keys
-             else np.zeros((0, len(self.knots))))
-        shapes = np.vstack([np.ones(len(self.knots)), w])  # parallel, keys...
+        shapes = self.knot_shapes(tuple(key_tenors or ()))  # parallel, keys...
         signs = (-1.0,) if one_sided else (-1.0, 1.0)
-        ky = np.vstack([self.knot_yield_dec[None, :] + sg * BP * shapes for sg in signs])
-        zs = bootstrap_zero(self.knots, self.is_bill, ky)
-        s = np.broadcast_to(np.asarray(spread_dec, dtype=float), (fs.n,))
-        vals = fs.amount if not np.any(s) else fs.amount * np.exp(-fs.per_row(s) * fs.t)
-        dfs = self._day_discounts(fs.ndays, np.vstack([self.zero_cc[None, :], zs]))
-        prices = np.asarray(fs.matrix(vals) @ dfs)  # (N, 1 + len(signs) * nshape)
+        zs = self.zero_rates_shifted(np.vstack([sg * shapes for sg in signs]))
+        prices = self.price_flows_on(fs, np.vstack([self.zero_cc[None, :], zs]), spread_dec)
         p0 = prices[:, 0]
         nshape = len(shapes)
         down = prices[:, 1:1 + nshape]
@@ -369,5 +407,10 @@ class ZeroCurve:
 
 
 def curve_on(asof=None) -> ZeroCurve:
-    """The bundled Treasury curve on ``asof`` (nearest earlier date; see ``.note``)."""
-    return ZeroCurve.from_curve_on_date(par_curve(asof))
+    """The bundled Treasury curve on ``asof`` (nearest earlier date; see ``.note``), built
+    once per as-of date in the process (:mod:`models.caching`; the curve is read-only)."""
+    try:
+        key = None if asof is None else pd.Timestamp(asof).normalize()
+    except (ValueError, TypeError):  # let the loader say what is wrong with the date
+        return ZeroCurve.from_curve_on_date(par_curve(asof))
+    return _CURVES.get_or_compute(key, lambda: ZeroCurve.from_curve_on_date(par_curve(asof)))

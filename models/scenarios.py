@@ -23,13 +23,16 @@ Revaluation (``mode`` columns of every result)
 ----------------------------------------------
 * **full** -- bond-terms holdings are repriced off the Treasury zero curve re-bootstrapped from the
   shifted par yields of their sector's curve, at their constant fitted spread (instantaneous
-  shock, same settlement date, no carry). Treasury futures: the deliverable basket is repriced on
-  the shifted Treasury curve (zero spread, as in :func:`models.futures.basket_analysis`), forwards
-  to the last delivery day at the unchanged repo, and the futures price is the new
+  shock, same settlement date, no carry). Hedge contracts reprice themselves in the shocked
+  market through the contract protocol (``revalue``, :mod:`models.instruments`). Treasury
+  futures: the deliverable basket is repriced on the shifted Treasury curve (zero spread),
+  forwards to the delivery date chosen today (the carry rule) with the term repo moving with the
+  curve (desk convention, as in the futures DV01), and the futures price is the new
   ``min(forward clean / CF)``: **the CTD is re-selected** in every scenario (reported). SOFR swap
   futures: 100 + NPV of the contract's swap on the shifted par swap curve (fixed rate unchanged);
   classic swap futures: the CBOT formula at the shifted swap rate; SR3: price = 100 - R with R
-  moved by the swap-curve change at the reference quarter's midpoint (exactly linear).
+  moved by the swap-curve change at the reference quarter's midpoint (flat before the curve's
+  first tenor; exactly linear).
   Precomputed-risk holdings (no bond terms) have no cash flows: their "full" P&L **is** the
   DV01 + convexity approximation (flagged ``approx_only`` in every result that includes them).
 * **approx** -- ``-sum_k KRD_k dy_k + gamma * dy_eff^2``: key-rate DV01s (USD per bp, on the key
@@ -46,7 +49,15 @@ Effectiveness
 -------------
 Dollar offset per scenario: ``-hedge P&L / hedged-item P&L`` (1.0 = perfect offset), effective
 within 0.80-1.25. The hedged item is ``sum_s f_s x holdings P&L_s`` with ``f_s`` the fraction of
-sector ``s`` the mandate hedges (1 - target/current DV01; default 1 for every sector). Regression
+sector ``s`` the mandate hedges (``hedged_fraction``: 1 - target/current DV01, given by
+:func:`optimizer.workflows.hedge.hedged_fractions` whichever way the hedge came in; default 1
+for every sector when the engine is used on its own).
+
+Attribution (:meth:`ScenarioEngine.attribution`): the net P&L split into **curve** (the
+scenario's Treasury change on every curve, spreads held: holdings in full, hedge by its
+DV01 + convexity), **spread** (the rest of the holdings' and the hedge's DV01 + convexity P&L:
+sector spreads and the swap spread) and **basis** (the hedge's full revaluation minus its
+DV01 + convexity: CTD switches, the delivery option, higher orders); the three add up to the net. Regression
 effectiveness over a series of scenarios: statsmodels OLS of hedge P&L on hedged-item P&L,
 effective when R^2 >= 0.8 and the slope is within -1.25..-0.80.
 
@@ -150,6 +161,11 @@ class Scenario:
     def at(self, key: str, years) -> np.ndarray:
         """Yield change (bp) of curve ``key`` at tenors ``years``."""
         return _eval_shift(self.spec_for(key), years)
+
+    def treasury_only(self) -> Scenario:
+        """The scenario's Treasury par-curve change on every curve (spreads unchanged)."""
+        return Scenario(f"{self.name} (Treasury curve only)", {"*": self.spec_for("treasury")},
+                        kind=self.kind, start=self.start, end=self.end)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "description": self.description,
@@ -367,88 +383,18 @@ def _as_position(p) -> HedgePosition:
     return HedgePosition(str(p[0]), float(p[1]), *(p[2:3] or (None,)))
 
 
-class _TreasuryFuture:
-    """Futures price on any (shifted) Treasury curve: min over the basket of fwd clean / CF."""
+class _Revalued:
+    """A hedge contract revalued through the contract protocol (:mod:`models.instruments`): its
+    price in the market shocked to the scenario's Treasury and swap curves."""
 
-    curve_key = "treasury"
-
-    def __init__(self, code: str, curve: ZeroCurve, repo: float | None):
-        from models import bonds as bm
-        from models import futures as fu
-
-        self.code = code
-        c = fu.parse_contract(code, curve.asof)
-        s = fu.spec(c.root)
-        self.size = s.contract_size_usd
-        dates = fu.contract_calendar(c)
-        basket = fu.deliverable_basket(c, curve.asof)
+    def __init__(self, contract, market) -> None:
+        self.contract, self.market, self.code = contract, market, contract.code
+        self.curve_key = contract.driving_curve
         self.flags: list[str] = []
-        if basket.empty:
-            basket = fu._notional_ctd(c, s, dates)
-            self.flags.append(f"notional_ctd: no deliverable basket for {c.code}")
-        if "dated_date" not in basket:
-            sm = loaders.security_master(True).set_index("cusip")["dated_date"]
-            basket["dated_date"] = basket["cusip"].map(sm)
-        self.cusips = basket["cusip"].tolist()
-        self.cfs = basket["conversion_factor"].to_numpy(dtype=float)
-        self.repo = fu.default_repo(curve.asof)[0] if repo is None else repo
-        self.terms = fu.carry_terms(basket, curve.settle, dates.last_delivery_day)
-        self._fu = fu
-        self.fs = curve.flows(bm.cashflows(fu._bonds_of(basket), curve.settle))
-
-    def price(self, zc: ZeroCurve) -> tuple[float, str]:
-        full = zc.price_flows(self.fs, 0.0)
-        fwd = self._fu.forward_clean_price(full, self.terms, self.repo)
-        r = fwd / self.cfs
-        j = int(np.argmin(r))
-        return float(r[j]), self.cusips[j]
 
     def value(self, zc_t: ZeroCurve, swap: pd.Series) -> tuple[float, dict]:
-        p, ctd = self.price(zc_t)
-        return p * self.size / 100.0, {"price": p, "ctd": ctd}
-
-
-class _SwapFuture:
-    curve_key = "swap"
-
-    def __init__(self, root: str, swap0: pd.Series):
-        from data.contracts import swap_futures_table
-
-        r = swap_futures_table().set_index("root").loc[root]
-        self.kind = r["kind"]
-        self.T = float(r["tenor_years"])
-        self.notional = float(r["notional_usd"])
-        self.flags: list[str] = []
-        self.years = np.array([tenor_to_years(k) for k in swap0.index])
-        par_T = float(np.interp(self.T, self.years, swap0.to_numpy()))
-        self.k = round(par_T * 400) / 400
-
-    def value(self, zc_t, swap: pd.Series) -> tuple[float, dict]:
-        from models.swap_futures import classic_price, sofr_swap_npv_per100
-
-        if self.kind == "sofr_swap_npv":
-            p = 100.0 + sofr_swap_npv_per100(self.k, int(self.T), swap)
-            return self.notional * p / 100.0, {"price": p}
-        rate = float(np.interp(self.T, self.years, swap.to_numpy())) * 100.0
-        p = classic_price(rate, self.T)
-        return p, {"price": p, "swap_rate_pct": rate}
-
-
-class _SR3:
-    curve_key = "swap"
-
-    def __init__(self, code: str, asof: pd.Timestamp):
-        from models.sofr_futures import sr3_risk
-
-        self.sofr = loaders.sofr_on(asof)[1]
-        r = sr3_risk(code, asof, rate_pct=self.sofr * 100)
-        self.mid = max((r.reference_start - asof).days, 0) / 365.25 + \
-            (r.reference_end - r.reference_start).days / 2 / 365.25
-        self.flags = ["sr3_rate_is_spot_sofr"]
-
-    def value(self, zc_t, swap: pd.Series, rate_shift_bp: float = 0.0) -> tuple[float, dict]:
-        p = 100.0 - (self.sofr * 100 + rate_shift_bp / 100.0)
-        return 2500.0 * p, {"price": p}
+        p, info = self.contract.revalue(self.market.shocked(zc_t, swap))
+        return self.contract.value_usd(p), info
 
 
 # ----------------------------------------------------------------------------- engine
@@ -563,12 +509,12 @@ class ScenarioEngine:
 
     # ------------------------------------------------------------------ hedge
     def _setup_hedge(self) -> None:
-        from models.contract_codes import parse_contract
-        from models.instruments import _split_root, front_contract, instrument_kind
+        from models.instruments import market_on, resolve
         from models.swap_futures import swap_curve
 
         self.pos = [_as_position(p) for p in self.positions]
         self.swap0, fl = swap_curve(self.curve.asof, spread_bp=self.swap_spread_bp)
+        market = market_on(self.asof, repo=self.repo, curve=self.curve, swap_curve=self.swap0)
         self.swap_years = np.array([tenor_to_years(k) for k in self.swap0.index])
         self.instr = []
         n = len(self.pos)
@@ -583,13 +529,10 @@ class ScenarioEngine:
         for j, p in enumerate(self.pos):
             raw = p.contract.strip().upper()
             if p.dv01_usd is not None:
-                root = raw
                 try:
-                    root = _split_root(raw)
-                    kind = instrument_kind(root)
+                    key = resolve(raw, self.asof).driving_curve
                 except InputError:
-                    kind = "treasury_future" if raw.startswith(("Z", "T", "U")) else "swap"
-                key = "treasury" if kind == "treasury_future" else "swap"
+                    key = "treasury" if raw.startswith(("Z", "T", "U")) else "swap"
                 w = key_rate_weights(self.key_years, [tenor_to_years(p.tenor or "10Y")])[:, 0]
                 krd[j] = p.dv01_usd * p.contracts * w
                 dv01[j] = p.dv01_usd * p.contracts
@@ -598,49 +541,34 @@ class ScenarioEngine:
                 self.warnings.append(f"{raw}: DV01 given (${p.dv01_usd:,.2f}/contract): "
                                      "valued linearly, no full revaluation")
                 continue
-            root = _split_root(raw)
-            kind = instrument_kind(root)
-            code = front_contract(root, self.asof) if raw == root else \
-                parse_contract(raw, self.asof).code
-            if code in cache:
-                ins = cache[code]
-            elif kind == "treasury_future":
-                ins = _TreasuryFuture(code, self.curve, self.repo)
-            elif kind == "sofr_future":
-                ins = _SR3(code, self.asof)
-            else:
-                ins = _SwapFuture(root, self.swap0)
-            ins.code = code
-            cache[code] = ins
+            c = resolve(raw, self.asof)
+            ins = cache.setdefault(c.code, _Revalued(c, market))
             self.instr.append(ins)
             curves.append(ins.curve_key)
             full[j] = True
         self.hedge = _Legs([p.contract for p in self.pos],
                            [p.sector or "hedge" for p in self.pos], curves, krd, dv01, gamma, full)
-        self.hedge_v0 = np.array([self._value(j, self.curve, self.swap0, 0.0)[0]
+        self.hedge_v0 = np.array([self._value(j, self.curve, self.swap0)[0]
                                   for j in range(n)])
         # KRDs and gamma of instruments by finite differences of the full revaluation
         # (per contract, once per instrument; the bumped curves are shared)
         if full.any():
             w = key_rate_weights(self.key_years, self.curve.knots)
             ws = key_rate_weights(self.key_years, self.swap_years)
-            eye = np.eye(len(self.keys))
             bumped = [[(self.curve._with_knot_yields(self.curve.knot_yield_dec + sg * BP * w[k]),
-                        self.swap0 + sg * BP * ws[k], sg) for sg in (-0.5, 0.5)]
+                        self.swap0 + sg * BP * ws[k]) for sg in (-0.5, 0.5)]
                       for k in range(len(self.keys))]
-            par = [(self.curve.shifted(s), self.swap0 + s * BP, s)
+            par = [(self.curve.shifted(s), self.swap0 + s * BP)
                    for s in (GAMMA_STEP_BP, -GAMMA_STEP_BP)]
             unit: dict[int, tuple[np.ndarray, float]] = {}
             for j in np.flatnonzero(full):
                 ins = self.instr[j]
                 if id(ins) not in unit:
-                    mid = getattr(ins, "mid", 0.0)
                     kr = np.zeros(len(self.keys))
                     for k in range(len(self.keys)):
-                        wk = float(np.interp(mid, self.key_years, eye[k]))
-                        v = [self._value(j, zc, sw, sg * wk)[0] for zc, sw, sg in bumped[k]]
+                        v = [self._value(j, zc, sw)[0] for zc, sw in bumped[k]]
                         kr[k] = v[0] - v[1]
-                    vs = [self._value(j, zc, sw, s)[0] for zc, sw, s in par]
+                    vs = [self._value(j, zc, sw)[0] for zc, sw in par]
                     unit[id(ins)] = (kr, (vs[0] + vs[1] - 2 * self.hedge_v0[j])
                                      / (2 * GAMMA_STEP_BP**2))
                 kr, g = unit[id(ins)]
@@ -648,13 +576,10 @@ class ScenarioEngine:
                 dv01[j] = krd[j].sum()
                 gamma[j] = g * self.pos[j].contracts
 
-    def _value(self, j: int, zc: ZeroCurve, swap: pd.Series, sr3_shift_bp: float
-               ) -> tuple[float, dict]:
+    def _value(self, j: int, zc: ZeroCurve, swap: pd.Series) -> tuple[float, dict]:
         ins = self.instr[j]
         if ins is None:
             return 0.0, {}
-        if isinstance(ins, _SR3):
-            return ins.value(zc, swap, sr3_shift_bp)
         return ins.value(zc, swap)
 
     # ------------------------------------------------------------------ evaluation
@@ -672,19 +597,21 @@ class ScenarioEngine:
         pts = {k: v for k, v in spec.items() if k != "*"}
         return self.curve.shifted(spec.get("*", 0.0), pts or None)
 
-    def run(self, sc: Scenario) -> dict:
-        """One scenario: full, approx and DV01-mode P&L of holdings and hedge, split per
-        sector, with dollar-offset effectiveness and per-contract details."""
+    def _holdings_pnl(self, sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(linear, DV01 + convexity, full) P&L per holding."""
         h_lin, h_apx = self._approx(self.hold, sc)
         h_full = h_apx.copy()
         for g in self.groups:
             zc = self._shifted(sc, g["key"])
             h_full[g["rows"]] = zc.price_flows(g["fs"], g["spread"]) * g["par"] - g["p0"]
+        return h_lin, h_apx, h_full
+
+    def _hedge_pnl(self, sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        """(linear, DV01 + convexity, full) P&L per hedge leg and per-contract details."""
         g_lin, g_apx = self._approx(self.hedge, sc)
         g_full = g_apx.copy()
         details = []
-        zc_t = None
-        swap = None
+        zc_t = swap = None
         vcache: dict[int, tuple] = {}
         for j, p in enumerate(self.pos):
             d = {"contract": getattr(self.instr[j], "code", p.contract), "contracts": p.contracts,
@@ -695,9 +622,8 @@ class ScenarioEngine:
                     swap = self.swap0 + sc.at("swap", self.swap_years) * BP
                 ins = self.instr[j]
                 if id(ins) not in vcache:
-                    s_sr3 = float(sc.at("swap", [getattr(ins, "mid", 0.25)])[0])
-                    vcache[id(ins)] = (self._value(j, zc_t, swap, s_sr3),
-                                       self._value(j, self.curve, self.swap0, 0.0)[1])
+                    vcache[id(ins)] = (self._value(j, zc_t, swap),
+                                       self._value(j, self.curve, self.swap0)[1])
                 (v1, info1), info0 = vcache[id(ins)]
                 g_full[j] = (v1 - self.hedge_v0[j]) * p.contracts
                 d.update({"price_before": info0.get("price"), "price_after": info1.get("price")})
@@ -706,6 +632,36 @@ class ScenarioEngine:
                               "ctd_switch": info0["ctd"] != info1["ctd"]})
             d.update({"pnl": g_full[j], "approx_pnl": g_apx[j], "dv01_pnl": g_lin[j]})
             details.append(d)
+        return g_lin, g_apx, g_full, details
+
+    def attribution(self, sc: Scenario, h_full: np.ndarray, g_apx: np.ndarray,
+                    g_full: np.ndarray) -> dict[str, float]:
+        """Net P&L split into curve, spread and basis (they add up to the net P&L).
+
+        T = the scenario's Treasury par-curve change applied to every curve (sector and swap
+        spreads unchanged); H = holdings (full revaluation), G = hedge::
+
+            curve_usd  = H_full(T) + G_approx(T)          rates, spreads held
+            spread_usd = [H_full - H_full(T)] + [G_approx - G_approx(T)]
+                         sector spreads (holdings) and the swap spread (swap futures)
+            basis_usd  = G_full - G_approx
+                         what the futures do beyond their own DV01 + convexity: CTD switches,
+                         the delivery option, higher-order terms
+        """
+        t = sc.treasury_only()
+        ht = self._holdings_pnl(t)[2].sum()
+        gt = self._approx(self.hedge, t)[1].sum()
+        curve = float(ht + gt)
+        spread = float(h_full.sum() - ht + g_apx.sum() - gt)
+        basis = float(g_full.sum() - g_apx.sum())
+        return {"curve_usd": curve, "spread_usd": spread, "basis_usd": basis}
+
+    def run(self, sc: Scenario, attribution: bool = True) -> dict:
+        """One scenario: full, approx and DV01-mode P&L of holdings and hedge, split per
+        sector, with dollar-offset effectiveness, per-contract details and (``attribution``)
+        the curve / spread / basis split of the net P&L."""
+        h_lin, h_apx, h_full = self._holdings_pnl(sc)
+        g_lin, g_apx, g_full, details = self._hedge_pnl(sc)
         out = {"scenario": sc.name, "kind": sc.kind, "description": sc.description,
                "start": sc.start, "end": sc.end, "notes": list(sc.notes)}
         for tag, hv, gv in (("", h_full, g_full), ("approx_", h_apx, g_apx),
@@ -715,11 +671,12 @@ class ScenarioEngine:
             out[f"{tag}hedge_pnl"] = float(gv.sum())
             out[f"{tag}net_pnl"] = float(hv.sum() + gv.sum())
             out[f"{tag}hedged_item_pnl"] = item
-            eff = dollar_offset(float(gv.sum()), item)
-            out[f"{tag}effectiveness"] = eff
+            out[f"{tag}effectiveness"] = dollar_offset(float(gv.sum()), item)
         e = out["effectiveness"]
         out["effective"] = (e is not None and EFFECTIVENESS_BAND[0] <= e <= EFFECTIVENESS_BAND[1])
         out["approx_error"] = out["approx_net_pnl"] - out["net_pnl"]
+        if attribution:
+            out["attribution"] = self.attribution(sc, h_full, g_apx, g_full)
         out["by_sector"] = self._by_sector(h_full, g_full, h_apx, g_apx, h_lin, g_lin)
         out["hedge"] = details
         return out
@@ -738,8 +695,8 @@ class ScenarioEngine:
                          "dv01_hedge_pnl": float(g_lin[gm].sum())})
         return rows
 
-    def run_many(self, scenarios: Iterable[Scenario]) -> list[dict]:
-        return [self.run(s) for s in scenarios]
+    def run_many(self, scenarios: Iterable[Scenario], attribution: bool = True) -> list[dict]:
+        return [self.run(s, attribution) for s in scenarios]
 
 
 # ----------------------------------------------------------------------------- effectiveness

@@ -27,17 +27,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.errors import InputError
-from data.loaders import DATA_DIR, PORTFOLIOS_DIR, latest_curve_date
+from data.errors import InputError, Notice
+from data.loaders import PORTFOLIOS_DIR, latest_curve_date
 from models.curves import DEFAULT_KEY_TENORS, ZeroCurve, curve_on
 from models.exposures import Exposures, compute_exposures
 from models.instruments import SWAP_SPREAD_FACTOR, InstrumentRisk, instrument_risk
 from models.risk import FactorModel, build_factor_model, ensure_psd, is_treasury_sector
+from models.risk_params import append_basis_factors
+from optimizer import validate
 from optimizer.core import problem as P
 from optimizer.mandate import Mandate, SectorTarget
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
-SWAP_SPREAD_PARAMS = DATA_DIR / "risk_params" / "swap_spread_params.csv"
 
 
 @dataclass
@@ -58,8 +59,13 @@ class HedgeContext:
     mandate_spec: Mandate
     problem_mandate: P.Limits
     portfolio_name: str = ""
-    warnings: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     provenance: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The notices as one line of text each."""
+        return [str(n) for n in self.notices]
 
 
 def load_holdings(holdings: pd.DataFrame | str | Path | None, asof) -> tuple[pd.DataFrame, str]:
@@ -71,16 +77,15 @@ def load_holdings(holdings: pd.DataFrame | str | Path | None, asof) -> tuple[pd.
     return read_holdings(path, asof=asof), str(path)
 
 
-def _swap_spread_params() -> pd.DataFrame:
-    return pd.read_csv(SWAP_SPREAD_PARAMS)
+def add_swap_spread_factor(names: list[str], cov: np.ndarray, asof=None
+                           ) -> tuple[list[str], np.ndarray, str]:
+    """Append the swap-spread factor from the shipped parameters valid on ``asof`` (vol and
+    correlations estimated from ISDAFIX data up to then; see models.risk_params). Missing
+    correlations are taken as zero."""
+    from models.risk_params import swap_spread_params
 
-
-def add_swap_spread_factor(names: list[str], cov: np.ndarray) -> tuple[list[str], np.ndarray, str]:
-    """Append the swap-spread factor from the shipped parameters (vol and correlations estimated
-    from ISDAFIX 2000-2016; see data/README.md). Missing correlations are taken as zero."""
-    p = _swap_spread_params()
-    vol = float(p.loc[p["kind"] == "vol_bp_annual", "value"].iloc[0])
-    corr = {str(r.other): float(r.value) for r in p[p["kind"] == "corr"].itertuples()}
+    p = swap_spread_params(latest_curve_date() if asof is None else asof)
+    vol, corr = p.vol_bp_annual, p.corr
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     row = np.zeros(len(names))
     for k, nm in enumerate(names):
@@ -90,13 +95,10 @@ def add_swap_spread_factor(names: list[str], cov: np.ndarray) -> tuple[list[str]
     out[:-1, :-1] = cov
     out[-1, :-1] = out[:-1, -1] = row
     out[-1, -1] = vol * vol
-    window = p["window"].iloc[0]
-    return names + [SWAP_SPREAD_FACTOR], out, (
-        f"swap-spread factor: vol {vol:.1f} bp/yr and correlations estimated from ISDAFIX "
-        f"{window} (month-end changes; licensed source, parameters only)")
+    return names + [SWAP_SPREAD_FACTOR], out, p.describe()
 
 
-def _sector_betas(exp: Exposures, asof, window: str, warnings: list[str]) -> dict[str, dict]:
+def _sector_betas(exp: Exposures, asof, window: str, notices: list[Notice]) -> dict[str, dict]:
     from models.betas import sector_betas
 
     out: dict[str, dict] = {}
@@ -112,12 +114,14 @@ def _sector_betas(exp: Exposures, asof, window: str, warnings: list[str]) -> dic
                 warnings_mod.simplefilter("ignore")
                 res = sector_betas(sector, dur, asof=asof, window=window)[0]
         except InputError as exc:
-            warnings.append(f"beta for {sector}: {exc}; using beta 1")
+            notices.append(Notice("beta_fallback", f"no beta estimate ({exc}); using beta 1",
+                                  subject=sector))
             out[sector] = {"beta": 1.0, "std_err": float("nan"), "source": "fallback",
                            "resid_vol_bp_annual": float("nan"), "r_squared": float("nan")}
             continue
-        for w in res.warnings:
-            warnings.append(f"beta for {sector}: {w}")
+        notices.extend(Notice("beta_note", str(w), subject=sector) for w in res.warnings)
+        # shipped estimate, horizon mismatch: never silent (the fallback itself is reported above)
+        notices.extend(n for n in res.notices if n.code != "beta_fallback")
         out[sector] = {"beta": float(res.beta), "std_err": float(res.std_err),
                        "source": f"{res.source}; {res.frequency}; {res.driver}",
                        "resid_vol_bp_annual": float(res.resid_vol_bp_annual),
@@ -142,60 +146,52 @@ def _instrument_roots(m: Mandate) -> list[str]:
     return roots
 
 
-def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, asof=None, *,
-                  key_tenors: list[str] | None = None, current: dict[str, int] | None = None,
-                  window: str = "3y", repo: float | None = None,
-                  margins: pd.DataFrame | None = None) -> HedgeContext:
-    """Build the hedge problem for ``holdings`` under ``mandate`` on ``asof`` (default: latest
-    bundled curve date). ``current``: contracts held now, keyed by root or contract code."""
-    warnings: list[str] = []
-    provenance = ["Treasury par yield curve: U.S. Department of the Treasury (public domain)"]
-    asof = pd.Timestamp(asof).normalize() if asof is not None else latest_curve_date()
-    key_tenors = list(key_tenors or DEFAULT_KEY_TENORS)
-    frame, source = load_holdings(holdings, asof)
-    curve = curve_on(asof)
-    exp = compute_exposures(frame, asof=asof, key_tenors=key_tenors, curve=curve)
-    if exp.curve_note:
-        warnings.append(exp.curve_note)
-    sectors = [str(s) for s in exp.sectors["sector"]]
-    S = len(sectors)
+def _flag_notice(contract: str, flag: str) -> Notice:
+    """An instrument flag (``code (details)``) as a Notice."""
+    code = flag.split(" ", 1)[0].split(":", 1)[0].strip() or "instrument_flag"
+    return Notice(code, flag, subject=contract)
 
-    # --- instruments (front contracts on the date unless a month is named)
-    roots = _instrument_roots(mandate)
-    instruments: list[InstrumentRisk] = []
-    for code in roots:
+
+def _instruments(mandate: Mandate, asof: pd.Timestamp, key_tenors: list[str],
+                 repo: float | None, margins: pd.DataFrame | None,
+                 notices: list[Notice]) -> list[InstrumentRisk]:
+    """The mandate's contracts on ``asof`` (front contract of a root outside its roll window)."""
+    instruments = []
+    for code in _instrument_roots(mandate):
         ir = instrument_risk(code, asof, key_tenors, repo=repo, margins=margins)
         instruments.append(ir)
-        for f in ir.flags:
-            if not f.startswith("future_issues_excluded"):
-                warnings.append(f"{ir.contract}: {f}")
-    provenance.append("Initial margins: data/contracts/margins.csv (approximate CME levels; "
-                      "override with --margins)")
-    names_i = [ir.contract for ir in instruments]
-    if len(set(names_i)) != len(names_i):
-        raise InputError(f"the same contract is listed twice: {names_i}")
+        notices.extend(_flag_notice(ir.contract, f) for f in ir.flags
+                       if not f.startswith("future_issues_excluded"))
+    names = [ir.contract for ir in instruments]
+    if len(set(names)) != len(names):
+        raise InputError(f"the same contract is listed twice: {names}")
+    return instruments
 
-    # --- factor model
+
+def _risk_model(asof: pd.Timestamp, sectors: list[str], key_tenors: list[str], window: str,
+                swap: bool, provenance: list[str]) -> tuple[FactorModel, list[str], np.ndarray]:
+    """Factor model: key rates, the HQM corporate spread, the swap spread when a swap future
+    is allowed (see the module docstring)."""
     corp_like = tuple(s for s in sectors if not is_treasury_sector(s)
                       and s.lower() in ("corporate", "corporates", "credit", "ig corporate"))
     fm = build_factor_model(asof, key_tenors=tuple(key_tenors), window=window,
                             hqm_sectors=corp_like)
     names = list(fm.names)
     cov = np.asarray(fm.cov_bp2_annual, dtype=float)
-    for note in fm.notes:
-        provenance.append(f"risk model: {note}")
-    if any(ir.swap_spread_dv01_usd for ir in instruments):
-        names, cov, note = add_swap_spread_factor(names, cov)
+    provenance.extend(f"risk model: {note}" for note in fm.notes)
+    if swap:
+        names, cov, note = add_swap_spread_factor(names, cov, asof)
         provenance.append(note)
-    cov = np.asarray(ensure_psd(cov, name="factor covariance"), dtype=float)
-    F = len(names)
-    fidx = {f: k for k, f in enumerate(names)}
+    return fm, names, np.asarray(ensure_psd(cov, name="factor covariance"), dtype=float)
 
-    # --- betas and sector exposures
-    betas = (_sector_betas(exp, asof, window, warnings) if mandate.betas
-             else {s: {"beta": 1.0, "source": "betas off"} for s in sectors})
-    X = np.zeros((S, F))
-    resid = np.zeros(S)
+
+def _sector_matrices(exp: Exposures, key_tenors: list[str], fidx: dict[str, int],
+                     betas: dict[str, dict], notices: list[Notice]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sector factor exposures X (S x F), residual variance (S,), beta-adjusted DV01 (S,)."""
+    sectors = [str(s) for s in exp.sectors["sector"]]
+    X = np.zeros((len(sectors), len(fidx)))
+    resid = np.zeros(len(sectors))
     for s, r in enumerate(exp.sectors.itertuples()):
         for t in key_tenors:
             X[s, fidx[t]] = float(getattr(r, f"krd_{t}"))
@@ -207,20 +203,18 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
             if np.isfinite(rv):
                 resid[s] = (float(r.dv01) * rv) ** 2
             else:
-                warnings.append(f"sector {r.sector}: no spread history and no residual estimate; "
-                                "its spread risk is not in the tracking error")
+                notices.append(Notice(
+                    "spread_risk_missing", "no spread history and no residual estimate: its "
+                    "spread risk is not in the tracking error", subject=str(r.sector)))
     beta_vec = np.array([betas.get(s, {}).get("beta", 1.0) for s in sectors])
-    sector_dv01 = exp.sectors["dv01"].to_numpy(float) * beta_vec
+    return X, resid, exp.sectors["dv01"].to_numpy(float) * beta_vec
 
-    B = np.zeros((len(instruments), F))
-    for i, ir in enumerate(instruments):
-        for t, v in ir.key_rate_dv01.items():
-            B[i, fidx[t]] = v
-        if ir.swap_spread_dv01_usd:
-            B[i, fidx[SWAP_SPREAD_FACTOR]] = ir.swap_spread_dv01_usd
 
-    # --- designations: each sector may use the instruments its target lists
-    D = np.zeros((S, len(instruments)), dtype=bool)
+def _designations(mandate: Mandate, sectors: list[str], instruments: list[InstrumentRisk]
+                  ) -> np.ndarray:
+    """Each sector may use the instruments its target lists (all with a portfolio target)."""
+    roots = _instrument_roots(mandate)
+    D = np.zeros((len(sectors), len(instruments)), dtype=bool)
     for s, sector in enumerate(sectors):
         t = mandate.target_for(sector)
         if mandate.target_duration is not None:
@@ -231,31 +225,114 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
     if not D.any():
         raise InputError("no sector of the portfolio has a target with instruments in the mandate "
                          f"(portfolio sectors: {', '.join(sectors)})")
+    return D
 
+
+def _current(current: dict[str, int] | None, instruments: list[InstrumentRisk]) -> np.ndarray:
     cur = np.zeros(len(instruments))
     for key, n in (current or {}).items():
         k = key.upper()
         hits = [i for i, ir in enumerate(instruments) if k in (ir.contract, ir.root)]
         if not hits:
             raise InputError(f"current position in {key} is not an instrument of the mandate "
-                             f"({', '.join(names_i)})")
+                             f"({', '.join(ir.contract for ir in instruments)})")
         cur[hits[0]] += n
+    return cur
 
+
+def _leverage_weight(mandate: Mandate, instruments: list[InstrumentRisk], exp: Exposures,
+                     asof, key_tenors: list[str], repo) -> dict:
+    """``HedgeInputs.leverage_weight`` for the mandate's leverage measure (none: notional)."""
+    from dataclasses import fields
+
+    from optimizer.mandate import leverage_weights
+
+    measure = getattr(mandate, "leverage_measure", "gross_notional")
+    if measure == "gross_notional" or mandate.max_leverage is None:
+        return {}
+    if "leverage_weight" not in {f.name for f in fields(P.HedgeInputs)}:
+        raise InputError(f"leverage_measure {measure!r} needs the solver's per-contract "
+                         "leverage weights (HedgeInputs.leverage_weight), not in this build")
+    zn = next((ir for ir in instruments if ir.root == "ZN"), None)
+    if zn is None and measure == "ten_year_equivalent":
+        zn = instrument_risk("ZN", asof, key_tenors, repo=repo)
+    w = leverage_weights(
+        measure, [ir.notional_usd for ir in instruments], [ir.dv01_usd for ir in instruments],
+        zn.dv01_usd if zn else 1.0, zn.notional_usd if zn else 1.0,
+        float(exp.portfolio["dv01"]), float(exp.portfolio["market_value"]))
+    return {"leverage_weight": w}
+
+
+def _margins(margins: pd.DataFrame | str | Path | None) -> pd.DataFrame | None:
+    if margins is None or isinstance(margins, pd.DataFrame):
+        return margins
+    from data.contracts import load_margins
+
+    return load_margins(margins)
+
+
+def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, asof=None, *,
+                  key_tenors: list[str] | None = None, current: dict[str, int] | None = None,
+                  window: str = "3y", repo: float | None = None,
+                  margins: pd.DataFrame | str | Path | None = None) -> HedgeContext:
+    """Build the hedge problem for ``holdings`` under ``mandate`` on ``asof`` (default: latest
+    bundled curve date). ``current``: contracts held now, keyed by root or contract code.
+    ``margins``: the clearing firm's margins (frame or CSV path; default the bundled file)."""
+    notices: list[Notice] = []
+    provenance = ["Treasury par yield curve: U.S. Department of the Treasury (public domain)"]
+    key_tenors = list(key_tenors or DEFAULT_KEY_TENORS)
+    mandate, dropped = validate.hedge_inputs(mandate, asof, key_tenors, window)
+    notices += [Notice("instrument_not_listed", w, severity="warning") for w in dropped]
+    asof = pd.Timestamp(asof).normalize() if asof is not None else latest_curve_date()
+    frame, source = load_holdings(holdings, asof)
+    curve = curve_on(asof)
+    exp = compute_exposures(frame, asof=asof, key_tenors=key_tenors, curve=curve)
+    if exp.curve_note:
+        notices.append(Notice("curve_date", exp.curve_note, subject="curve", severity="info"))
+    sectors = [str(s) for s in exp.sectors["sector"]]
+    notices += [Notice("sector_target", w, subject="mandate", severity="warning")
+                for w in validate.mandate_sectors(mandate, sectors)]
+    instruments = _instruments(mandate, asof, key_tenors, repo, _margins(margins), notices)
+    provenance.append("Initial margins: " + (
+        f"{margins} (user file)" if isinstance(margins, (str, Path)) else
+        "data/contracts/margins.csv (approximate CME levels; override with --margins)"))
+    fm, names, cov = _risk_model(asof, sectors, key_tenors, window,
+                                 any(ir.swap_spread_dv01_usd for ir in instruments), provenance)
+    # basis risk per Treasury futures contract (settlements vs key-rate DV01s; risk_params)
+    names, cov, bnotes, bprov = append_basis_factors(
+        names, cov, [(ir.contract, ir.root) for ir in instruments
+                     if ir.kind == "treasury_future"], asof)
+    notices.extend(bnotes)
+    provenance.extend(bprov)
+    fidx = {f: k for k, f in enumerate(names)}
+    betas = (_sector_betas(exp, asof, window, notices) if mandate.betas
+             else {s: {"beta": 1.0, "source": "betas off"} for s in sectors})
+    X, resid, sector_dv01 = _sector_matrices(exp, key_tenors, fidx, betas, notices)
+    B = np.zeros((len(instruments), len(names)))
+    for i, ir in enumerate(instruments):
+        for t, v in ir.key_rate_dv01.items():
+            B[i, fidx[t]] = v
+        if ir.swap_spread_dv01_usd:
+            B[i, fidx[SWAP_SPREAD_FACTOR]] = ir.swap_spread_dv01_usd
+        if f"basis:{ir.contract}" in fidx:   # the basis factor is in bp of yield
+            B[i, fidx[f"basis:{ir.contract}"]] = ir.dv01_usd
     inputs = P.HedgeInputs(
-        factors=names, sectors=sectors, instruments=names_i, sector_exposure=X,
-        sector_dv01=sector_dv01, instrument_exposure=B,
-        instrument_dv01=np.array([ir.dv01_usd for ir in instruments]), cov=cov, designations=D,
+        factors=names, sectors=sectors, instruments=[ir.contract for ir in instruments],
+        sector_exposure=X, sector_dv01=sector_dv01, instrument_exposure=B,
+        instrument_dv01=np.array([ir.dv01_usd for ir in instruments]), cov=cov,
+        designations=_designations(mandate, sectors, instruments),
         notional=np.array([abs(ir.notional_usd) for ir in instruments]),
         initial_margin=np.array([ir.initial_margin_usd for ir in instruments]),
         sector_market_value=exp.sectors["market_value"].to_numpy(float),
-        sector_resid_var=resid, current=cur,
-        portfolio_market_value=float(exp.portfolio["market_value"]))
-    pm = problem_mandate(mandate, inputs, instruments)
+        sector_resid_var=resid, current=_current(current, instruments),
+        portfolio_market_value=float(exp.portfolio["market_value"]),
+        **_leverage_weight(mandate, instruments, exp, asof, key_tenors, repo))
     return HedgeContext(
         asof=asof, holdings=frame, exposures=exp, key_tenors=key_tenors, curve=curve,
         instruments=instruments, factor_model=fm, factors=names, cov_bp2=cov, betas=betas,
-        inputs=inputs, mandate_spec=mandate, problem_mandate=pm,
-        portfolio_name=Path(source).name, warnings=warnings, provenance=provenance)
+        inputs=inputs, mandate_spec=mandate,
+        problem_mandate=problem_mandate(mandate, inputs, instruments),
+        portfolio_name=Path(source).name, notices=notices, provenance=provenance)
 
 
 def problem_target(t: SectorTarget) -> P.DV01Target:
@@ -285,8 +362,9 @@ def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
     portfolio_target = None
     if m.target_duration is not None:
         mv = inputs.portfolio_market_value
+        # |MV|: the band is a width (a net-short portfolio has a negative MV)
         portfolio_target = P.DV01Target(duration=m.target_duration,
-                                          tol_usd=m.target_duration_tolerance * mv * 1e-4)
+                                        tol_usd=m.target_duration_tolerance * abs(mv) * 1e-4)
     lower, upper = {}, {}
     for key, (lo, hi) in m.contract_bounds.items():
         for ir in instruments:
@@ -305,105 +383,3 @@ def problem_mandate(m: Mandate, inputs: P.HedgeInputs,
 
 def solve_context(ctx: HedgeContext, time_limit: float = 10.0) -> P.HedgeResult:
     return P.solve(ctx.inputs, ctx.problem_mandate, time_limit=time_limit)
-
-
-def hedge_warnings(ctx: HedgeContext, res: P.HedgeResult) -> list[str]:
-    """Warnings a PM must see: leverage above 30% of MV, margin buffer, solver status, data."""
-    w = list(ctx.warnings) + [str(x) for x in res.warnings]  # core Notices as text here
-    if np.isfinite(res.leverage_ratio) and res.leverage_ratio > 0.30:
-        w.append(f"gross futures notional is {res.leverage_ratio:.0%} of portfolio market value "
-                 "(above 30%)")
-    budget = ctx.problem_mandate.margin_budget
-    if budget is not None and res.initial_margin > 0 and budget < 2 * res.initial_margin:
-        w.append(f"margin buffer: budget ${budget:,.0f} is less than 2x the initial margin "
-                 f"${res.initial_margin:,.0f} (variation margin on a 2-sigma move may exceed it)")
-    if res.rounded_broken:
-        w.append("naive rounding of the continuous optimum breaks: " + "; ".join(res.rounded_broken))
-    if res.status != "optimal":
-        w.append(f"solver status {res.status}: see the solver line for the optimality gap")
-    return w
-
-
-def hedge_document(ctx: HedgeContext, res: P.HedgeResult) -> dict:
-    """The ``overlay hedge --json`` object (SPEC §9)."""
-    by_contract = {ir.contract: ir for ir in ctx.instruments}
-    alloc = [a for a in res.allocation if a["contracts"] != 0]
-    gross = {}
-    for a in alloc:
-        gross[a["instrument"]] = gross.get(a["instrument"], 0) + abs(int(a["contracts"]))
-    positions = []
-    for a in alloc:
-        ir = by_contract[a["instrument"]]
-        n = int(a["contracts"])
-        # the account holds the net position per contract: its notional and margin are shared
-        # among the designations pro rata to |contracts|, so the rows add up to the account's
-        net = abs(res.contracts[a["instrument"]])
-        share = abs(n) / gross[a["instrument"]] * net
-        positions.append({
-            "instrument": ir.root, "contract": ir.contract, "sector": a["sector"],
-            "contracts": n, "contract_dv01": ir.dv01_usd, "dv01": n * ir.dv01_usd,
-            "notional": share * abs(ir.notional_usd), "initial_margin": share * ir.initial_margin_usd,
-            "price": ir.price, "kind": ir.kind, "description": ir.description})
-    sectors = []
-    mv_by_sector = dict(zip(ctx.exposures.sectors["sector"], ctx.exposures.sectors["market_value"],
-                            strict=True))
-    raw_dv01 = dict(zip(ctx.exposures.sectors["sector"], ctx.exposures.sectors["dv01"],
-                        strict=True))
-    for srow in res.sectors:
-        s = srow["sector"]
-        b = ctx.betas.get(s, {})
-        sectors.append({**srow, "market_value": float(mv_by_sector[s]),
-                        "model_dv01": float(raw_dv01[s]), "beta": b.get("beta", 1.0),
-                        "beta_std_err": b.get("std_err"), "beta_source": b.get("source")})
-    kr = {k["factor"]: k for k in res.key_rates}
-    key_rates = [{"tenor": t, "dv01_before": kr[t]["before"], "dv01_after": kr[t]["after"]}
-                 for t in ctx.key_tenors]
-    other_factors = [{"factor": f, "dv01_before": kr[f]["before"], "dv01_after": kr[f]["after"]}
-                     for f in ctx.factors if f not in ctx.key_tenors]
-    mv = float(ctx.exposures.portfolio["market_value"])
-    port = dict(res.portfolio)
-    # portfolio DV01 in plain (not beta-adjusted) terms: model DV01 + hedge DV01
-    hedge_dv01 = sum(p["dv01"] for p in positions)
-    port.update({"market_value": mv, "dv01_before": float(ctx.exposures.portfolio["dv01"]),
-                 "dv01_after": float(ctx.exposures.portfolio["dv01"]) + hedge_dv01,
-                 "beta_adjusted_dv01_before": res.portfolio["dv01_before"],
-                 "beta_adjusted_dv01_after": res.portfolio["dv01_after"]})
-    port["duration_before"] = port["dv01_before"] / mv * 1e4
-    port["duration_after"] = port["dv01_after"] / mv * 1e4
-    m = ctx.problem_mandate
-    return {
-        "asof": ctx.asof.strftime("%Y-%m-%d"),
-        "portfolio_name": ctx.portfolio_name,
-        "mandate_name": ctx.mandate_spec.name,
-        "status": res.status,
-        "objective": res.objective,
-        "positions": positions,
-        "contracts": res.contracts,
-        "sectors": sectors,
-        "key_rates": key_rates,
-        "other_factors": other_factors,
-        "tracking_error": {
-            "before_usd": res.te_before_usd, "after_usd": res.te_after_usd,
-            "after_bp": res.te_after_bp,
-            "before_bp": res.te_before_usd / mv * 1e4 if mv else None,
-            "continuous_after_usd": res.te_continuous_usd,
-            "rounded_after_usd": res.te_rounded_usd,
-            "continuous_contracts": res.continuous_contracts,
-            "rounded_contracts": res.rounded_contracts,
-            "rounded_breaks": res.rounded_broken},
-        "margin": {"initial": res.initial_margin, "budget": m.margin_budget},
-        "leverage": {"gross_notional": res.gross_notional, "ratio": res.leverage_ratio,
-                     "limit": m.max_leverage},
-        "portfolio": port,
-        "solver": res.solver,
-        "constraints": res.constraints,
-        "instruments": [{"contract": ir.contract, "root": ir.root, "kind": ir.kind,
-                         "price": ir.price, "dv01": ir.dv01_usd, "notional": ir.notional_usd,
-                         "initial_margin": ir.initial_margin_usd, "description": ir.description,
-                         "key_rate_dv01": ir.key_rate_dv01} for ir in ctx.instruments],
-        "risk_model": {"factors": ctx.factors, "window": [str(ctx.factor_model.window_start),
-                                                          str(ctx.factor_model.window_end)],
-                       "method": ctx.factor_model.method},
-        "warnings": hedge_warnings(ctx, res),
-        "provenance": ctx.provenance,
-    }

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from data.errors import InputError
 from data.loaders import MANDATES_DIR
+from optimizer import validate
 
 DEFAULT_MANDATE = MANDATES_DIR / "default.toml"
 DEFAULT_TOLERANCE_PCT = 2.0  # band around a sector target when the mandate gives none
@@ -30,6 +31,9 @@ class SectorTarget:
     tolerance_usd: float | None = None
     tolerance_pct: float = DEFAULT_TOLERANCE_PCT  # percent of current DV01 (usd wins if given)
     instruments: tuple[str, ...] = ()
+    #: where the target was given: "" (the mandate file or Python) or "--target TEXT"; error
+    #: messages name it (optimizer.validate.mandate_sectors)
+    origin: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,8 @@ class Mandate:
     instruments: tuple[str, ...] | None = None    # global restriction (``--instruments``)
     betas: bool = True
     cost_weight: float = 0.0
-    max_leverage: float | None = None             # gross notional / portfolio MV
+    max_leverage: float | None = None             # leverage measure / portfolio MV
+    leverage_measure: str = "gross_notional"      # LEVERAGE_MEASURES: what max_leverage counts
     margin_budget_usd: float | None = None
     no_net_short: bool = True
     max_instruments: int | None = None
@@ -56,6 +61,48 @@ class Mandate:
             if t.sector.lower() == sector.lower():
                 return t
         return None
+
+    def summary(self) -> dict[str, str]:
+        """The mandate as ``{constraint: value text}`` (the reports' "Mandate" table)."""
+        out = {"name": self.name, "source": str(self.source)}
+        for t in self.targets:
+            kind = (f"DV01 ${t.dv01_usd:,.0f}" if t.dv01_usd is not None else
+                    f"{t.dv01_pct:g}% of current DV01" if t.dv01_pct is not None else
+                    f"duration {t.duration:g}y")
+            tol = (f"${t.tolerance_usd:,.0f}" if t.tolerance_usd is not None
+                   else f"{t.tolerance_pct:g}% of current DV01")
+            out[f"target {t.sector}"] = (f"{kind} +/- {tol} with "
+                                         f"{', '.join(t.instruments) or 'any instrument'}")
+        if self.target_duration is not None:
+            out["portfolio duration"] = (f"{self.target_duration:g}y +/- "
+                                         f"{self.target_duration_tolerance:g}y (beta-adjusted "
+                                         "DV01 / |MV|)" if self.betas else
+                                         f"{self.target_duration:g}y +/- "
+                                         f"{self.target_duration_tolerance:g}y")
+        if self.instruments:
+            out["instruments"] = ", ".join(self.instruments)
+        out["betas"] = "on (beta-adjusted sector DV01)" if self.betas else "off"
+        if self.max_leverage is not None:
+            out["max leverage"] = (f"{self.max_leverage:.0%} of |portfolio MV| "
+                                   f"({self.leverage_measure.replace('_', ' ')})")
+        if self.margin_budget_usd is not None:
+            out["margin budget"] = f"${self.margin_budget_usd:,.0f}"
+        if self.max_instruments is not None:
+            out["max instruments"] = str(self.max_instruments)
+        if self.turnover is not None:
+            out["turnover"] = f"{self.turnover:,d} contracts"
+        out["no net short duration"] = "yes" if self.no_net_short else "no"
+        for root, (lo, hi) in self.contract_bounds.items():
+            out[f"bounds {root}"] = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+        for tenor, (lo, hi) in self.key_rate_bands.items():
+            out[f"key-rate band {tenor}"] = (f"[{'-inf' if lo is None else f'{lo:,.0f}'}, "
+                                             f"{'inf' if hi is None else f'{hi:,.0f}'}] USD/bp")
+        return out
+
+
+def as_mandate(m: Mandate | str | Path | None) -> Mandate:
+    """A Mandate as given, else read from a TOML path (``None``: the embedded default)."""
+    return m if isinstance(m, Mandate) else load_mandate(m)
 
 
 def _num(tbl: dict, key: str, where: str, *, integer: bool = False, minimum: float | None = None):
@@ -73,22 +120,60 @@ def _num(tbl: dict, key: str, where: str, *, integer: bool = False, minimum: flo
 
 _TARGET_KEYS = {"dv01_usd", "dv01_pct", "duration", "tolerance_usd", "tolerance_pct", "instruments"}
 _LIMIT_KEYS = {"max_leverage", "margin_budget_usd", "no_net_short", "max_instruments", "turnover",
-               "target_duration", "target_duration_tolerance"}
+               "target_duration", "target_duration_tolerance", "leverage_measure"}
+#: What ``max_leverage`` counts per contract (``leverage_weights``).
+LEVERAGE_MEASURES = ("gross_notional", "ten_year_equivalent", "dv01_weighted")
+
+
+def leverage_weights(measure: str, notional_usd, dv01_usd, ten_year_dv01_usd: float,
+                     ten_year_notional_usd: float, portfolio_dv01_usd: float,
+                     portfolio_mv_usd: float):
+    """USD each contract counts against ``max_leverage x portfolio MV``:
+
+    * ``gross_notional``: its notional (size x price / 100): long-dated contracts count as much
+      as short ones per dollar, so the cap favours them;
+    * ``ten_year_equivalent``: the notional of the 10-year note futures with the same DV01,
+      DV01 / DV01(ZN) x notional(ZN);
+    * ``dv01_weighted``: its DV01 x portfolio MV / portfolio DV01, so that the cap reads
+      "hedge DV01 at most max_leverage x the portfolio's DV01".
+    """
+    import numpy as np
+
+    n = np.abs(np.asarray(notional_usd, dtype=float))
+    d = np.abs(np.asarray(dv01_usd, dtype=float))
+    if measure == "gross_notional":
+        return n
+    if measure == "ten_year_equivalent":
+        return d / abs(ten_year_dv01_usd) * abs(ten_year_notional_usd)
+    if measure == "dv01_weighted":
+        if not portfolio_dv01_usd:
+            raise InputError("leverage_measure dv01_weighted needs a portfolio with DV01")
+        return d * abs(portfolio_mv_usd) / abs(portfolio_dv01_usd)
+    raise InputError(f"limits.leverage_measure must be one of {', '.join(LEVERAGE_MEASURES)}, "
+                     f"not {measure!r}")
 
 
 def load_mandate(path: str | Path | None = None) -> Mandate:
     """Read a mandate TOML file (default: the embedded default mandate)."""
-    path = Path(path) if path is not None else DEFAULT_MANDATE
-    if not path.exists():
-        raise InputError("mandate file not found", file=str(path))
+    path = validate.input_file(path if path is not None else DEFAULT_MANDATE, "mandate",
+                               what="mandate file")
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not a valid TOML mandate: {exc}", file=str(path)) from exc
     try:
-        return _parse(doc, str(path))
+        m = _parse(doc, str(path))
     except InputError as exc:
         raise InputError(exc.message, file=str(path)) from exc
+    validate.mandate_values(m)  # ranges and consistency, naming the file and line
+    return m
+
+
+def _bool(tbl: dict, key: str, default: bool) -> bool:
+    v = tbl.get(key, default)
+    if not isinstance(v, bool):
+        raise InputError(f"{key} must be true or false, got {v!r}")
+    return v
 
 
 def _parse(doc: dict, source: str) -> Mandate:
@@ -136,6 +221,10 @@ def _parse(doc: dict, source: str) -> Mandate:
     nns = limits.get("no_net_short", True)
     if not isinstance(nns, bool):
         raise InputError(f"limits.no_net_short must be true or false, got {nns!r}")
+    measure = limits.get("leverage_measure", "gross_notional")
+    if measure not in LEVERAGE_MEASURES:
+        raise InputError(f"limits.leverage_measure must be one of {', '.join(LEVERAGE_MEASURES)},"
+                         f" not {measure!r}")
     return Mandate(
         name=str(doc.get("name", Path(source).stem)),
         description=str(doc.get("description", "")),
@@ -143,9 +232,10 @@ def _parse(doc: dict, source: str) -> Mandate:
         target_duration=_num(limits, "target_duration", "limits", minimum=0.0),
         target_duration_tolerance=_num(limits, "target_duration_tolerance", "limits",
                                        minimum=0.0) or 0.02,
-        betas=bool(doc.get("betas", True)),
-        cost_weight=float(doc.get("cost_weight", 0.0)),
+        betas=_bool(doc, "betas", True),
+        cost_weight=_num(doc, "cost_weight", "mandate") or 0.0,
         max_leverage=_num(limits, "max_leverage", "limits", minimum=0.0),
+        leverage_measure=measure,
         margin_budget_usd=_num(limits, "margin_budget_usd", "limits", minimum=0.0),
         no_net_short=nns,
         max_instruments=_num(limits, "max_instruments", "limits", integer=True, minimum=1),
@@ -158,19 +248,8 @@ def _parse(doc: dict, source: str) -> Mandate:
 
 def parse_target_flag(text: str) -> tuple[str, dict]:
     """``--target SECTOR=VALUE``: ``Treasury=0`` (USD DV01), ``Corporate=50%`` (% of current),
-    ``Corporate=4.5y`` (sector duration in years)."""
-    if "=" not in text:
-        raise InputError(f"--target '{text}': expected SECTOR=VALUE (e.g. Corporate=50%)")
-    sector, value = (s.strip() for s in text.split("=", 1))
-    v = value.lower().replace(",", "").replace("_", "")
-    try:
-        if v.endswith("%"):
-            return sector, {"dv01_pct": float(v[:-1])}
-        if v.endswith("y"):
-            return sector, {"duration": float(v[:-1])}
-        return sector, {"dv01_usd": float(v.lstrip("$"))}
-    except ValueError as exc:
-        raise InputError(f"--target '{text}': '{value}' is not a number, % or duration (e.g. 4.5y)") from exc
+    ``Corporate=4.5y`` (sector duration in years). See :func:`optimizer.validate.target_flag`."""
+    return validate.target_flag(text, "--target")
 
 
 def apply_overrides(m: Mandate, *, targets: list[str] | None = None,
@@ -178,15 +257,24 @@ def apply_overrides(m: Mandate, *, targets: list[str] | None = None,
                     max_leverage: float | None = None, margin_budget_usd: float | None = None,
                     max_instruments: int | None = None, turnover: int | None = None,
                     betas: bool | None = None) -> Mandate:
-    """CLI flags override the mandate file (a flag given = its value wins)."""
+    """CLI flags override the mandate file (a flag given = its value wins). Each value is
+    checked by :mod:`optimizer.validate` under its field name (the CLI shows the flag)."""
     new_targets = list(m.targets)
     for text in targets or []:
-        sector, spec = parse_target_flag(text)
+        sector, spec = validate.target_flag(text, "targets")
         old = m.target_for(sector)
         base = old if old is not None else SectorTarget(sector=sector)
-        upd = replace(base, **{"dv01_usd": None, "dv01_pct": None, "duration": None, **spec})
+        upd = replace(base, **{"dv01_usd": None, "dv01_pct": None, "duration": None, **spec},
+                      origin=f"--target {text}")
         new_targets = [t for t in new_targets if t.sector.lower() != sector.lower()] + [upd]
     kw: dict = {"targets": tuple(new_targets)}
+    target_duration, max_leverage, margin_budget_usd, max_instruments, turnover = (
+        None if v is None else check(v, name) for v, check, name in (
+            (target_duration, validate.duration_years, "target_duration"),
+            (max_leverage, validate.max_leverage, "max_leverage"),
+            (margin_budget_usd, validate.margin_budget_usd, "margin_budget_usd"),
+            (max_instruments, validate.max_instruments, "max_instruments"),
+            (turnover, validate.turnover, "turnover")))
     if target_duration is not None:
         kw["target_duration"] = target_duration
     if instruments:

@@ -82,7 +82,11 @@ def test_equals_direct_statsmodels_call_on_user_history():
     L = math.floor(4 * (len(ch) / 100) ** (2 / 9))
     direct = sm.OLS(ch["y"], sm.add_constant(ch["x"])).fit(cov_type="HAC", cov_kwds={"maxlags": L})
     assert b.nobs == direct.nobs and b.maxlags == L
-    assert b.beta == pytest.approx(direct.params["x"], abs=1e-12)
+    assert b.beta_ols == pytest.approx(direct.params["x"], abs=1e-12)
+    # the hedge's beta: the normal-prior posterior mean toward 1 (hand formula)
+    w = betas.BETA_PRIOR_SD ** 2 / (betas.BETA_PRIOR_SD ** 2 + direct.bse["x"] ** 2)
+    assert b.shrink_weight == pytest.approx(w)
+    assert b.beta == pytest.approx(w * direct.params["x"] + (1 - w), abs=1e-12)
     assert b.std_err == pytest.approx(direct.bse["x"], abs=1e-12)
     assert b.t == pytest.approx(direct.tvalues["x"], abs=1e-9)
     assert b.r_squared == pytest.approx(direct.rsquared, abs=1e-12)
@@ -92,19 +96,22 @@ def test_equals_direct_statsmodels_call_on_user_history():
 
 
 def test_hqm_path_equals_direct_statsmodels_call():
-    b = sector_betas("Corporate", 9.0, asof="2015-06-30", window="10y")[0]
+    """Before the first shipped daily estimate (1999-12-31) a corporate sector without history
+    falls back to HQM monthly averages, with a horizon-mismatch notice."""
+    b = sector_betas("Corporate", 9.0, asof="1999-06-30", window="9y")[0]
     assert b.frequency == "monthly" and "HQM" in b.source
-    start = pd.Timestamp("2005-06-30")
-    d = par_curve_history_pct()[["10Y"]].loc[start:"2015-06-30"]
+    assert [n.code for n in b.notices] == ["beta_horizon_mismatch"]
+    start = pd.Timestamp("1990-06-30")
+    d = par_curve_history_pct()[["10Y"]].loc[start:"1999-06-30"]
     m = monthly_average_pct(d)
-    m = m[(m.index >= start) & (m.index <= "2015-06-01")]
+    m = m[(m.index >= start) & (m.index <= "1999-06-01")]
     m = m.join(hqm_par_monthly_pct()[10.0].rename("y"), how="inner")
     ch = monthly_changes_bp(m[["y", "10Y"]])
     L = newey_west_maxlags(len(ch))
     direct = sm.OLS(ch["y"], sm.add_constant(ch["10Y"])).fit(cov_type="HAC",
                                                             cov_kwds={"maxlags": L})
     assert b.nobs == len(ch)
-    assert b.beta == pytest.approx(direct.params["10Y"], abs=1e-12)
+    assert b.beta_ols == pytest.approx(direct.params["10Y"], abs=1e-12)
     assert b.std_err == pytest.approx(direct.bse["10Y"], abs=1e-12)
     assert b.r_squared == pytest.approx(direct.rsquared, abs=1e-12)
     # monthly averages: x12 and x1.5 (Working) for the annualized residual vol
@@ -112,21 +119,33 @@ def test_hqm_path_equals_direct_statsmodels_call():
 
 
 def test_hqm_no_look_ahead():
-    b = sector_betas("Corporate", 9.0, asof="2015-06-29", window="10y")[0]
-    assert b.end == pd.Timestamp("2015-05-01")
+    b = sector_betas("Corporate", 9.0, asof="1999-06-29", window="9y")[0]
+    assert b.end == pd.Timestamp("1999-05-01")
+
+
+def test_corporate_without_history_uses_the_shipped_daily_beta():
+    """No corporate history: the shipped daily BBB beta estimated up to the latest year end on or
+    before the as-of date (never a later one), shrunk toward 1, said in a notice."""
+    b = sector_betas("Corporate", 6.0, asof="2015-06-29")[0]
+    assert b.frequency == "daily" and b.end <= pd.Timestamp("2015-06-29")
+    assert b.end == pd.Timestamp("2014-12-31")
+    assert [n.code for n in b.notices] == ["beta_shipped_estimate"]
+    assert 1.0 > b.beta > b.beta_ols      # shrunk toward 1
+    assert b.to_dict()["notices"][0]["severity"] == "info"
 
 
 def test_treasury_is_beta_one_by_definition():
-    b = sector_betas("Treasury", 6.0)
+    b = sector_betas("Treasury", 6.0, asof="2025-07-11")
     assert len(b) == 1
     assert b[0].beta == 1.0 and b[0].source == "definition" and b[0].std_err == 0.0
-    assert b[0].driver == "UST_5Y"
+    assert b[0].driver == "UST_7Y"      # a 7-year par bond has a duration of ~6 at ~4%
 
 
 def test_sector_without_driver_falls_back_with_warning():
     with pytest.warns(RuntimeWarning, match="beta set to 1"):
         b = sector_betas("Municipal", 12.0)
     assert b[0].beta == 1.0 and b[0].source == "fallback" and b[0].warnings
+    assert b[0].notices[0].code == "beta_fallback" and b[0].notices[0].subject == "Municipal"
     assert math.isnan(b[0].std_err) and b[0].nobs == 0
 
 
@@ -146,7 +165,8 @@ def test_too_little_user_history_is_an_error():
 def test_gaps_are_reported_and_not_bridged():
     ust = par_curve_history_pct()["10Y"].loc["2018-01-01":"2019-12-31"]
     corp = (ust + 1.0).drop(ust.index[200:230]).rename("Corporate")
-    b = sector_betas("Corporate", 10.0, asof="2019-12-31", window="3y", sector_history=corp)[0]
+    b = sector_betas("Corporate", 9.0, asof="2019-12-31", window="3y", sector_history=corp)[0]
+    assert b.driver == "UST_10Y"
     assert len(b.gaps) == 1 and b.gaps[0]["days"] > 30
     assert any("gap" in w for w in b.warnings)
     # corp - ust constant => beta exactly 1 on every retained change (the gap isn't one)
@@ -209,3 +229,49 @@ def test_driver_that_does_not_move_is_an_error():
 def test_module_uses_statsmodels_hac():
     assert betas.fit_ols_hac(pd.Series(np.arange(30.0) + np.random.default_rng(0).normal(size=30)),
                              pd.Series(np.arange(30.0)))[0].cov_type == "HAC"
+
+
+def test_matched_maturity_inverts_par_bond_duration():
+    """The driver maturity: the semiannual par bond maturing then has the sector's modified
+    duration (its duration computed here by bumping the bond's own cash-flow price)."""
+    for T, y in ((7.0, 0.045), (2.0, 0.02), (20.0, 0.05)):
+        n = int(T * 2)
+        t = np.arange(1, n + 1) / 2
+        cf = np.full(n, 100 * y / 2)
+        cf[-1] += 100
+
+        def price(yy, t=t, cf=cf):
+            return float((cf / (1 + yy / 2) ** (2 * t)).sum())
+
+        dmod = (price(y - 1e-6) - price(y + 1e-6)) / 2e-6 / price(y)
+        assert betas.matched_maturity_years(dmod, y) == pytest.approx(T, abs=1e-6)
+    assert betas.matched_maturity_years(60.0, 0.05) == 30.0
+
+
+def test_weekly_horizon_samples_the_last_day_of_each_week():
+    ust = par_curve_history_pct()["10Y"].loc["2018-01-01":"2019-12-31"].rename("x")
+    rng = np.random.default_rng(7)
+    corp = (ust + 1.0 + np.cumsum(rng.normal(0, 0.01, len(ust)))).rename("y")
+    ch, freq, _ = aligned_changes(corp, ust, horizon="weekly")
+    assert freq == "weekly"
+    lv = pd.DataFrame({"y": corp, "x": ust})
+    wk = lv.groupby(lv.index.to_period("W-FRI")).tail(1)
+    ref = (wk.diff() * 100).dropna()
+    ref = ref[wk.index.to_series().diff().dt.days.dropna() <= 14]
+    np.testing.assert_allclose(ch.to_numpy(), ref.to_numpy(), atol=1e-12)
+
+
+def test_out_of_sample_error_on_synthetic_data():
+    """y = 0.7 x + e: walk-forward, the OLS beta's error is ~sd(e), beta 1's is
+    sqrt(0.3^2 var(x) + var(e)), and the estimated betas are ~0.7."""
+    rng = np.random.default_rng(11)
+    idx = pd.bdate_range("2000-01-03", periods=3000)
+    x = pd.Series(rng.normal(0, 5.0, len(idx)), idx)
+    y = 0.7 * x + pd.Series(rng.normal(0, 2.0, len(idx)), idx)
+    e = betas.oos_beta_errors(y, x, window=250, step=21, prior_sd=0.3)
+    rmse = np.sqrt((e[["ols", "shrunk", "one"]] ** 2).mean())
+    assert rmse["ols"] == pytest.approx(2.0 * np.sqrt(1 + 1 / 250), rel=0.05)
+    assert rmse["one"] == pytest.approx(np.sqrt(0.3 ** 2 * 25 + 4.0), rel=0.05)
+    assert e["beta_ols"].mean() == pytest.approx(0.7, abs=0.01)
+    assert rmse["shrunk"] == pytest.approx(rmse["ols"], rel=0.01) and rmse["ols"] < rmse["one"]
+    assert e.index.min() == idx[250]           # the first prediction follows the first window

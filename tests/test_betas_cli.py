@@ -23,8 +23,10 @@ def _run(capsys, *argv):
 def test_default_table(capsys):
     code, out, _ = _run(capsys)
     assert code == 0
-    assert "Sector betas as of" in out and "definition" in out and "HQM" in out
-    assert "beta-adj DV01" in out
+    assert "Sector betas as of" in out and "definition" in out and "ICE BofA BBB" in out
+    assert "beta-adj DV01" in out and "shrunk toward 1" in out
+    # no silent fallback: the agency sector (no history, no proxy) is said to use beta 1
+    assert "warning: Agency" in out and "beta set to 1" in out
 
 
 def test_json_contract(capsys):
@@ -40,8 +42,10 @@ def test_json_contract(capsys):
     by = {r["sector"]: r for r in d["betas"]}
     assert by["Treasury"]["beta"] == 1.0 and by["Treasury"]["source"] == "definition"
     c = by["Corporate"]
-    assert c["frequency"] == "monthly" and "HQM" in c["source"] and c["nobs"] > 100
-    assert c["end"] <= "2015-06-30"
+    assert c["frequency"] == "daily" and "ICE BofA BBB" in c["source"] and c["nobs"] > 700
+    assert c["end"] <= "2015-06-30" and c["notices"][0]["code"] == "beta_shipped_estimate"
+    assert c["beta"] == pytest.approx(c["shrink_weight"] * c["beta_ols"]
+                                      + 1 - c["shrink_weight"])
     s = {r["sector"]: r for r in d["sectors"]}
     assert s["Corporate"]["duration"] == pytest.approx(5.39, abs=0.01)
     assert s["Corporate"]["beta_adjusted_dv01"] == pytest.approx(
@@ -61,7 +65,7 @@ def test_history_file_sector_and_swap(tmp_path, capsys):
     assert code == 0
     d = json.loads(out)
     corp_rows = [r for r in d["betas"] if r["sector"] == "Corporate"]
-    assert [r["driver"] for r in corp_rows] == ["UST_5Y", "swap_10Y"]
+    assert [r["driver"] for r in corp_rows] == ["UST_5.5Y", "swap_10Y"]
     assert all(r["frequency"] == "daily" and "user history" in r["source"] for r in corp_rows)
     assert any("ignored" in w and "other" in w for w in d["warnings"])
 

@@ -235,7 +235,55 @@ def test_days_30360_bond_basis():
     assert days_30360(d("2024-01-31"), d("2024-03-31"))[0] == 60
     assert days_30360(d("2024-01-30"), d("2024-03-31"))[0] == 60
     assert days_30360(d("2024-01-29"), d("2024-03-31"))[0] == 62
-    assert days_30360(d("2024-02-29"), d("2024-08-31"))[0] == 182
+    # SIA February end-of-month rule (hand-checked): D1 = last day of Feb -> 30
+    assert days_30360(d("2024-02-29"), d("2024-08-31"))[0] == 180
+    assert days_30360(d("2023-02-28"), d("2023-03-15"))[0] == 15    # not 17
+    assert days_30360(d("2023-02-28"), d("2024-02-29"))[0] == 360   # both Feb ends: D2 -> 30
+    assert days_30360(d("2023-02-28"), d("2024-02-28"))[0] == 358   # 2024-02-28 is no Feb end
+    assert days_30360(d("2024-02-28"), d("2024-03-15"))[0] == 17    # leap year: 28th is no end
+    # a bond not on the end-of-month rule keeps the plain count
+    assert days_30360(d("2023-02-28"), d("2023-03-15"), eom=False)[0] == 17
+
+
+def test_days_30360_matches_quantlib_usa_on_random_pairs():
+    """QuantLib's Thirty360(USA) is the SIA rule set (applied to every date pair)."""
+    rng = np.random.default_rng(30360)
+    base = np.datetime64("2019-01-01")
+    # bias toward month ends and February so every rule is exercised
+    ends = pd.date_range("2019-01-31", "2031-12-31", freq="ME").values.astype("datetime64[D]")
+    d1 = np.where(rng.random(4000) < 0.5, rng.choice(ends, 4000),
+                  base + rng.integers(0, 4500, 4000))
+    d2 = np.where(rng.random(4000) < 0.5, rng.choice(ends, 4000),
+                  base + rng.integers(0, 4500, 4000))
+    lo, hi = np.minimum(d1, d2), np.maximum(d1, d2)
+    dc = ql.Thirty360(ql.Thirty360.USA)
+    want = [dc.dayCount(_qd(pd.Timestamp(a)), _qd(pd.Timestamp(b))) for a, b in
+            zip(lo, hi, strict=True)]
+    np.testing.assert_array_equal(days_30360(lo, hi), np.array(want, dtype=float))
+
+
+def test_corporate_accrued_sia_february_rule_vs_quantlib():
+    """End-of-month corporates (Aug 31 / Feb 28 coupons): accrued after a February coupon counts
+    from day 30 (SIA), as QuantLib's Thirty360(USA) does; 2 days (0.050 per 100 on a 9%
+    coupon) less than the plain bond basis."""
+    dc = ql.Thirty360(ql.Thirty360.USA)
+    for mat, settle, cpn in [("2031-08-31", "2027-03-15", 0.09), ("2030-02-28", "2026-03-10",
+                              0.065), ("2032-08-31", "2028-03-01", 0.05),
+                             ("2030-08-31", "2029-12-10", 0.07)]:
+        b = make_bonds(mat, cpn, 2, "CORP")
+        got = cashflows(b, settle).accrued_per100[0]
+        m = _qd(pd.Timestamp(mat))
+        sch = ql.Schedule(m - ql.Period(10, ql.Years), m, ql.Period(ql.Semiannual),
+                          ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted,
+                          ql.DateGeneration.Backward, True)
+        bond = ql.FixedRateBond(0, 100.0, sch, [cpn], dc)
+        assert got == pytest.approx(ql.BondFunctions.accruedAmount(
+            bond, _qd(pd.Timestamp(settle))), abs=1e-12)
+    # hand-checked: 9% Aug-31 bond settling 2027-03-15: 15 days from Feb 28 (-> 30)
+    got = cashflows(make_bonds("2031-08-31", 0.09, 2, "CORP"), "2027-03-15").accrued_per100[0]
+    assert got == pytest.approx(4.5 * 15 / 180, abs=1e-12)
+    plain = 4.5 * 17 / 180
+    assert plain - got == pytest.approx(0.05, abs=1e-12)
 
 
 def test_bad_inputs():

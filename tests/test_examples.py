@@ -11,7 +11,7 @@ import pytest
 def ex():
     out = subprocess.run([sys.executable, "-m", "optimizer.cli", "examples", "--json"],
                          capture_output=True, text=True, check=True).stdout
-    return {d["name"]: d["results"] for d in json.loads(out)}
+    return {d["name"]: d["results"] for d in json.loads(out)["examples"]}
 
 
 def test_duration_reduction(ex):

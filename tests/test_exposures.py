@@ -105,8 +105,11 @@ def test_bond_terms_rows_against_quantlib():
         mod = ql.BondFunctions.duration(bond, yr, ql.Duration.Modified, s)
         r = hh.loc[row["id"]]
         assert r["market_value"] == pytest.approx(full * row["par"] / 100, rel=1e-10)
-        assert r["dv01"] == pytest.approx(mod * full * 1e-4 * row["par"] / 100, rel=1e-6)
-        assert r["duration"] == pytest.approx(mod, rel=1e-8)
+        # the yield DV01 (labelled) ties out to QuantLib's modified duration x dirty price
+        assert r["yield_dv01"] == pytest.approx(mod * full * 1e-4 * row["par"] / 100, rel=1e-6)
+        assert r["modified_duration"] == pytest.approx(mod, rel=1e-8)
+        assert r["dv01_basis"] == "curve"
+        assert r["duration"] == pytest.approx(r["dv01"] / r["market_value"] * 1e4, rel=1e-12)
     short = hh.loc["SHORT5"]
     assert short["market_value"] < 0 and short["dv01"] < 0 and short["duration"] > 0
 
@@ -115,12 +118,54 @@ def test_bond_terms_key_rates():
     e = compute_exposures(_terms_frame(), asof=ASOF)
     h = e.holdings
     assert (h["krd_source"] == "curve").all()
-    np.testing.assert_allclose(h[KRD].sum(axis=1), h["curve_dv01"], rtol=0.01)
-    np.testing.assert_allclose(h["curve_dv01"], h["dv01"], rtol=0.03)
+    # one basis: the key rates sum to THE dv01 (the curve DV01) to 0.1%
+    np.testing.assert_allclose(h[KRD].sum(axis=1), h["dv01"], rtol=1e-3)
+    np.testing.assert_allclose(h["dv01"], h["yield_dv01"], rtol=0.03)
     ust2 = h.set_index("id").loc["UST2", KRD]
     assert ust2["krd_2Y"] / ust2.sum() > 0.95  # 2-year note loads on the 2Y key
-    np.testing.assert_allclose(e.portfolio[KRD].sum(), e.portfolio["curve_dv01"], rtol=0.01)
+    np.testing.assert_allclose(e.portfolio[KRD].sum(), e.portfolio["dv01"], rtol=1e-3)
     assert e.portfolio["dv01"] == pytest.approx(h["dv01"].sum())
+    assert e.portfolio["yield_dv01"] == pytest.approx(h["yield_dv01"].sum())
+    s = e.sectors.set_index("sector")
+    assert s["duration"].to_numpy() == pytest.approx(
+        (s["dv01"] / s["market_value"] * 1e4).to_numpy())
+
+
+def test_curve_dv01_vs_quantlib_par_curve_bump():
+    """THE dv01 of a bond-terms holding is its curve DV01: 1 bp parallel par-curve shift at
+    constant spread. Independently in QuantLib: its own bootstrap of the same par yields, the
+    bond's z-spread fitted to the same full price, par yields bumped +-0.5 bp, repriced at that
+    spread. To 0.5%; on the 30-year bond it is ~3% above the yield DV01 (curve shape)."""
+    ql = pytest.importorskip("QuantLib")
+    from ql_oracle import bullet, qd, treasury_curve
+
+    from data import loaders
+
+    h = pd.DataFrame({"id": ["UST30", "UST10"], "sector": "Treasury", "par": [1e7, 1e7],
+                      "coupon": [4.75, 4.25], "maturity": ["2055-05-15", "2035-05-15"],
+                      "price": [97.0, 99.0], "day_count": "ACT/ACT"})
+    e = compute_exposures(h, asof="2025-07-11")
+    settle = qd(e.settle)
+    ql.Settings.instance().evaluationDate = settle
+    par = loaders.par_curve("2025-07-11").par_yield_dec
+    for _, r in e.holdings.iterrows():
+        row = h.set_index("id").loc[r["id"]]
+        bond = bullet(row["maturity"], row["coupon"] / 100)
+        base = treasury_curve(par, settle)
+        z = ql.BondFunctions.zSpread(bond, ql.BondPrice(float(row["price"]), ql.BondPrice.Clean),
+                                     base, ql.Actual365Fixed(), ql.Continuous, ql.Annual,
+                                     settle, 1e-12, 100)
+        pv = []
+        for bp in (-0.5, 0.5):
+            zc = ql.ZeroSpreadedTermStructure(ql.YieldTermStructureHandle(
+                treasury_curve(par, settle, bp)), ql.QuoteHandle(ql.SimpleQuote(z)),
+                ql.Continuous, ql.Annual, ql.Actual365Fixed())
+            bond.setPricingEngine(ql.DiscountingBondEngine(ql.YieldTermStructureHandle(zc)))
+            pv.append(bond.dirtyPrice())
+        want = (pv[0] - pv[1]) * row["par"] / 100
+        assert r["dv01"] == pytest.approx(want, rel=0.005)
+    long = e.holdings.set_index("id").loc["UST30"]
+    assert 1.01 < long["dv01"] / long["yield_dv01"] < 1.05
 
 
 def test_given_and_allocated_key_rates():
@@ -137,7 +182,8 @@ def test_given_and_allocated_key_rates():
                       "krd_2Y": [100.0, np.nan], "krd_15Y": [400.0, np.nan]})
     e = compute_exposures(h, asof=ASOF, curve=c)
     a = e.holdings.set_index("id").loc["A"]
-    assert a["krd_source"] == "given"
+    assert a["krd_source"] == "given" and a["dv01_basis"] == "given dv01"
+    assert a["dv01"] == a["yield_dv01"] == 500.0  # the user's number, kept
     assert a["krd_2Y"] == 100 and a["krd_10Y"] == 200 and a["krd_20Y"] == 200
     b = e.holdings.set_index("id").loc["B"]
     assert b["krd_source"] == "duration-allocated"
@@ -149,7 +195,12 @@ def test_json_shape_and_custom_tenors():
     d = e.to_dict()
     assert set(d) == {"asof", "holdings", "sectors", "portfolio"}
     assert set(d["holdings"][0]) == {"id", "sector", "market_value", "dv01", "duration",
+                                     "yield_dv01", "modified_duration", "dv01_basis",
                                      "key_rate_dv01"}
+    hh = e.holdings
+    assert [x["dv01"] for x in d["holdings"]] == hh["dv01"].tolist()
+    assert [x["yield_dv01"] for x in d["holdings"]] == hh["yield_dv01"].tolist()
+    assert d["portfolio"]["dv01"] == pytest.approx(sum(x["dv01"] for x in d["holdings"]))
     assert list(d["portfolio"]["key_rate_dv01"]) == ["6M", "2Y", "10Y", "30Y"]
     assert d["asof"] == ASOF
     assert e.key_rate_frame("sectors").shape[0] == 4 * len(e.sectors)
@@ -169,3 +220,21 @@ def test_bad_holdings():
     with pytest.raises(InputError, match="duration"):
         compute_exposures(pd.DataFrame({"id": ["X"], "sector": ["Corp"], "par": [1e6],
                                         "market_value": [1e6]}), asof=ASOF)
+
+
+def test_analyze_labels_the_two_dv01s(capsys):
+    """`overlay analyze` says which DV01 is which; its totals recompute from the JSON rows."""
+    import json
+
+    from optimizer.cli import main
+
+    assert main(["analyze"]) == 0
+    text = capsys.readouterr().out
+    assert "dv01 = curve DV01" in text and "yield_dv01 = modified duration x full price" in text
+    assert main(["analyze", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    p = d["portfolio"]
+    assert p["dv01"] == pytest.approx(sum(h["dv01"] for h in d["holdings"]), rel=1e-12)
+    assert p["yield_dv01"] == pytest.approx(sum(h["yield_dv01"] for h in d["holdings"]))
+    assert sum(p["key_rate_dv01"].values()) == pytest.approx(p["dv01"], rel=1e-3)
+    assert p["dv01"] > p["yield_dv01"]  # upward-sloping long end on 2025-07-11

@@ -38,13 +38,13 @@ def _ctx(tol: float | None = None, **mkw) -> SimpleNamespace:
 def test_frontier_monotone_in_budget():
     budgets = [0.5e6, 1e6, 2e6, 3e6, 5e6, 7e6, 13e6, 20e6]
     rows = compute_frontier(_ctx(), budgets, time_limit=5)
-    assert [r["margin_budget"] for r in rows] == sorted(budgets)
+    assert [r["margin_budget_usd"] for r in rows] == sorted(budgets)
     te = [r["tracking_error_usd"] for r in rows]
     assert all(r["status"] in ("optimal", "feasible_time_limit") for r in rows)
     assert all(b <= a * (1 + 1e-9) + 1e-6 for a, b in zip(te, te[1:], strict=False))
     assert te[0] > 2 * te[-1]  # the budget binds at the low end
     for r in rows:
-        assert r["margin_used"] <= r["margin_budget"] + 1e-6
+        assert r["margin_used_usd"] <= r["margin_budget_usd"] + 1e-6
         assert r["tracking_error_bp"] == pytest.approx(
             r["tracking_error_usd"] / (262.341e6 + 436.248e6) * 1e4)
     # at a large budget the full sector hedge is reached
@@ -88,7 +88,7 @@ def test_frontier_carries_better_smaller_budget_solution(monkeypatch):
     te = [r["tracking_error_usd"] for r in rows]
     assert te == [500.0, 300.0, 300.0, 200.0]
     assert rows[2]["flags"] and rows[2]["flags"][0].startswith("carried_forward")
-    assert rows[2]["contracts"] == rows[1]["contracts"] and rows[2]["margin_used"] == 1.8e6
+    assert rows[2]["contracts"] == rows[1]["contracts"] and rows[2]["margin_used_usd"] == 1.8e6
     assert not rows[3]["flags"]
 
 
@@ -111,20 +111,19 @@ def test_frontier_cli_json_csv_and_bad_budgets(monkeypatch, tmp_path, capsys):
     import pandas as pd
 
     from optimizer.cli import main
-    from optimizer.cli.commands import hedge as hedge_cmd
 
     ctx = _ctx()
     ctx.asof = pd.Timestamp("2025-07-11")
-    ctx.portfolio_name, ctx.warnings = "synthetic", []
-    ctx.mandate_spec = SimpleNamespace(name="spec10")
-    monkeypatch.setattr(hedge_cmd, "context_from_args", lambda args: ctx)
+    ctx.portfolio_name, ctx.notices = "synthetic", []
+    ctx.mandate_spec = SimpleNamespace(name="spec10", summary=lambda: {"name": "spec10"})
+    monkeypatch.setattr(F.FrontierRequest, "context", lambda self, *a, **k: ctx)
     out = tmp_path / "f.csv"
     assert main(["frontier", "--budgets", "1e6,5e6,13e6", "--json", "--csv", str(out),
                  "--time-limit", "5"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert [r["margin_budget"] for r in doc["frontier"]] == [1e6, 5e6, 13e6]
-    assert {"margin_budget", "tracking_error_usd", "tracking_error_bp", "status", "margin_used",
-            "contracts"} <= set(doc["frontier"][0])
+    assert [r["margin_budget_usd"] for r in doc["frontier"]] == [1e6, 5e6, 13e6]
+    assert {"margin_budget_usd", "tracking_error_usd", "tracking_error_bp", "status",
+            "margin_used_usd", "contracts"} <= set(doc["frontier"][0])
     assert len(pd.read_csv(out)) == 3
     assert main(["frontier", "--budgets", "1e6,lots"]) == 2
     assert "lots" in capsys.readouterr().err

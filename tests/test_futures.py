@@ -253,3 +253,127 @@ def test_margins_bundled_and_override(tmp_path: Path):
     p.write_text("contract,initial_usd,valid_from,source\nZN,2500,2025-01-01,x\n")
     with pytest.raises(InputError, match="maintenance_usd"):
         load_margins(p)
+
+
+# ------------------------------------------------------------------ desk DV01 and delivery option
+QL = pytest.importorskip("QuantLib")
+from ql_oracle import bullet, qd, treasury_curve  # noqa: E402  (needs QuantLib)
+
+SEP25 = ("ZTU5", "ZFU5", "ZNU5", "TNU5", "ZBU5", "UBU5")
+
+
+def _ql_forward_dv01(a, repo_moves: bool) -> float:
+    """QuantLib BondForward of the CTD to the delivery date, repo curve = the Treasury curve +
+    a constant zero spread fitted to the term repo (so the repo moves with the curve), or a flat
+    repo curve (repo held); central difference of +-0.5 bp par bumps, / CF, USD per contract."""
+    ql = QL
+    settle = qd(a.settle)
+    ql.Settings.instance().evaluationDate = settle
+    par = loaders.par_curve(a.asof).par_yield_dec
+    ctd = a.ctd
+    bond = bullet(ctd["maturity"], float(ctd["coupon"]) / 100)
+    dl = qd(a.delivery_date)
+    days, t = dl - settle, ql.Actual365Fixed().yearFraction(settle, dl)
+    df_repo = 1 / (1 + a.repo_dec * days / 360)
+    spread = -np.log(df_repo / treasury_curve(par, settle).discount(dl)) / t
+    fwd = []
+    for bp in (-0.5, 0.5):
+        h = ql.YieldTermStructureHandle(treasury_curve(par, settle, bp))
+        bond.setPricingEngine(ql.DiscountingBondEngine(h))
+        repo = (ql.ZeroSpreadedTermStructure(h, ql.QuoteHandle(ql.SimpleQuote(spread)),
+                                             ql.Continuous) if repo_moves else
+                ql.FlatForward(settle, -np.log(df_repo) / t, ql.Actual365Fixed(), ql.Continuous))
+        rh = ql.YieldTermStructureHandle(repo)
+        f = ql.BondForward(settle, dl, ql.Position.Long, 0.0, 0, ql.Actual360(),
+                           ql.NullCalendar(), ql.Unadjusted, bond, rh, rh)
+        fwd.append(f.cleanForwardPrice())
+    return (fwd[0] - fwd[1]) / float(ctd["conversion_factor"]) * a.contract_size_usd / 100
+
+
+@pytest.fixture(scope="module")
+def sep25_desk():
+    from models.futures import basket_analysis
+
+    return {c: basket_analysis(c, "2025-07-11", shifts_bp=()) for c in SEP25}
+
+
+@pytest.mark.parametrize("code", SEP25)
+def test_futures_dv01_desk_convention_vs_quantlib(sep25_desk, code):
+    """Futures DV01 = CTD forward DV01 / CF with the forward and the term repo moving with the
+    curve, against an independent QuantLib forward (BondForward on a QuantLib bootstrap, repo
+    curve spread to the Treasury curve) to 0.5%; the repo-held secondary figure likewise."""
+    a = sep25_desk[code]
+    assert a.dv01_usd == pytest.approx(_ql_forward_dv01(a, True), rel=0.005)
+    assert a.dv01_repo_held_usd == pytest.approx(_ql_forward_dv01(a, False), rel=0.005)
+    # the repo moving with the curve takes about F x d/360 x 1 bp / CF off the repo-held DV01
+    ctd = a.ctd
+    d = (a.delivery_date - a.settle).days
+    repo_effect = (ctd["forward_price"] + 2.0) * d / 360 * 1e-4 / ctd["conversion_factor"] \
+        * a.contract_size_usd / 100
+    assert a.dv01_repo_held_usd - a.dv01_usd == pytest.approx(repo_effect, rel=0.05)
+    # key rates sum to the DV01 (one curve basis)
+    assert sum(a.key_rate_dv01_usd.values()) == pytest.approx(a.dv01_usd, rel=1e-3)
+
+
+def test_forward_yield_dv01_vs_quantlib(sep25_desk):
+    """The vendor-screen figure: CTD yield DV01 (QuantLib modified duration x dirty price) at
+    its forward yield for settlement on the delivery date, / CF. On 2025-07-11 it reproduces
+    the issue's 'about 85.1 / 141.0 / 176.8' for TN, ZB, UB (last-day delivery)."""
+    ql = QL
+    for a in sep25_desk.values():
+        ctd = a.ctd
+        bond = bullet(ctd["maturity"], float(ctd["coupon"]) / 100)
+        dc = bond.dayCounter()
+        dl = qd(a.delivery_date)
+        y = ql.BondFunctions.bondYield(bond, ql.BondPrice(float(ctd["forward_price"]),
+                                                          ql.BondPrice.Clean),
+                                       dc, ql.Compounded, ql.Semiannual, dl, 1e-14, 200)
+        yr = ql.InterestRate(y, dc, ql.Compounded, ql.Semiannual)
+        dirty = ql.BondFunctions.cleanPrice(bond, yr, dl) + ql.BondFunctions.accruedAmount(
+            bond, dl)
+        bpv = ql.BondFunctions.duration(bond, yr, ql.Duration.Modified, dl) * dirty * 1e-4
+        want = bpv / ctd["conversion_factor"] * a.contract_size_usd / 100
+        assert a.forward_yield_dv01_usd == pytest.approx(want, rel=1e-8)
+    assert [round(sep25_desk[c].forward_yield_dv01_usd, 1) for c in ("TNU5", "ZBU5", "UBU5")] \
+        == [85.2, 141.1, 176.8]
+
+
+def test_delivery_option_sep25(sep25_desk):
+    """Negative carry (repo 4.31% above the CTD's income) -> first delivery day for ZT, ZF, ZN;
+    positive carry -> last day for TN, ZB, UB. ZTU5's CTD on the first day is 91282CEW7."""
+    first = {c for c, a in sep25_desk.items() if a.delivery.mode == "first"}
+    assert first == {"ZTU5", "ZFU5", "ZNU5"}
+    for a in sep25_desk.values():
+        d = a.delivery
+        assert (d.carry_per100 < 0) == (d.mode == "first")
+        assert a.delivery_date == (a.calendar.first_delivery_day if d.mode == "first"
+                                   else a.calendar.last_delivery_day)
+        assert d.ctd_cusip == a.ctd["cusip"] and "carry" in d.reason
+    assert sep25_desk["ZTU5"].ctd["cusip"] == "91282CEW7"
+    from models.futures import basket_analysis
+
+    last = basket_analysis("ZTU5", "2025-07-11", delivery="last", shifts_bp=())
+    assert last.ctd["cusip"] == "91282CKV2"
+    # the option is worth something: the theoretical price is the lower of the two days'
+    assert sep25_desk["ZTU5"].theoretical_price < last.theoretical_price
+    zf_last = basket_analysis("ZFU5", "2025-07-11", delivery="last", shifts_bp=())
+    assert zf_last.theoretical_price - sep25_desk["ZFU5"].theoretical_price == pytest.approx(
+        0.028, abs=0.002)
+
+
+def test_delivery_carry_hand_checked(sep25_desk):
+    """ZTU5's CTD 91282CEW7 (3-1/4% 2027-06-30, coupons Jun 30 / Dec 31, no coupon before
+    Oct 3): over the window 2025-09-02 .. 2025-10-03 (31 days) it earns 31 of the 184 days of
+    the Jun 30 - Dec 31 period, 1.625 x 31/184 = 0.27378 per 100, and costs the spot full
+    price x 4.31% x 31/360 in repo."""
+    a = sep25_desk["ZTU5"]
+    row = a.table.set_index("cusip").loc["91282CEW7"]
+    assert (row["coupon"], pd.Timestamp(row["maturity"])) == (3.25, pd.Timestamp("2027-06-30"))
+    income = 1.625 * 31 / 184
+    cost = (row["price"] + row["accrued"]) * a.repo_dec * 31 / 360
+    d = a.delivery
+    assert d.income_per100 == pytest.approx(income, abs=1e-12)
+    assert d.repo_cost_per100 == pytest.approx(cost, abs=1e-12)
+    assert d.carry_per100 == pytest.approx(income - cost, abs=1e-12) and d.carry_per100 < 0
+    # accrued 2025-07-14: 14 of 184 days
+    assert row["accrued"] == pytest.approx(1.625 * 14 / 184, abs=1e-12)

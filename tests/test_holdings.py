@@ -362,3 +362,156 @@ def test_cli_analyze_bad_portfolio_exits_2(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     assert "bad.csv" in proc.stderr and "row 3" in proc.stderr and "column 'price'" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------
+# column-at-a-time validation: the reported error is the one a row scan meets first
+# ------------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+BOOK_HDR = ("id,sector,par,coupon,maturity,price,yield,market_value,full_price,duration,dv01,"
+            "frequency,day_count,krd_2Y,krd_10Y")
+
+# (column, bad cell, message fragment): each breaks exactly one rule of a good row of either
+# kind ("T" bond terms, "R" precomputed risk); the generator below knows where it put it
+FAULTS = [
+    ("id", "", "blank or NaN", "TR"), ("sector", " n/a ", "blank or NaN", "TR"),
+    ("par", "abc", "not a number", "TR"), ("par", "0", "par is zero", "TR"),
+    ("par", "25", "looks like millions", "TR"),
+    ("coupon", "0.045", "looks like a decimal", "T"), ("coupon", "45", "implausible", "T"),
+    ("coupon", "x%", "not a number", "T"),
+    ("maturity", "2030-02-30", "not a valid date", "T"),
+    ("maturity", "31/12/2031", "unparseable date", "T"),
+    ("maturity", "9999-01-01", "outside 1900-2200", "T"),
+    ("maturity", "2025-07-01", "matured", "T"),
+    ("price", "-99", "must be positive", "T"), ("price", "0.99", "fraction of par", "T"),
+    ("price", "99-35", "ticks must be < 32", "T"), ("price", "9950", "absurd", "T"),
+    ("yield", "250", "implausible", "T"),
+    ("frequency", "7", "not supported", "T"), ("day_count", "ACT/365", "unknown day count", "T"),
+    ("market_value", "0", "market value is zero", "R"),
+    ("market_value", "-5000000", "opposite sign", "R"),
+    ("duration", "-2", "negative", "R"), ("duration", "75", "implausible", "R"),
+    ("dv01", "-300", "opposite sign", "R"), ("dv01", "1e400", "'1e400' is not a finite", "R"),
+    ("krd_10Y", "", "give all key rates or none", "R"), ("krd_2Y", "TRUE", "'TRUE' is not a number", "R"),
+]
+
+
+def _good_row(k: int, kind: str, rng) -> dict[str, str]:
+    par = int(rng.integers(1, 50)) * 1_000_000
+    if kind == "T":
+        mat = f"{int(rng.integers(2027, 2055))}-{int(rng.integers(1, 13)):02d}-15"
+        return {"id": f"B{k:05d}", "sector": str(rng.choice(["Treasury", "Corporate"])),
+                "par": str(par), "coupon": f"{rng.uniform(0.5, 7):.3f}", "maturity": mat,
+                "price": f"{rng.uniform(80, 120):.4f}", "yield": f"{rng.uniform(3, 6):.3f}",
+                "frequency": "2", "day_count": ""}
+    mv = par * rng.uniform(0.9, 1.1)
+    dur = rng.uniform(1, 15)
+    return {"id": f"R{k:05d}", "sector": "Corporate", "par": str(par), "market_value": f"{mv:.2f}",
+            "duration": f"{dur:.4f}", "dv01": f"{mv * dur * 1e-4:.4f}",
+            "krd_2Y": f"{mv * dur * 3e-5:.2f}", "krd_10Y": f"{mv * dur * 7e-5:.2f}"}
+
+
+def _book_text(rows: list[dict[str, str]], blank_after: set[int]) -> str:
+    cols = BOOK_HDR.split(",")
+    lines = [BOOK_HDR]
+    for k, r in enumerate(rows):
+        lines.append(",".join(r.get(c, "") for c in cols))
+        if k in blank_after:
+            lines.append(",,,," if k % 2 else "")       # blank lines keep row numbers
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 40), data=st.data())
+def test_injected_fault_is_reported_at_its_row_and_column(tmp_path, seed, n, data):
+    """A good book gets one fault at a known row (and maybe a second one further down); the
+    error names that row as a spreadsheet shows it, its column and the rule broken."""
+    rng = np.random.default_rng(seed)
+    kinds = ["T" if rng.random() < 0.6 else "R" for _ in range(n)]
+    rows = [_good_row(k, kinds[k], rng) for k in range(n)]
+    at = data.draw(st.integers(0, n - 1))
+    col, cell, fragment, _ = data.draw(st.sampled_from([f for f in FAULTS
+                                                        if kinds[at] in f[3]]))
+    rows[at][col] = cell
+    later = [k for k in range(at + 1, n)]
+    if later and data.draw(st.booleans()):
+        k2 = data.draw(st.sampled_from(later))
+        c2, v2, _, _ = data.draw(st.sampled_from([f for f in FAULTS if kinds[k2] in f[3]]))
+        rows[k2][c2] = v2
+    blank_after = {int(k) for k in rng.choice(n, size=min(3, n), replace=False)}
+    p = _write(tmp_path, _book_text(rows, blank_after), f"book{seed % 97}.csv")
+    with pytest.raises(InputError) as ei:
+        read_holdings(p, asof="2025-07-11")
+    row = at + 2 + sum(1 for k in blank_after if k < at)
+    assert (ei.value.row, ei.value.column) == (row, col), str(ei.value)
+    assert fragment in ei.value.message, str(ei.value)
+
+
+def test_good_book_values_round_trip(tmp_path):
+    """Every parsed value equals what the generator wrote (units: coupon percent, yield
+    decimal, par/MV/DV01 USD) and derived risk fields follow MV x duration / 1e4."""
+    rng = np.random.default_rng(7)
+    kinds = ["T" if rng.random() < 0.5 else "R" for _ in range(300)]
+    rows = [_good_row(k, kinds[k], rng) for k in range(300)]
+    for r in rows[::3]:
+        r.pop("dv01", None)        # derive DV01 from MV x duration on every third risk row
+    df = read_holdings(_write(tmp_path, _book_text(rows, {5, 6, 100})), asof="2025-07-11")
+    assert len(df) == 300 and df["id"].tolist() == [r["id"] for r in rows]
+    for r, got in zip(rows, df.itertuples(), strict=True):
+        assert got.par == float(r["par"])
+        if "coupon" in r:
+            assert got.kind == "terms" and got.coupon_pct == float(r["coupon"])
+            assert got.yield_dec == pytest.approx(float(r["yield"]) / 100, abs=1e-15)
+            assert got.maturity == pd.Timestamp(r["maturity"]) and got.frequency == 2
+            assert got.day_count == ("ACT/ACT" if r["sector"] == "Treasury" else "30/360")
+        else:
+            mv, dur = float(r["market_value"]), float(r["duration"])
+            assert got.kind == "risk" and got.market_value == mv and got.duration == dur
+            assert got.dv01 == (float(r["dv01"]) if "dv01" in r else
+                                pytest.approx(mv * dur * 1e-4, rel=1e-12))
+            assert got.full_price == pytest.approx(mv / got.par * 100, rel=1e-12)
+            assert (got.krd_2Y, got.krd_10Y) == (float(r["krd_2Y"]), float(r["krd_10Y"]))
+
+
+def test_odd_cells_parse_like_a_spreadsheet_user_means(tmp_path):
+    text = (f"{TERMS_HDR},yield,frequency\n"
+            'T1,Treasury,"1,000,000",4.25%,02/15/2035,99-16+,,semiannual\n'
+            'T2,Treasury,"$2,000,000",4.5,20360215,101.5,4.4%,annual\n'
+            "T3,Treasury,(1000000),4,15-Feb-2037,100-08,,12\n")
+    df = read_holdings(_write(tmp_path, text))
+    assert df["par"].tolist() == [1e6, 2e6, -1e6]
+    assert df["coupon_pct"].tolist() == [4.25, 4.5, 4.0]
+    assert df["price"].tolist() == [99 + 16.5 / 32, 101.5, 100.25]
+    assert df["maturity"].tolist() == [pd.Timestamp(d) for d in
+                                      ("2035-02-15", "2036-02-15", "2037-02-15")]
+    assert df["frequency"].tolist() == [2, 1, 12]
+    assert df["yield_dec"].iloc[1] == pytest.approx(0.044)
+
+
+def test_rows_wider_than_the_header_and_padded_blank_rows(tmp_path):
+    # a row with an extra cell beyond the header (read by the exact reader), a row of spaces
+    # (blank: skipped, counted) and a row blank but for a cell beyond the header (not blank)
+    text = (f"{TERMS_HDR}\n{GOOD_T},extra\n  ,  ,  \nT2,Treasury,1e6,4,2031-01-15,99\n"
+            ",,,,,,note\n")
+    with pytest.raises(InputError) as ei:
+        read_holdings(_write(tmp_path, text))
+    assert (ei.value.row, ei.value.column) == (5, "id")
+    df = read_holdings(_write(tmp_path, f"{TERMS_HDR}\n{GOOD_T},extra\n  ,  ,  \n"
+                                        "T2,Treasury,1e6,4,2031-01-15,99\n", "ok.csv"))
+    assert df["row"].tolist() == [2, 4]
+
+
+def test_typed_parquet_columns_are_checked_like_text(tmp_path):
+    df = pd.DataFrame({"id": [101.0, 102.0], "sector": ["Treasury", "Treasury"],
+                       "par": [1e6, 1e6], "coupon": [4.0, 4.5],
+                       "maturity": pd.to_datetime(["2031-01-15", "2032-01-15"]),
+                       "price": [99.0, 350.5]})
+    df.to_parquet(tmp_path / "h.parquet", index=False)
+    with pytest.raises(InputError) as ei:
+        read_holdings(tmp_path / "h.parquet")
+    assert (ei.value.row, ei.value.column) == (3, "price") and "absurd" in ei.value.message
+    df.loc[1, "price"] = 99.5
+    df.to_parquet(tmp_path / "h.parquet", index=False)
+    out = read_holdings(tmp_path / "h.parquet")
+    assert out["id"].tolist() == ["101", "102"]          # numeric ids as a spreadsheet shows

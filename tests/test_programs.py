@@ -91,7 +91,7 @@ def test_cli_program_transition_and_equitize(tmp_path, capsys):
     sched = doc["schedule"]
     assert len(sched) == 5 and all(s["on_target"] for s in sched)
     assert sched[-1]["contracts"] == 0 and sched[0]["contracts"] > sched[1]["contracts"]
-    assert orders.read_text().startswith("date,contract,side,quantity,price,estimated_cost")
+    assert orders.read_text().startswith("date,contract,side,quantity,price,est_cost_usd")
     assert main(["program", "equitize", "--cash", "100m", "--duration", "5",
                  "--asof", "2025-07-11"]) == 0
     assert "BUY" in capsys.readouterr().out

@@ -69,9 +69,17 @@ def _shift(inp: HedgeInputs, dy_bp: float, c_over_d: dict[str, float]) -> HedgeI
 CD = {"Treasury": 8.3, "Corporate": 16.7, "ZNU5": 6.0, "SSF10U5": 8.0}
 
 
-def test_plus_25bp_parallel_move():
-    moved = _shift(on_target(), 25.0, CD)
-    # at the default 10% band the convexity drift of a +25 bp move stays inside every band
+def test_band_is_never_tighter_than_the_mandate_tolerance():
+    # 1% of the corporate target (0.5% of its DV01) is tighter than the mandate's own 2% of
+    # current DV01: the band is floored there (a hedge the mandate accepts is inside its band)
+    b = {x.sector: x for x in bands(inputs(), MANDATE, band_fraction=0.01)}
+    assert b["Corporate"].band == pytest.approx(0.02 * CORP)
+    assert b["Corporate"].rule.startswith("the mandate's own tolerance")
+
+
+def test_plus_50bp_parallel_move():
+    moved = _shift(on_target(), 50.0, CD)
+    # at the default 10% band the convexity drift of a +50 bp move stays inside every band
     assert propose(moved, MANDATE, cost_per_contract=COST).status == "no_trade"
     # at the mandate's own 2% tolerance as band the corporate sector is out, the Treasury in
     p = propose(moved, MANDATE, band_fraction=0.02, cost_per_contract=COST)
@@ -179,11 +187,11 @@ def test_cli_roll_and_rebalance_end_to_end(tmp_path, capsys):
     assert roll["from_contract"] == "ZNU4" and roll["to_contract"] == "ZNZ4"
     assert roll["roll_cost_usd"] == pytest.approx(-0.25 * 1000 * -2370)
     assert abs(roll["dv01_change"]) <= 0.5 * roll["dv01_new"]
-    assert {"contract", "side", "quantity", "price", "estimated_cost", "reason"} <= set(
+    assert {"contract", "side", "quantity", "price", "est_cost_usd", "reason"} <= set(
         doc["orders"][0])
-    assert all(r["inside"] for r in doc["rebalance"]["bands_after"])
+    assert all(b["inside_after"] for b in doc["bands"])
     text = orders.read_text().splitlines()
-    assert text[0] == "contract,side,quantity,price,estimated_cost,reason"
+    assert text[0] == "contract,side,quantity,price,est_cost_usd,reason"
     assert any(line.startswith("ZNU4,BUY,2370,113.25") for line in text)
     assert "Orders" in report.read_text()
     # past first notice day: exit 2 naming the file and row

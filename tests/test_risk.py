@@ -60,7 +60,7 @@ def test_changes_spanning_missing_tenor_are_dropped():
 
 
 def test_build_factor_model_real_data_shape_sources_and_psd():
-    m = build_factor_model("2019-12-31", window="3y")
+    m = build_factor_model("2019-12-31", window="3y", method="sample", shipped_spreads=False)
     assert m.names == list(DEFAULT_KEY_TENORS) + ["Corporate_spread"]
     assert m.frequency_by_factor["10Y"] == "daily"
     assert m.frequency_by_factor["Corporate_spread"] == "monthly"
@@ -78,7 +78,7 @@ def test_build_factor_model_real_data_shape_sources_and_psd():
 
 def test_monthly_factor_block_matches_hand_computation():
     asof = pd.Timestamp("2019-12-31")
-    m = build_factor_model(asof, window="3y")
+    m = build_factor_model(asof, window="3y", method="sample", shipped_spreads=False)
     start = asof - pd.DateOffset(months=36)
     d = risk.par_curve_history_pct()[list(DEFAULT_KEY_TENORS)].loc[start:asof]
     mavg = monthly_average_pct(d)
@@ -98,7 +98,9 @@ def test_no_look_ahead(monkeypatch):
     hist = risk.par_curve_history_pct().copy()
     hist.loc[hist.index > "2015-06-15"] += 5.0  # poison the future
     monkeypatch.setattr(risk, "par_curve_history_pct", lambda: hist)
+    risk.clear_caches()    # the poisoned data must be read again, not a cached model
     again = build_factor_model("2015-06-15", window="2y")
+    risk.clear_caches()
     pd.testing.assert_frame_equal(base.cov_bp2_annual, again.cov_bp2_annual)
     # the June-2015 HQM average is not used on 2015-06-15 (month not over)
     assert base.window_end <= pd.Timestamp("2015-06-15")
@@ -116,7 +118,7 @@ def test_hqm_month_not_used_before_month_end():
 def test_annualization_known_variance(monkeypatch):
     curve = synthetic_curve(n_days=3000, sd_bp=5.0, seed=1)
     monkeypatch.setattr(risk, "par_curve_history_pct", lambda: curve)
-    m = build_factor_model(curve.index[-1], window="all", hqm_sectors=())
+    m = build_factor_model(curve.index[-1], window="all", hqm_sectors=(), method="sample")
     # true annual variance 25 x 252 = 6300 bp²; sample SE of a variance ~ sqrt(2/n) = 2.6%
     v = np.diag(m.cov_bp2_annual.values)
     assert np.all(np.abs(v / 6300.0 - 1) < 0.1)
@@ -161,14 +163,15 @@ def test_ewma_method_in_model_and_needs_halflife():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # projection: PSD by construction, no repair needed
         m = build_factor_model("2020-06-30", window="3y", method="ewma", halflife=30,
-                               mixed_frequency="projection")
-    s = build_factor_model("2020-06-30", window="3y", method="sample")
+                               mixed_frequency="projection", shipped_spreads=False)
+    s = build_factor_model("2020-06-30", window="3y", method="sample", shipped_spreads=False)
     assert not np.allclose(m.cov_bp2_annual.values, s.cov_bp2_annual.values)
     assert np.linalg.eigvalsh(m.cov_bp2_annual.values).min() >= -1e-8
     # direct mixing of an EWMA daily block with a sample monthly block is indefinite here:
     # repaired with a warning
     with pytest.warns(RuntimeWarning, match="positive semi-definite"):
-        d = build_factor_model("2020-06-30", window="3y", method="ewma", halflife=30)
+        d = build_factor_model("2020-06-30", window="3y", method="ewma", halflife=30,
+                               shipped_spreads=False)
     assert np.linalg.eigvalsh(d.cov_bp2_annual.values).min() >= -1e-6 * d.cov_bp2_annual.values.max()
     with pytest.raises(InputError):
         build_factor_model("2020-06-30", method="ewma")
@@ -366,3 +369,57 @@ def test_projection_equals_direct_when_daily_block_equals_monthly_moments():
     assert np.isclose(var_proj, ch["Corporate_spread"].var())
     m = build_factor_model("2019-12-31", window="5y", mixed_frequency="projection")
     assert np.linalg.eigvalsh(m.cov_bp2_annual.values).min() >= -1e-8
+
+
+# ----------------------------------------------------------------------------- calibration
+
+def test_calibration_statistic_on_known_covariance():
+    """P&L of fixed exposures to factors with a known covariance: promised exactly, the bias
+    statistic is ~1 and its 95% interval covers 1; promised half the variance, it is ~sqrt 2."""
+    rng = np.random.default_rng(5)
+    cov = np.array([[36.0, 18.0, 6.0], [18.0, 25.0, 10.0], [6.0, 10.0, 16.0]])   # bp^2 / day
+    L = np.linalg.cholesky(cov)
+    n_per, n_days = 120, 21
+    pnl, sig, grp = [], [], []
+    for k in range(n_per):
+        e = rng.normal(0, 1e3, 3)                      # a different position each period
+        s = float(np.sqrt(e @ cov @ e))
+        f = rng.standard_normal((n_days, 3)) @ L.T + 0.3   # a drift: not risk, demeaned
+        pnl += list(-(f @ e))
+        sig += [s] * n_days
+        grp += [k] * n_days
+    c = risk.calibration(pnl, sig, grp)
+    assert c["dof"] == n_per * (n_days - 1) and c["periods"] == n_per
+    assert c["bias"] == pytest.approx(1.0, abs=0.04) and c["in_band"]
+    assert c["bias_lo"] < 1.0 < c["bias_hi"]
+    half = risk.calibration(pnl, np.array(sig) / np.sqrt(2.0), grp)
+    assert half["bias"] == pytest.approx(np.sqrt(2.0), abs=0.06) and not half["in_band"]
+    assert half["bias_lo"] > 1.25
+
+
+def test_default_estimator_is_the_calibrated_one():
+    from models.risk_params import default_risk_spec
+
+    spec = default_risk_spec()
+    m = build_factor_model("2019-12-31", window="3y")
+    assert m.method == spec.method and m.halflife == spec.halflife
+    explicit = build_factor_model("2019-12-31", window="3y", method=spec.method,
+                                  halflife=spec.halflife)
+    pd.testing.assert_frame_equal(m.cov_bp2_annual, explicit.cov_bp2_annual)
+
+
+def test_corporate_spread_factor_from_shipped_parameters():
+    """A corporate sector without a history: the BBB OAS factor estimated up to the latest year
+    end before the date; its covariance with a key rate = corr x vol x that rate's vol."""
+    from models.risk_params import corporate_spread_params
+
+    p = corporate_spread_params("2019-12-31")
+    assert p.valid_from == pd.Timestamp("2019-12-31")
+    m = build_factor_model("2019-12-31", window="3y", method="sample")
+    c = m.cov_bp2_annual
+    assert m.frequency_by_factor["Corporate_spread"] == "monthly (shipped)"
+    assert np.sqrt(c.loc["Corporate_spread", "Corporate_spread"]) == pytest.approx(p.vol_bp_annual)
+    assert c.loc["Corporate_spread", "10Y"] == pytest.approx(
+        p.corr["10Y"] * p.vol_bp_annual * np.sqrt(c.loc["10Y", "10Y"]))
+    assert corporate_spread_params("2020-06-30").valid_from == pd.Timestamp("2019-12-31")
+    assert corporate_spread_params("1998-01-02") is None

@@ -74,8 +74,8 @@ def test_user_prices_override_and_orders():
         ("ZNU4", "BUY", 250), ("ZNZ4", "SELL", 239)]
     half_tick = cost_per_contract("ZN")
     assert half_tick == pytest.approx(7.8125)
-    assert o[0]["estimated_cost"] == pytest.approx(250 * half_tick)
-    assert o[1]["estimated_cost"] == pytest.approx(239 * half_tick + 62_500.0)
+    assert o[0]["est_cost_usd"] == pytest.approx(250 * half_tick)
+    assert o[1]["est_cost_usd"] == pytest.approx(239 * half_tick + 62_500.0)
 
 
 def test_past_first_notice_day_is_an_error_unless_delivering():

@@ -1,13 +1,18 @@
-"""Inline-SVG chart primitives for the self-contained HTML report (no plotting library, no JS).
+"""Inline-SVG chart primitives for the self-contained HTML reports (no plotting library, no JS).
 
 Every chart is one ``<svg class="chart ..." data-chart="<name>" role="img">`` element with a
-``<title>``, axes, a zero line, value labels on the axis, a legend and series-coloured marks
-(``<rect class="bar">`` for bars, ``<polyline class="line">`` / ``<circle class="marker">`` for
-lines). The ``xmlns`` attribute is deliberately omitted: inline SVG in HTML5 does not need it and
-the report must contain no URL at all. All text is HTML-escaped here.
+``<title>``, axes whose titles carry their units (``<text class="axis-label" data-axis="x|y">``),
+value ticks, a zero line, a legend and series-coloured marks (``<rect class="bar">`` for bars,
+``<polyline class="line">`` / ``<circle class="marker">`` for lines). The ``xmlns`` attribute is
+deliberately omitted: inline SVG in HTML5 does not need it and the report must contain no URL.
+All text is HTML-escaped here.
 
-Scaling: the value axis always includes zero (bars grow from the zero line), uses "nice" 1-2-2.5-5
-tick steps, and copes with all-negative, all-zero, single-point and missing (None/NaN) data.
+Scaling: the value axis always includes zero (bars grow from the zero line), uses "nice"
+1-2-2.5-5 tick steps, and copes with all-negative, all-zero, single-point and missing (None/NaN)
+data. Free-standing labels (point values, reference-line captions, the chosen point) are placed
+by :class:`_Placer` at the first candidate position that overlaps no label, marker or reference
+line already drawn (text width estimated at 0.6 em a character), so a frontier's value labels
+never sit on its budget line.
 """
 
 from __future__ import annotations
@@ -17,25 +22,20 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from optimizer.reporting.formatters import compact, finite
+
 # Series palette: muted grey for "before", a clear blue for "after"; colour-blind friendly order.
 PALETTE = ("#8d99ab", "#e0a030", "#1f5fa8", "#2e9e6a", "#c2412d", "#7b4fa8", "#3aa6b9", "#6b6b6b")
+C_CHOSEN = "#c2412d"
 FONT = 11  # px; label width estimated at 0.6 em per character
 _CHAR_W = FONT * 0.6
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in SVG pixels
+Series = Sequence[tuple[str, Sequence[float | None]]]
 
 
 def esc(value: object) -> str:
     return escape(str(value), quote=True)
-
-
-def _num(v: object) -> float | None:
-    """A finite float or None (missing, NaN, inf or not a number)."""
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _f(x: float) -> str:
@@ -64,7 +64,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 
 def value_range(values: Sequence[float | None], include_zero: bool = True) -> tuple[float, float]:
-    vals = [v for v in (_num(x) for x in values) if v is not None]
+    vals = [v for v in (finite(x) for x in values) if v is not None]
     if include_zero:
         vals.append(0.0)
     if not vals:
@@ -72,24 +72,47 @@ def value_range(values: Sequence[float | None], include_zero: bool = True) -> tu
     return min(vals), max(vals)
 
 
-def fmt_compact(v: float) -> str:
-    """Axis label: 1.25M, -350k, 12.5, 0."""
-    a = abs(v)
-    if a >= 1e9:
-        s, d = v / 1e9, "B"
-    elif a >= 1e6:
-        s, d = v / 1e6, "M"
-    elif a >= 1e3:
-        s, d = v / 1e3, "k"
-    else:
-        s, d = v, ""
-    txt = f"{s:,.2f}".rstrip("0").rstrip(".")
-    return ("0" if txt in ("-0", "") else txt) + d
-
-
 def truncate(label: str, max_chars: int) -> str:
     label = str(label)
     return label if len(label) <= max_chars else label[: max(1, max_chars - 1)] + "\u2026"
+
+
+def text_box(x: float, y: float, text: str, anchor: str = "start", size: float = FONT) -> Box:
+    """Estimated box of an SVG text whose baseline starts at (x, y) with ``text-anchor``."""
+    w = len(text) * size * 0.6
+    x0 = x - (w / 2 if anchor == "middle" else w if anchor == "end" else 0.0)
+    return (x0, y - size * 0.8, x0 + w, y + size * 0.25)
+
+
+def _overlap(a: Box, b: Box, pad: float = 1.0) -> bool:
+    return not (a[2] + pad <= b[0] or b[2] + pad <= a[0] or a[3] + pad <= b[1] or b[3] + pad <= a[1])
+
+
+class _Placer:
+    """Free-standing labels placed where they overlap nothing drawn so far (see module doc)."""
+
+    def __init__(self, bounds: Box):
+        self.bounds = bounds
+        self.boxes: list[Box] = []
+
+    def block(self, box: Box) -> None:
+        self.boxes.append(box)
+
+    def _fits(self, box: Box) -> bool:
+        b = self.bounds
+        inside = box[0] >= b[0] and box[1] >= b[1] and box[2] <= b[2] and box[3] <= b[3]
+        return inside and not any(_overlap(box, o) for o in self.boxes)
+
+    def place(self, text: str, candidates: Sequence[tuple[float, float, str]],
+              size: float = FONT) -> tuple[float, float, str] | None:
+        """The first candidate (x, y, anchor) whose box is free, or None (label dropped: a
+        label drawn over another is worse than none; the value stays in the tooltip)."""
+        for x, y, anchor in candidates:
+            box = text_box(x, y, text, anchor, size)
+            if self._fits(box):
+                self.boxes.append(box)
+                return x, y, anchor
+        return None
 
 
 def _svg_open(name: str, title: str, width: int, height: int, kind: str) -> list[str]:
@@ -102,27 +125,51 @@ def _svg_open(name: str, title: str, width: int, height: int, kind: str) -> list
     ]
 
 
+def legend_rows(series_names: Sequence[str], max_w: float) -> list[list[tuple[float, str]]]:
+    """Legend entries laid out in rows of at most ``max_w`` px: [[(x offset, label), ...]]."""
+    rows: list[list[tuple[float, str]]] = [[]]
+    x = 0.0
+    for name in series_names:
+        label = truncate(name, 44)
+        w = 16 + len(label) * _CHAR_W + 14
+        if x + w > max_w and rows[-1]:
+            rows.append([])
+            x = 0.0
+        rows[-1].append((x, label))
+        x += w
+    return rows
+
+
+LEGEND_ROW_H = 15
+
+
 def _legend(series_names: Sequence[str], colors: Sequence[str], x0: float, y: float,
             max_w: float) -> list[str]:
+    """Every series named: entries wrap onto further rows (the caller leaves room for
+    ``len(legend_rows(...))`` rows from ``y``)."""
     out = ['<g class="legend">']
-    x = x0
-    for name, color in zip(series_names, colors, strict=False):
-        label = truncate(name, 28)
-        w = 16 + len(label) * _CHAR_W + 14
-        if x + w > x0 + max_w and x > x0:
-            break
-        out.append(f'<rect class="legend-swatch" x="{_f(x)}" y="{_f(y - 9)}" width="10" '
-                   f'height="10" fill="{color}"/>')
-        out.append(f'<text x="{_f(x + 14)}" y="{_f(y)}">{esc(label)}</text>')
-        x += w
+    k = 0
+    for r, row in enumerate(legend_rows(series_names, max_w)):
+        for dx, label in row:
+            x, yy = x0 + dx, y + r * LEGEND_ROW_H
+            out.append(f'<rect class="legend-swatch" x="{_f(x)}" y="{_f(yy - 9)}" width="10" '
+                       f'height="10" fill="{colors[k % len(colors)]}"/>')
+            out.append(f'<text x="{_f(x + 14)}" y="{_f(yy)}">{esc(label)}</text>')
+            k += 1
     out.append("</g>")
     return out
 
 
-def _y_label(text: str, top: float, bottom: float) -> list[str]:
-    cy = (top + bottom) / 2
-    return [f'<text class="unit" x="12" y="{_f(cy)}" text-anchor="middle" '
-            f'transform="rotate(-90 12 {_f(cy)})">{esc(text)}</text>']
+def _legend_extra(series_names: Sequence[str], max_w: float) -> int:
+    """Extra height (px) the legend needs beyond its first row."""
+    return (len(legend_rows(series_names, max_w)) - 1) * LEGEND_ROW_H
+
+
+def axis_title(axis: str, text: str, x: float, y: float, *, rotate: bool = False) -> str:
+    """An axis title (with its unit) that the browser test can find: ``class="axis-label"``."""
+    rot = f' transform="rotate(-90 {_f(x)} {_f(y)})"' if rotate else ""
+    return (f'<text class="axis-label unit" data-axis="{axis}" x="{_f(x)}" y="{_f(y)}" '
+            f'text-anchor="middle"{rot}>{esc(text)}</text>')
 
 
 class _Scale:
@@ -139,65 +186,37 @@ class _Scale:
         return self.p0 + (v - self.lo) / (self.hi - self.lo) * (self.p1 - self.p0)
 
 
-
-def _y_axis(ys, left: float, right_x: float, top: float, bottom: float, label: str | None
-            ) -> list[str]:
-    """Value axis: a grid line and a tick label per tick, and the axis title."""
+def _y_axis(ys: _Scale, left: float, right_x: float, top: float, bottom: float,
+            label: str) -> list[str]:
+    """Value axis: a grid line and a tick label per tick, and the axis title (with unit)."""
     out = ['<g class="axis y-axis">']
     for t in ys.ticks:
         y = ys(t)
         out.append(f'<line class="grid" x1="{left}" x2="{right_x}" y1="{_f(y)}" y2="{_f(y)}"/>')
         out.append(f'<text class="tick" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">'
-                   f"{esc(fmt_compact(t))}</text>")
+                   f"{esc(compact(t))}</text>")
     if label:
-        out += _y_label(label, top, bottom)
+        out.append(axis_title("y", label, 12, (top + bottom) / 2, rotate=True))
+    out.append(f'<line class="axis-line" x1="{left}" x2="{left}" y1="{top}" y2="{_f(bottom)}"/>')
     out.append("</g>")
     return out
 
-def grouped_bar_chart(name: str, title: str, categories: Sequence[str],
-                      series: Sequence[tuple[str, Sequence[float | None]]], *,
-                      width: int = 760, height: int = 300, unit: str = "",
-                      colors: Sequence[str] | None = None) -> str:
-    """Vertical grouped bars: one group per category (x), one bar per series, from the zero line."""
-    colors = list(colors or PALETTE)
-    cats = [str(c) for c in categories]
-    n_cat, n_ser = max(len(cats), 1), max(len(series), 1)
-    lo, hi = value_range([v for _, vals in series for v in vals])
-    max_label = max((len(c) for c in cats), default=1)
-    slot_guess = (width - 80) / n_cat
-    rotate = max_label * _CHAR_W > slot_guess - 4
-    bottom_pad = 24 + (min(max_label, 22) * _CHAR_W * 0.7 if rotate else 0)
-    left, right, top = 64, 12, 42
-    bottom = height - bottom_pad
-    ys = _Scale(lo, hi, bottom, top)
-    plot_w = width - left - right
-    slot = plot_w / n_cat
-    bar_w = max(1.0, min(36.0, slot * 0.8 / n_ser))
-    out = _svg_open(name, title, width, height, "bar")
-    out += _legend([s for s, _ in series], colors, left, 32, plot_w)
-    out += _y_axis(ys, left, width - right, top, bottom, unit)
-    y0 = ys(0.0)
-    out.append('<g class="bars">')
-    for ci, cat in enumerate(cats):
-        gx = left + ci * slot + (slot - bar_w * n_ser) / 2
-        for si, (sname, vals) in enumerate(series):
-            v = _num(vals[ci]) if ci < len(vals) else None
-            if v is None:
-                continue
-            y = ys(v)
-            h = abs(y - y0)
-            color = colors[si % len(colors)]
-            out.append(
-                f'<rect class="bar" x="{_f(gx + si * bar_w)}" y="{_f(min(y, y0))}" '
-                f'width="{_f(bar_w * 0.92)}" height="{_f(max(h, 0.5 if v != 0 else 0))}" '
-                f'fill="{color}" data-series="{esc(sname)}" data-value="{v:.6g}">'
-                f"<title>{esc(cat)} {esc(sname)}: {v:,.0f}</title></rect>")
-    out.append("</g>")
-    out.append('<g class="axis x-axis">')
+
+# ----------------------------------------------------------------------------- bar charts
+
+def _bar_rect(x: float, y: float, w: float, h: float, v: float, color: str, series: str,
+              tip: str) -> str:
+    return (f'<rect class="bar" x="{_f(x)}" y="{_f(y)}" width="{_f(max(w, 0.0))}" '
+            f'height="{_f(max(h, 0.0))}" fill="{color}" data-series="{esc(series)}" '
+            f'data-value="{v:.6g}"><title>{esc(tip)}</title></rect>')
+
+
+def _x_category_labels(cats: Sequence[str], left: float, slot: float, bottom: float,
+                       rotate: bool) -> list[str]:
+    out = []
     max_chars = 22 if rotate else max(4, int(slot / _CHAR_W) - 1)
     for ci, cat in enumerate(cats):
-        cx = left + (ci + 0.5) * slot
-        label = truncate(cat, max_chars)
+        cx, label = left + (ci + 0.5) * slot, truncate(cat, max_chars)
         if rotate:
             out.append(f'<text class="tick" x="{_f(cx)}" y="{_f(bottom + 12)}" text-anchor="end" '
                        f'transform="rotate(-35 {_f(cx)} {_f(bottom + 12)})">{esc(label)}'
@@ -205,71 +224,160 @@ def grouped_bar_chart(name: str, title: str, categories: Sequence[str],
         else:
             out.append(f'<text class="tick" x="{_f(cx)}" y="{_f(bottom + 15)}" '
                        f'text-anchor="middle">{esc(label)}<title>{esc(cat)}</title></text>')
-    out.append(f'<line class="axis-line" x1="{left}" x2="{left}" y1="{top}" y2="{_f(bottom)}"/>')
+    return out
+
+
+def grouped_bar_chart(name: str, title: str, categories: Sequence[str], series: Series, *,
+                      width: int = 760, height: int = 300, x_label: str = "",
+                      y_label: str = "", unit: str = "",
+                      colors: Sequence[str] | None = None) -> str:
+    """Vertical grouped bars: one group per category (x), one bar per series, from the zero line.
+    ``y_label`` is the value-axis title with its unit (``unit`` is the older name for it)."""
+    colors = list(colors or PALETTE)
+    y_label = y_label or unit
+    cats = [str(c) for c in categories]
+    n_cat, n_ser = max(len(cats), 1), max(len(series), 1)
+    max_label = max((len(c) for c in cats), default=1)
+    rotate = max_label * _CHAR_W > (width - 80) / n_cat - 4
+    bottom = height - 24 - (min(max_label, 22) * _CHAR_W * 0.7 if rotate else 0) \
+        - (16 if x_label else 0)
+    extra = _legend_extra([s for s, _ in series], width - 82)
+    height, bottom = height + extra, bottom + extra
+    left, right, top = 70, 12, 42 + extra
+    ys = _Scale(*value_range([v for _, vals in series for v in vals]), bottom, top)
+    slot = (width - left - right) / n_cat
+    bar_w = max(1.0, min(36.0, slot * 0.8 / n_ser))
+    out = _svg_open(name, title, width, height, "bar")
+    out += _legend([s for s, _ in series], colors, left, 32, width - left - right)
+    out += _y_axis(ys, left, width - right, top, bottom, y_label)
+    y0 = ys(0.0)
+    out.append('<g class="bars">')
+    for ci, cat in enumerate(cats):
+        gx = left + ci * slot + (slot - bar_w * n_ser) / 2
+        for si, (sname, vals) in enumerate(series):
+            v = finite(vals[ci]) if ci < len(vals) else None
+            if v is None:
+                continue
+            y = ys(v)
+            h = max(abs(y - y0), 0.5 if v != 0 else 0.0)
+            out.append(_bar_rect(gx + si * bar_w, min(y, y0), bar_w * 0.92, h, v,
+                                 colors[si % len(colors)], sname, f"{cat} {sname}: {v:,.0f}"))
+    out.append('</g><g class="axis x-axis">')
+    out += _x_category_labels(cats, left, slot, bottom, rotate)
+    if x_label:
+        out.append(axis_title("x", x_label, (left + width - right) / 2, height - 5))
     out.append(f'<line class="zero" x1="{left}" x2="{width - right}" y1="{_f(y0)}" y2="{_f(y0)}"/>')
     out.append("</g></svg>")
     return "\n".join(out)
 
 
-def diverging_hbar_chart(name: str, title: str, labels: Sequence[str],
-                         series: Sequence[tuple[str, Sequence[float | None]]], *,
-                         width: int = 760, row_h: float | None = None, unit: str = "",
-                         colors: Sequence[str] | None = None, symmetric: bool = True,
-                         max_label: int = 40) -> str:
-    """Horizontal bars diverging left/right from the zero line: one row per label.
-
-    ``symmetric`` centres zero (gains and losses compare by length); otherwise the axis spans
-    the data and zero, so all-positive data uses the full width.
-    """
-    colors = list(colors or PALETTE)
-    labs = [str(x) for x in labels]
-    n_ser = max(len(series), 1)
-    row_h = row_h or max(18.0, 9.0 * n_ser + 8)
-    label_chars = min(max((len(x) for x in labs), default=4), max_label)
-    left = int(12 + label_chars * _CHAR_W)
-    right, top = 24, 44
-    height = int(top + row_h * max(len(labs), 1) + (34 if unit else 22))
-    lo, hi = value_range([v for _, vals in series for v in vals])
-    if symmetric:
-        m = max(abs(lo), abs(hi))
-        lo, hi = -m, m
-    xs = _Scale(lo, hi, left, width - right, 6)
-    x0 = xs(0.0)
-    bar_h = max(3.0, (row_h - 6) / n_ser)
-    out = _svg_open(name, title, width, height, "hbar")
-    out += _legend([s for s, _ in series], colors, left, 32, width - left - right)
-    out.append('<g class="axis x-axis">')
-    bottom = top + row_h * max(len(labs), 1)
+def _hbar_x_axis(xs: _Scale, top: float, bottom: float, left: float, right_x: float,
+                 x_label: str) -> list[str]:
+    out = ['<g class="axis x-axis">']
     for t in xs.ticks:
         x = xs(t)
         out.append(f'<line class="grid" x1="{_f(x)}" x2="{_f(x)}" y1="{top}" y2="{_f(bottom)}"/>')
         out.append(f'<text class="tick" x="{_f(x)}" y="{_f(bottom + 14)}" text-anchor="middle">'
-                   f"{esc(fmt_compact(t))}</text>")
-    if unit:
-        out.append(f'<text class="unit" x="{_f((left + width - right) / 2)}" '
-                   f'y="{_f(bottom + 28)}" text-anchor="middle">{esc(unit)}</text>')
+                   f"{esc(compact(t))}</text>")
+    if x_label:
+        out.append(axis_title("x", x_label, (left + right_x) / 2, bottom + 29))
     out.append("</g>")
+    return out
+
+
+def diverging_hbar_chart(name: str, title: str, labels: Sequence[str], series: Series, *,
+                         width: int = 760, row_h: float | None = None, x_label: str = "",
+                         y_label: str = "", unit: str = "",
+                         colors: Sequence[str] | None = None, symmetric: bool = True,
+                         max_label: int = 40) -> str:
+    """Horizontal bars diverging left/right from the zero line: one row per label.
+
+    ``x_label`` is the value-axis title with its unit (``unit`` is the older name for it),
+    ``y_label`` the title of the category axis. ``symmetric`` centres zero (gains and losses
+    compare by length); otherwise the axis spans the data and zero.
+    """
+    colors = list(colors or PALETTE)
+    x_label = x_label or unit
+    labs = [str(x) for x in labels]
+    n_ser = max(len(series), 1)
+    row_h = row_h or max(18.0, 9.0 * n_ser + 8)
+    label_chars = min(max((len(x) for x in labs), default=4), max_label)
+    left = int(30 + label_chars * _CHAR_W)
+    right = 24
+    top = 44 + _legend_extra([s for s, _ in series], width - left - right)
+    bottom = top + row_h * max(len(labs), 1)
+    height = int(bottom + (38 if x_label else 22))
+    lo, hi = value_range([v for _, vals in series for v in vals])
+    if symmetric:
+        lo, hi = -max(abs(lo), abs(hi)), max(abs(lo), abs(hi))
+    xs = _Scale(lo, hi, left, width - right, 6)
+    x0, bar_h = xs(0.0), max(3.0, (row_h - 6) / n_ser)
+    out = _svg_open(name, title, width, height, "hbar")
+    out += _legend([s for s, _ in series], colors, left, 32, width - left - right)
+    out += _hbar_x_axis(xs, top, bottom, left, width - right, x_label)
+    if y_label:
+        out.append(axis_title("y", y_label, 12, (top + bottom) / 2, rotate=True))
     out.append('<g class="bars">')
     for ri, lab in enumerate(labs):
         ry = top + ri * row_h + 3
         out.append(f'<text class="tick row-label" x="{left - 6}" y="{_f(ry + (row_h - 6) / 2 + 4)}" '
                    f'text-anchor="end">{esc(truncate(lab, max_label))}<title>{esc(lab)}</title></text>')
         for si, (sname, vals) in enumerate(series):
-            v = _num(vals[ri]) if ri < len(vals) else None
+            v = finite(vals[ri]) if ri < len(vals) else None
             if v is None:
                 continue
             x = xs(v)
-            w = abs(x - x0)
-            out.append(
-                f'<rect class="bar" x="{_f(min(x, x0))}" y="{_f(ry + si * bar_h)}" '
-                f'width="{_f(max(w, 0.5 if v != 0 else 0))}" height="{_f(bar_h * 0.9)}" '
-                f'fill="{colors[si % len(colors)]}" data-series="{esc(sname)}" '
-                f'data-value="{v:.6g}"><title>{esc(lab)} {esc(sname)}: {v:,.0f}</title></rect>')
+            w = max(abs(x - x0), 0.5 if v != 0 else 0.0)
+            out.append(_bar_rect(min(x, x0), ry + si * bar_h, w, bar_h * 0.9, v,
+                                 colors[si % len(colors)], sname, f"{lab} {sname}: {v:,.0f}"))
     out.append("</g>")
     out.append(f'<line class="zero" x1="{_f(x0)}" x2="{_f(x0)}" y1="{top - 2}" y2="{_f(bottom)}"/>')
     out.append("</svg>")
     return "\n".join(out)
 
+
+def band_chart(name: str, title: str, labels: Sequence[str], series: Series, *,
+               width: int = 760, x_label: str = "", y_label: str = "",
+               colors: Sequence[str] | None = None) -> str:
+    """Tolerance bands: one row per label, a shaded band from -1 to +1 and one marker per
+    series at its value in band half-widths (``|x| <= 1`` is inside the band)."""
+    colors = list(colors or (PALETTE[0], PALETTE[2]))
+    labs = [str(x) for x in labels]
+    row_h, top, right = 26.0, 44, 24
+    left = int(30 + min(max((len(x) for x in labs), default=4), 30) * _CHAR_W)
+    bottom = top + row_h * max(len(labs), 1)
+    height = int(bottom + (38 if x_label else 22))
+    m = max([abs(v) for _, vals in series for v in (finite(x) for x in vals) if v is not None]
+            + [1.5])
+    xs = _Scale(-m, m, left, width - right, 6)
+    out = _svg_open(name, title, width, height, "band")
+    out += _legend([s for s, _ in series] + ["Tolerance band"], colors + ["#dff3e7"], left, 32,
+                   width - left - right)
+    out.append(f'<rect class="band" x="{_f(xs(-1.0))}" y="{top}" width="{_f(xs(1.0) - xs(-1.0))}" '
+               f'height="{_f(bottom - top)}" fill="#dff3e7"/>')
+    out += _hbar_x_axis(xs, top, bottom, left, width - right, x_label)
+    if y_label:
+        out.append(axis_title("y", y_label, 12, (top + bottom) / 2, rotate=True))
+    out.append('<g class="bars">')
+    for ri, lab in enumerate(labs):
+        cy = top + (ri + 0.5) * row_h
+        out.append(f'<text class="tick row-label" x="{left - 6}" y="{_f(cy + 4)}" '
+                   f'text-anchor="end">{esc(truncate(lab, 30))}<title>{esc(lab)}</title></text>')
+        for si, (sname, vals) in enumerate(series):
+            v = finite(vals[ri]) if ri < len(vals) else None
+            if v is None:
+                continue
+            out.append(f'<circle class="marker" cx="{_f(xs(v))}" cy="{_f(cy + (si - 0.5) * 7)}" '
+                       f'r="5" fill="{colors[si % len(colors)]}" data-series="{esc(sname)}" '
+                       f'data-value="{v:.6g}"><title>{esc(lab)} {esc(sname)}: {v:,.2f} band '
+                       f"half-widths</title></circle>")
+    out.append("</g>")
+    out.append(f'<line class="zero" x1="{_f(xs(0.0))}" x2="{_f(xs(0.0))}" y1="{top - 2}" '
+               f'y2="{_f(bottom)}"/></svg>')
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- line charts
 
 def _as_x(v: object) -> float | None:
     """Numbers as-is; ISO dates / date objects as days since 1970-01-01."""
@@ -281,8 +389,8 @@ def _as_x(v: object) -> float | None:
             d = _dt.date.fromisoformat(v[:10])
             return float((d - _dt.date(1970, 1, 1)).days)
         except ValueError:
-            return _num(v)
-    return _num(v)
+            return finite(v)
+    return finite(v)
 
 
 def _date_ticks(lo: float, hi: float, n: int = 8) -> list[tuple[float, str]]:
@@ -295,13 +403,8 @@ def _date_ticks(lo: float, hi: float, n: int = 8) -> list[tuple[float, str]]:
     if months >= 2:
         step = next((m for m in (1, 2, 3, 6, 12, 24, 36, 60, 120) if months / m <= n), 120)
         out = []
-        y, m = first.year, first.month
-        idx = y * 12 + m - 1
-        idx = -(-idx // step) * step  # first multiple of step at/after the first month
-        while True:
-            d = _dt.date(idx // 12, idx % 12 + 1, 1)
-            if d > last:
-                break
+        idx = -(-(first.year * 12 + first.month - 1) // step) * step  # first multiple of step
+        while (d := _dt.date(idx // 12, idx % 12 + 1, 1)) <= last:
             if d >= first:
                 label = str(d.year) if step >= 12 else d.strftime("%Y-%m")
                 out.append((float((d - d0).days), label))
@@ -309,89 +412,135 @@ def _date_ticks(lo: float, hi: float, n: int = 8) -> list[tuple[float, str]]:
         if out:
             return out
     step = max(1, int(round((hi - lo) / n)))
+    return [(lo + k * step, (first + _dt.timedelta(days=k * step)).isoformat())
+            for k in range(int((hi - lo) // step) + 1)]
+
+
+def _as_date(v: object) -> float | None:
+    """A date (object or ISO text) as days since 1970-01-01; anything else None."""
+    if isinstance(v, _dt.date):
+        return _as_x(v)
+    if isinstance(v, str):
+        try:
+            return float((_dt.date.fromisoformat(v[:10]) - _dt.date(1970, 1, 1)).days)
+        except ValueError:
+            return None
+    return None
+
+
+def _clean_series(series: Sequence[tuple[str, Sequence[tuple[object, object]]]],
+                  dates: bool = False) -> list[tuple[str, list[tuple[float, float, object]]]]:
     out = []
-    t = lo
-    while t <= hi + 1e-9:
-        out.append((t, (d0 + _dt.timedelta(days=int(t))).isoformat()))
-        t += step
-    return out
-
-
-def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple[object, object]]]],
-               *, width: int = 760, height: int = 300, x_label: str = "", y_label: str = "",
-               dates: bool = False, markers: bool = True, include_zero: bool = True,
-               colors: Sequence[str] | None = None, point_labels: bool = False,
-               x_marker: tuple[float, str] | None = None) -> str:
-    """Lines (with optional circle markers) over numeric or ISO-date x values.
-
-    ``x_marker=(x, label)`` draws a dashed vertical reference line (e.g. the mandate's budget).
-    """
-    colors = list(colors or PALETTE)
-    pts_by_series: list[tuple[str, list[tuple[float, float, object]]]] = []
     for sname, pts in series:
         clean = []
         for x, y in pts:
-            fx, fy = _as_x(x), _num(y)
+            fx, fy = (_as_date(x) if dates else _as_x(x)), finite(y)
             if fx is not None and fy is not None:
                 clean.append((fx, fy, x))
         clean.sort(key=lambda p: p[0])
-        pts_by_series.append((str(sname), clean))
-    all_x = [p[0] for _, pts in pts_by_series for p in pts]
-    all_y = [p[1] for _, pts in pts_by_series for p in pts]
-    ylo, yhi = value_range(all_y, include_zero=include_zero)
-    left, right, top, bottom = 70, 18, 52, height - (40 if x_label else 28)
-    ys = _Scale(ylo, yhi, bottom, top)
-    if all_x:
-        xlo, xhi = min(all_x), max(all_x)
-    else:
-        xlo, xhi = 0.0, 1.0
-    if dates:
-        if xhi == xlo:
-            xlo, xhi = xlo - 1, xhi + 1
-        xticks = _date_ticks(xlo, xhi)
-        xmap_lo, xmap_hi = xlo, xhi
-    else:
-        xt = nice_ticks(xlo, xhi, 6)
-        xmap_lo, xmap_hi = xt[0], xt[-1]
-        if xmap_hi == xmap_lo:
-            xmap_hi = xmap_lo + 1
-        xticks = [(t, fmt_compact(t)) for t in xt]
+        out.append((str(sname), clean))
+    return out
 
-    def xp(v: float) -> float:
-        return left + (v - xmap_lo) / (xmap_hi - xmap_lo) * (width - left - right)
 
-    out = _svg_open(name, title, width, height, "line")
-    out += _legend([s for s, _ in pts_by_series], colors, left, 32, width - left - right)
-    out += _y_axis(ys, left, width - right, top, bottom, y_label)
+class _XAxis:
+    """The x scale of a line chart (numbers or dates) and its ticks."""
+
+    def __init__(self, xs: list[float], dates: bool, p0: float, p1: float):
+        lo, hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
+        if dates:
+            if hi == lo:
+                lo, hi = lo - 1, hi + 1
+            self.ticks, self.lo, self.hi = _date_ticks(lo, hi), lo, hi
+        else:  # a little room so end points (and their rings) sit inside the frame
+            pad = (hi - lo) * 0.04 or abs(hi) * 0.04 or 1.0
+            t = nice_ticks(lo - pad if lo - pad >= 0 or lo < 0 else 0.0, hi + pad, 6)
+            self.lo, self.hi = t[0], (t[-1] if t[-1] != t[0] else t[0] + 1)
+            self.ticks = [(v, compact(v)) for v in t]
+        self.p0, self.p1 = p0, p1
+
+    def __call__(self, v: float) -> float:
+        return self.p0 + (v - self.lo) / (self.hi - self.lo) * (self.p1 - self.p0)
+
+
+def _line_axes(xp: _XAxis, ys: _Scale, left: float, right_x: float, top: float, bottom: float,
+               height: int, x_label: str, y_label: str) -> list[str]:
+    out = _y_axis(ys, left, right_x, top, bottom, y_label)
     out.append('<g class="axis x-axis">')
-    for t, lab in xticks:
+    for t, lab in xp.ticks:
         x = xp(t)
+        half = len(lab) * _CHAR_W / 2  # a label at the right edge ends there instead of spilling
+        anchor = "end" if x + half > right_x + 14 else "middle"
         out.append(f'<line class="tick-mark" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(bottom)}" '
                    f'y2="{_f(bottom + 4)}"/>')
-        out.append(f'<text class="tick" x="{_f(x)}" y="{_f(bottom + 16)}" text-anchor="middle">'
-                   f"{esc(lab)}</text>")
+        out.append(f'<text class="tick" x="{_f(x)}" y="{_f(bottom + 16)}" '
+                   f'text-anchor="{anchor}">{esc(lab)}</text>')
     if x_label:
-        out.append(f'<text class="unit" x="{_f((left + width - right) / 2)}" y="{height - 6}" '
-                   f'text-anchor="middle">{esc(x_label)}</text>')
-    out.append(f'<line class="axis-line" x1="{left}" x2="{left}" y1="{top}" y2="{_f(bottom)}"/>')
-    out.append(f'<line class="axis-line" x1="{left}" x2="{width - right}" y1="{_f(bottom)}" '
+        out.append(axis_title("x", x_label, (left + right_x) / 2, height - 6))
+    out.append(f'<line class="axis-line" x1="{left}" x2="{right_x}" y1="{_f(bottom)}" '
                f'y2="{_f(bottom)}"/>')
     if ys.lo <= 0 <= ys.hi:
-        out.append(f'<line class="zero" x1="{left}" x2="{width - right}" y1="{_f(ys(0.0))}" '
+        out.append(f'<line class="zero" x1="{left}" x2="{right_x}" y1="{_f(ys(0.0))}" '
                    f'y2="{_f(ys(0.0))}"/>')
     out.append("</g>")
-    if x_marker is not None and _num(x_marker[0]) is not None:
-        mx = _num(x_marker[0])
-        if xmap_lo <= mx <= xmap_hi:
-            px = xp(mx)
-            out.append(f'<g class="x-marker"><line class="ref" x1="{_f(px)}" x2="{_f(px)}" '
-                       f'y1="{top}" y2="{_f(bottom)}"/><text class="ref-label" x="{_f(px + 4)}" '
-                       f'y="{top + 10}">{esc(x_marker[1])}</text></g>')
+    return out
+
+
+def _x_marker(marker: tuple[float, str], xp: _XAxis, top: float, bottom: float,
+              placer: _Placer) -> list[str]:
+    """A dashed vertical reference line (e.g. the mandate's margin budget) and its caption."""
+    mx = finite(marker[0])
+    if mx is None or not xp.lo <= mx <= xp.hi:
+        return []
+    px = xp(mx)
+    placer.block((px - 2, top, px + 2, bottom))
+    out = [f'<g class="x-marker"><line class="ref" x1="{_f(px)}" x2="{_f(px)}" y1="{top}" '
+           f'y2="{_f(bottom)}"/>']
+    spot = placer.place(marker[1], [(px + 5, top + 10, "start"), (px - 5, top + 10, "end"),
+                                    (px + 5, bottom - 6, "start"), (px - 5, bottom - 6, "end")],
+                        size=10)
+    if spot:
+        out.append(f'<text class="ref-label" x="{_f(spot[0])}" y="{_f(spot[1])}" '
+                   f'text-anchor="{spot[2]}">{esc(marker[1])}</text>')
+    out.append("</g>")
+    return out
+
+
+def _label_candidates(x: float, y: float, gap: float) -> list[tuple[float, float, str]]:
+    return [(x, y - gap, "middle"), (x, y + gap + 8, "middle"), (x + gap, y + 4, "start"),
+            (x - gap, y + 4, "end"), (x + gap, y - gap, "start"), (x - gap, y - gap, "end"),
+            (x + gap, y + gap + 8, "start"), (x - gap, y + gap + 8, "end")]
+
+
+def _highlight(point: tuple[float, float, str], xp: _XAxis, ys: _Scale,
+               placer: _Placer) -> list[str]:
+    """The chosen point: a ring in the highlight colour and its caption, placed clear of the
+    other labels and of reference lines."""
+    hx, hy = _as_x(point[0]), finite(point[1])
+    if hx is None or hy is None:
+        return []
+    cx, cy = xp(hx), ys(hy)
+    placer.block((cx - 8, cy - 8, cx + 8, cy + 8))
+    out = [f'<g class="chosen"><circle class="chosen-ring" cx="{_f(cx)}" cy="{_f(cy)}" r="7.5" '
+           f'fill="none" stroke="{C_CHOSEN}" stroke-width="2.5"><title>{esc(point[2])}</title>'
+           f"</circle>"]
+    spot = placer.place(point[2], _label_candidates(cx, cy, 12) + [
+        (cx + 14, cy - 26, "start"), (cx - 14, cy - 26, "end"), (cx + 14, cy + 32, "start"),
+        (cx - 14, cy + 32, "end")])
+    if spot:
+        out.append(f'<text class="chosen-label" x="{_f(spot[0])}" y="{_f(spot[1])}" '
+                   f'text-anchor="{spot[2]}">{esc(point[2])}</text>')
+    out.append("</g>")
+    return out
+
+
+def _line_series(pts_by_series: list[tuple[str, list[tuple[float, float, object]]]],
+                 xp: _XAxis, ys: _Scale, colors: list[str], markers: bool) -> list[str]:
+    out = []
     for si, (sname, pts) in enumerate(pts_by_series):
         color = colors[si % len(colors)]
-        coords = " ".join(f"{_f(xp(x))},{_f(ys(y))}" for x, y, _ in pts)
         out.append(f'<g class="series" data-series="{esc(sname)}">')
         if len(pts) > 1:
+            coords = " ".join(f"{_f(xp(x))},{_f(ys(y))}" for x, y, _ in pts)
             out.append(f'<polyline class="line" points="{coords}" fill="none" stroke="{color}" '
                        f'stroke-width="2"/>')
         if markers or len(pts) == 1:
@@ -399,34 +548,96 @@ def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple
                 out.append(f'<circle class="marker" cx="{_f(xp(x))}" cy="{_f(ys(y))}" r="3.5" '
                            f'fill="{color}"><title>{esc(sname)} {esc(raw)}: {y:,.0f}</title>'
                            f"</circle>")
-                if point_labels:
-                    out.append(f'<text class="point-label" x="{_f(xp(x))}" y="{_f(ys(y) - 7)}" '
-                               f'text-anchor="middle">{esc(fmt_compact(y))}</text>')
         out.append("</g>")
+    return out
+
+
+def _point_labels(pts_by_series: list[tuple[str, list[tuple[float, float, object]]]],
+                  xp: _XAxis, ys: _Scale, placer: _Placer) -> list[str]:
+    out = ['<g class="point-labels">']
+    for _, pts in pts_by_series:
+        for x, y, _raw in pts:
+            text = compact(y)
+            spot = placer.place(text, _label_candidates(xp(x), ys(y), 7), size=10)
+            if spot:
+                out.append(f'<text class="point-label" x="{_f(spot[0])}" y="{_f(spot[1])}" '
+                           f'text-anchor="{spot[2]}">{esc(text)}</text>')
+    out.append("</g>")
+    return out
+
+
+def line_chart(name: str, title: str, series: Sequence[tuple[str, Sequence[tuple[object, object]]]],
+               *, width: int = 760, height: int = 300, x_label: str = "", y_label: str = "",
+               dates: bool = False, markers: bool = True, include_zero: bool = True,
+               colors: Sequence[str] | None = None, point_labels: bool = False,
+               x_marker: tuple[float, str] | None = None,
+               highlight: tuple[object, float, str] | None = None) -> str:
+    """Lines (with optional circle markers) over numeric or ISO-date x values.
+
+    ``x_marker=(x, caption)`` draws a dashed vertical reference line (e.g. the mandate's budget);
+    ``highlight=(x, y, caption)`` rings the chosen point. Value labels, the reference caption and
+    the chosen point's caption are placed clear of each other and of the reference line.
+    """
+    colors = list(colors or PALETTE)
+    pts_by_series = _clean_series(series, dates)
+    all_y = [p[1] for _, pts in pts_by_series for p in pts]
+    if highlight is not None and finite(highlight[1]) is not None:
+        all_y.append(float(highlight[1]))
+    extra = _legend_extra([s for s, _ in pts_by_series], width - 70 - 18)
+    height += extra
+    left, right, top, bottom = 70, 18, 52 + extra, height - (40 if x_label else 28)
+    ys = _Scale(*value_range(all_y, include_zero=include_zero), bottom, top)
+    xp = _XAxis([p[0] for _, pts in pts_by_series for p in pts], dates, left, width - right)
+    out = _svg_open(name, title, width, height, "line")
+    out += _legend([s for s, _ in pts_by_series], colors, left, 32, width - left - right)
+    out += _line_axes(xp, ys, left, width - right, top, bottom, height, x_label, y_label)
+    placer = _Placer((left + 1, top - 10, width - 2, bottom - 2))
+    for _, pts in pts_by_series if markers else []:
+        for x, y, _raw in pts:
+            placer.block((xp(x) - 4, ys(y) - 4, xp(x) + 4, ys(y) + 4))
+    if x_marker is not None:
+        out += _x_marker(x_marker, xp, top, bottom, placer)
+    if highlight is not None:
+        out += _highlight(highlight, xp, ys, placer)
+    out += _line_series(pts_by_series, xp, ys, colors, markers)
+    if point_labels:
+        out += _point_labels(pts_by_series, xp, ys, placer)
     out.append("</svg>")
     return "\n".join(out)
 
 
+# ----------------------------------------------------------------------------- gauges
+
 def usage_bar(name: str, title: str, used: float | None, limit: float | None, *,
-              width: int = 360, used_text: str = "", limit_text: str = "") -> str:
-    """A gauge: the share of a limit in use; green < 80 %, amber < 100 %, red above the limit."""
-    u, lim = _num(used), _num(limit)
-    height = 58
+              width: int = 360, used_text: str = "", limit_text: str = "",
+              axis_label: str = "Share of limit used (%)") -> str:
+    """A gauge: the share of a limit in use on a 0-100 %+ scale; green < 80 %, amber up to the
+    limit, red above it."""
+    u, lim = finite(used), finite(limit)
     frac = (abs(u) / lim) if (u is not None and lim not in (None, 0.0)) else None
+    height, x0, y, bh = 92, 8, 22, 14
+    span = max(1.0, frac or 0.0)
+    bw = width - 2 * x0 - 16
     out = _svg_open(name, title, width, height, "gauge")
-    x0, bw, y, bh = 4, width - 8, 22, 14
-    out.append(f'<rect class="gauge-track" x="{x0}" y="{y}" width="{bw}" height="{bh}" '
-               f'fill="#e8ebf0"/>')
+    out.append(f'<rect class="gauge-track" x="{x0}" y="{y}" width="{_f(bw / span)}" '
+               f'height="{bh}" fill="#e8ebf0"/>')
     if frac is not None:
         color = "#2e9e6a" if frac < 0.8 else ("#e0a030" if frac <= 1.0 + 1e-9 else "#c2412d")
-        fill_w = bw * min(frac, 1.0)
-        out.append(f'<rect class="bar gauge-fill" x="{x0}" y="{y}" width="{_f(fill_w)}" '
+        out.append(f'<rect class="bar gauge-fill" x="{x0}" y="{y}" width="{_f(bw * frac / span)}" '
                    f'height="{bh}" fill="{color}" data-value="{frac:.6g}"/>')
-        pct = f"{frac * 100:,.1f}% of limit"
+        pct_text = f"{frac * 100:,.1f}% of limit"
     else:
-        pct = "no limit set" if u is not None else "n/a"
+        pct_text = "no limit set" if u is not None else "n/a"
+    out.append('<g class="axis x-axis">')
+    for t in [0.0, 0.25, 0.5, 0.75, 1.0] + ([span] if span > 1.0 + 1e-9 else []):
+        tx = x0 + bw * t / span
+        out.append(f'<line class="tick-mark" x1="{_f(tx)}" x2="{_f(tx)}" y1="{y + bh}" '
+                   f'y2="{y + bh + 4}"/><text class="tick" x="{_f(tx)}" y="{y + bh + 15}" '
+                   f'text-anchor="middle">{t * 100:,.0f}%</text>')
+    out.append(axis_title("x", axis_label, x0 + bw / 2, y + bh + 30))
+    out.append("</g>")
     text = " / ".join(t for t in (used_text, limit_text) if t)
-    out.append(f'<text class="gauge-text" x="4" y="52">'
-               f"{esc(text)}{' — ' if text else ''}{esc(pct)}</text>")
+    out.append(f'<text class="gauge-text" x="4" y="{height - 4}">'
+               f"{esc(text)}{' — ' if text else ''}{esc(pct_text)}</text>")
     out.append("</svg>")
     return "\n".join(out)

@@ -8,7 +8,10 @@ error of the three textbook alternatives beside the optimizer's choice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 
 from data.errors import InputError
 from data.loaders import PORTFOLIOS_DIR
@@ -94,7 +97,8 @@ def _sector_14_risk_model(asof=None):
     from optimizer.assemble import add_swap_spread_factor
 
     fm = build_factor_model(asof, key_tenors=("10Y",), window="3y", hqm_sectors=("Corporate",))
-    names, cov, note = add_swap_spread_factor(list(fm.names), np.asarray(fm.cov_bp2_annual, float))
+    names, cov, note = add_swap_spread_factor(list(fm.names), np.asarray(fm.cov_bp2_annual, float),
+                                              fm.asof)
     return names, cov, f"risk model as of {fm.asof.date()}: " + "; ".join(fm.notes + [note])
 
 
@@ -203,3 +207,26 @@ def run_examples(name: str | None = None) -> list[dict]:
     if name is not None and name not in EXAMPLES:
         raise InputError(f"unknown example '{name}' (known: {', '.join(EXAMPLES)})")
     return [EXAMPLES[n]() for n in ([name] if name else EXAMPLES)]
+
+
+@dataclass
+class ExamplesOutcome:
+    """The worked examples computed (each ``{name, title, inputs, results, notes}``)."""
+
+    examples: list[dict]
+
+    def to_dict(self) -> dict:
+        """``overlay examples --json``."""
+        return {"command": "examples", "examples": self.examples}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scalar result: example, quantity, value."""
+        rows = [{"example": d["name"], "quantity": k, "value": v}
+                for d in self.examples for k, v in d["results"].items()
+                if isinstance(v, (int, float, np.integer, np.floating))]
+        return pd.DataFrame(rows, columns=["example", "quantity", "value"])
+
+
+def examples(name: str | None = None) -> ExamplesOutcome:
+    """Python API: the SPEC §10 worked examples (one by ``name``, default all)."""
+    return ExamplesOutcome(run_examples(name))

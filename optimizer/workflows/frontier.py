@@ -13,25 +13,32 @@ best one found at a smaller budget, that smaller-budget hedge is carried forward
 here too) and the point is flagged ``carried_forward``. Infeasible budgets are listed with status
 ``infeasible`` and no TE (and the smallest feasible budget the diagnosis found, if any).
 
-Output rows (the HTML report's ``frontier`` key)::
+Output rows (the ``frontier`` key of ``overlay frontier --json`` and of the hedge result)::
 
-    {margin_budget, tracking_error_usd, tracking_error_bp, status, margin_used, contracts,
-     flags}
+    {margin_budget_usd, tracking_error_usd, tracking_error_bp (of |portfolio MV|), status,
+     margin_used_usd, contracts, flags}
+
+API: ``frontier(holdings, mandate, asof, budgets=None, ...) -> FrontierOutcome`` (typed request
+:class:`FrontierRequest`; ``to_dict()`` is ``overlay frontier --json``, ``to_frame()`` its CSV).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from data.errors import InputError
+from data.errors import InputError, Notice
 from optimizer.core.errors import InfeasibleMandate, SolverFailure
 from optimizer.core.problem import HedgeProblem
+from optimizer.workflows.request import MandateRequest
 
-__all__ = ["compute_frontier", "default_budgets", "parse_budgets"]
+__all__ = ["compute_frontier", "default_budgets", "parse_budgets", "FrontierRequest",
+           "FrontierOutcome", "run_frontier", "frontier", "frontier_frame"]
 
 _TOL = 1e-9
 
@@ -88,13 +95,14 @@ def compute_frontier(ctx, budgets: Sequence[float] | None = None, *, time_limit:
     if not budgets:
         raise InputError("no margin budgets given")
     pm = ctx.problem_mandate
+    amv = abs(float(ctx.inputs.portfolio_market_value))  # bp of |MV| (net-short books too)
     prob = None
     rows: list[dict] = []
     best = None  # (te_usd, row) of the best hedge at a smaller budget
     for b in budgets:
         m = replace(pm, margin_budget=b)
-        row = {"margin_budget": b, "tracking_error_usd": None, "tracking_error_bp": None,
-               "status": None, "margin_used": None, "contracts": {}, "flags": []}
+        row = {"margin_budget_usd": b, "tracking_error_usd": None, "tracking_error_bp": None,
+               "status": None, "margin_used_usd": None, "contracts": {}, "flags": []}
         try:
             if prob is None or not _has_margin(prob):
                 prob = HedgeProblem(ctx.inputs, m)
@@ -118,18 +126,72 @@ def compute_frontier(ctx, budgets: Sequence[float] | None = None, *, time_limit:
             rows.append(row)
             continue
         row.update({"tracking_error_usd": float(res.te_after_usd),
-                    "tracking_error_bp": float(res.te_after_bp), "status": res.status,
-                    "margin_used": float(res.initial_margin),
+                    "tracking_error_bp": float(res.te_after_usd) / amv * 1e4 if amv else None,
+                    "status": res.status, "margin_used_usd": float(res.initial_margin),
                     "contracts": {k: int(v) for k, v in res.contracts.items() if v}})
         if best is not None and row["tracking_error_usd"] > best[0] * (1 + 1e-9) + _TOL:
             prev = best[1]
             row.update({k: prev[k] for k in ("tracking_error_usd", "tracking_error_bp",
-                                             "margin_used", "contracts")})
+                                             "margin_used_usd", "contracts")})
             row["contracts"] = dict(prev["contracts"])
             row["flags"].append(f"carried_forward: the solve at this budget ({res.status}) was "
-                                f"worse than the hedge for budget ${prev['margin_budget']:,.0f},"
+                                f"worse than the hedge for budget ${prev['margin_budget_usd']:,.0f},"
                                 " which is feasible here too")
         if best is None or row["tracking_error_usd"] < best[0]:
             best = (row["tracking_error_usd"], row)
         rows.append(row)
     return rows
+
+
+def frontier_frame(rows: Sequence[dict]) -> pd.DataFrame:
+    """Frontier rows as a table (contracts as ``ZNU5:-420 ...``, flags joined)."""
+    return pd.DataFrame([{
+        "margin_budget_usd": r["margin_budget_usd"], "status": r["status"],
+        "tracking_error_usd": r["tracking_error_usd"], "tracking_error_bp": r["tracking_error_bp"],
+        "margin_used_usd": r["margin_used_usd"],
+        "contracts": " ".join(f"{k}:{v:+d}" for k, v in r["contracts"].items()),
+        "flags": "; ".join(r["flags"])} for r in rows],
+        columns=["margin_budget_usd", "status", "tracking_error_usd", "tracking_error_bp",
+                 "margin_used_usd", "contracts", "flags"])
+
+
+@dataclass(frozen=True)
+class FrontierRequest(MandateRequest):
+    """The mandate's TE re-solved over margin budgets (USD; ``None`` = the default grid)."""
+
+    budgets: Sequence[float] | None = None
+
+
+@dataclass
+class FrontierOutcome:
+    """TE vs margin budget for one portfolio and mandate."""
+
+    context: Any                 # optimizer.assemble.HedgeContext
+    rows: list[dict]
+    notices: list[Notice] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return frontier_frame(self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``overlay frontier --json``."""
+        ctx = self.context
+        return {"command": "frontier", "asof": ctx.asof.strftime("%Y-%m-%d"),
+                "portfolio_name": ctx.portfolio_name, "mandate_name": ctx.mandate_spec.name,
+                "mandate": ctx.mandate_spec.summary(),
+                "mandate_margin_budget_usd": ctx.problem_mandate.margin_budget,
+                "frontier": self.rows, "warnings": [n.to_dict() for n in self.notices]}
+
+
+def run_frontier(req: FrontierRequest) -> FrontierOutcome:
+    ctx = req.context()
+    budgets = None if req.budgets is None else [float(b) for b in req.budgets]
+    rows = compute_frontier(ctx, budgets, time_limit=req.time_limit)
+    return FrontierOutcome(ctx, rows, list(ctx.notices))
+
+
+def frontier(holdings=None, mandate=None, asof=None, budgets: Sequence[float] | None = None,
+             **options: Any) -> FrontierOutcome:
+    """Python API: ``frontier(holdings, mandate, asof, budgets=[4e6, 8e6, 12e6])``."""
+    return run_frontier(FrontierRequest(holdings=holdings, mandate=mandate, asof=asof,
+                                        budgets=budgets, **options))

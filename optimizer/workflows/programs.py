@@ -45,8 +45,9 @@ from typing import Any
 
 import pandas as pd
 
-from data.errors import InputError
+from data.errors import InputError, Notice
 from models.instruments import DEFAULT_ROLL_DAYS
+from optimizer import validate
 
 RiskOnDate = Callable[[str, pd.Timestamp], dict[str, Any]]
 """(root, date) -> {"contract", "dv01", "price", "initial_margin", "notional"} for the contract
@@ -103,11 +104,26 @@ class TransitionProgram:
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.steps)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The bridge schedule, one row per date and contract root."""
+        return self.frame()
+
+    def orders_frame(self) -> pd.DataFrame:
+        """The dated order list (``--orders``): date + the orders format."""
+        from optimizer.workflows.rolls import ORDER_COLUMNS
+
+        f = pd.DataFrame(self.orders, columns=["date", *ORDER_COLUMNS])
+        f["date"] = pd.to_datetime(f["date"]).dt.strftime("%Y-%m-%d")
+        return f
+
     def to_dict(self) -> dict[str, Any]:
-        return {"program": "transition", "start": self.start, "sold_mv": self.sold_mv,
-                "sold_duration": self.sold_duration, "target_dv01": self.target_dv01,
-                "weights": self.weights, "schedule": self.steps, "orders": self.orders,
-                "warnings": self.warnings}
+        """``overlay program transition --json``."""
+        return {"command": "program", "program": "transition", "start": self.start,
+                "sold_mv": self.sold_mv, "sold_duration": self.sold_duration,
+                "target_dv01": self.target_dv01, "weights": self.weights,
+                "schedule": self.steps, "orders": self.orders,
+                "warnings": [Notice("program_note", w, subject="transition").to_dict()
+                             for w in self.warnings]}
 
 
 def transition_schedule(*, start, sold_mv: float, sold_duration: float,
@@ -117,23 +133,21 @@ def transition_schedule(*, start, sold_mv: float, sold_duration: float,
                         cost_per_contract: Callable[[str], float] | None = None
                         ) -> TransitionProgram:
     """Bridge schedule for a transition (see module docstring). ``buys``: BondBuy or
-    (date, market_value, duration) tuples; ``roots``: roots or {root: DV01 weight}."""
-    start = pd.Timestamp(start).normalize()
-    if not (sold_mv > 0) or not (sold_duration > 0):
-        raise InputError("transition: sold market value and duration must be > 0")
-    bl = [b if isinstance(b, BondBuy) else BondBuy(pd.Timestamp(b[0]).normalize(), float(b[1]),
-                                                   float(b[2])) for b in buys]
-    for b in bl:
-        if b.date < start:
-            raise InputError(f"transition: purchase on {b.date.date()} is before the sale "
-                             f"({start.date()})")
-        if b.market_value <= 0 or b.duration < 0:
-            raise InputError("transition: purchases need market value > 0 and duration >= 0")
+    (date, market_value, duration) tuples; ``roots``: roots or {root: DV01 weight}. Dates on a
+    weekend or holiday move to the next business day (warned); purchases spending more cash than
+    the sale raised, or overtaking the target DV01 (the bridge would flip short), are rejected
+    (:func:`optimizer.validate.transition_plan`)."""
+    d0, plan, moved = validate.transition_plan(
+        start, sold_mv, sold_duration,
+        [(b.date, b.market_value, b.duration) if isinstance(b, BondBuy) else tuple(b)
+         for b in buys], target_dv01)
+    start = pd.Timestamp(d0)
+    bl = [BondBuy(pd.Timestamp(d), a, du) for d, a, du in plan]
     w = ({r: 1.0 / len(roots) for r in roots} if not isinstance(roots, Mapping)
          else {r: float(v) for r, v in roots.items()})
     if abs(sum(w.values()) - 1.0) > 1e-9 or any(v < 0 for v in w.values()):
         raise InputError("transition: DV01 weights must be >= 0 and sum to 1")
-    warnings: list[str] = []
+    warnings: list[str] = list(moved)
     if risk is None:
         risk, notes = model_risk_on_date()
     else:
@@ -156,7 +170,7 @@ def transition_schedule(*, start, sold_mv: float, sold_duration: float,
             if old_c != r["contract"] and old_n:
                 orders.append({"date": d, "contract": old_c, "side": "SELL" if old_n > 0
                                else "BUY", "quantity": abs(old_n), "price": None,
-                               "estimated_cost": cpc(root) * abs(old_n),
+                               "est_cost_usd": cpc(root) * abs(old_n),
                                "reason": (f"roll {old_c}->{r['contract']}" if n else
                                           "transition bridge (step down)")})
                 old_n = 0
@@ -164,7 +178,7 @@ def transition_schedule(*, start, sold_mv: float, sold_duration: float,
                 orders.append({"date": d, "contract": r["contract"],
                                "side": "BUY" if n > old_n else "SELL",
                                "quantity": abs(n - old_n), "price": r["price"],
-                               "estimated_cost": cpc(root) * abs(n - old_n),
+                               "est_cost_usd": cpc(root) * abs(n - old_n),
                                "reason": "transition bridge" + (" (open)" if d == start else
                                                                 " (step down)")})
             held[root] = (r["contract"], n)
@@ -214,11 +228,32 @@ class Equitization:
     cash_interest_usd: float
     flags: list[str] = field(default_factory=list)
 
+    def order(self) -> dict[str, Any]:
+        """The one order: buy the contracts (the orders format)."""
+        from models.contract_codes import parse_contract
+        from optimizer.workflows.rolls import cost_per_contract
+
+        root = parse_contract(self.contract, self.asof).root
+        return {"contract": self.contract, "side": "BUY" if self.contracts >= 0 else "SELL",
+                "quantity": abs(self.contracts), "price": self.futures_price,
+                "est_cost_usd": cost_per_contract(root) * abs(self.contracts),
+                "reason": "cash equitization"}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The order as a one-row orders table."""
+        from optimizer.workflows.rolls import ORDER_COLUMNS
+
+        return pd.DataFrame([self.order()], columns=ORDER_COLUMNS)
+
     def to_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["program"] = "equitization"
-        d["dv01_error_usd"] = self.futures_dv01 - self.target_dv01
-        d["expected_total_usd"] = self.expected_futures_carry_usd + self.cash_interest_usd
+        """``overlay program equitize --json``."""
+        d = {k: v for k, v in self.__dict__.items() if k != "flags"}
+        d.update({"command": "program", "program": "equitization",
+                  "dv01_error_usd": self.futures_dv01 - self.target_dv01,
+                  "expected_total_usd": self.expected_futures_carry_usd + self.cash_interest_usd,
+                  "flags": list(self.flags), "orders": [self.order()],
+                  "warnings": [Notice(f.split(" ", 1)[0].split(":", 1)[0], f,
+                                      subject=self.contract).to_dict() for f in self.flags]})
         return d
 
 
@@ -236,8 +271,8 @@ def equitization(*, cash: float, target_duration: float, asof, contract: str = "
 
     if not (cash > 0) or not (target_duration > 0):
         raise InputError("equitization: cash and target duration must be > 0")
-    asof = pd.Timestamp(asof).normalize()
-    code = contract.strip().upper()
+    asof = pd.Timestamp(validate.market_date(asof, "asof"))
+    code = validate.contract_on_date(contract, asof, "contract")  # listed on the date
     try:
         c = parse_contract(code, asof)
     except InputError:
@@ -274,3 +309,62 @@ def equitization(*, cash: float, target_duration: float, asof, contract: str = "
         repo_pct=a.repo_dec * 100.0, carry_per_contract_to_delivery=carry_pc,
         expected_futures_carry_usd=n * carry_pc * frac,
         cash_interest_usd=cash * a.repo_dec * h / 360.0, flags=flags)
+
+
+# ---------------------------------------------------------------------------------------------
+# typed requests (the Python API and the CLI build the same objects)
+@dataclass(frozen=True)
+class TransitionRequest:
+    """A transition: ``sold_mv`` USD at ``sold_duration`` sold on ``start``, bought back by
+    ``buys`` ((date, market value, duration) each), bridged with ``roots`` (DV01 split equally,
+    or ``{root: weight}``) to ``target_dv01`` (default: the DV01 sold)."""
+
+    start: Any
+    sold_mv: float
+    sold_duration: float
+    buys: Sequence[BondBuy | tuple] = ()
+    roots: Mapping[str, float] | Sequence[str] = ("ZN",)
+    target_dv01: float | None = None
+
+
+@dataclass(frozen=True)
+class EquitizationRequest:
+    """``cash`` USD given ``target_duration`` years with long ``contract`` futures on ``asof``."""
+
+    cash: float
+    target_duration: float
+    asof: Any = None
+    contract: str = "ZN"
+    horizon_days: int | None = None
+    futures_price: float | None = None
+    repo: float | None = None                 # decimal; default SOFR
+
+
+def run_transition(req: TransitionRequest) -> TransitionProgram:
+    from optimizer.workflows.rolls import cost_per_contract
+
+    return transition_schedule(start=req.start, sold_mv=req.sold_mv,
+                               sold_duration=req.sold_duration, buys=req.buys, roots=req.roots,
+                               target_dv01=req.target_dv01, cost_per_contract=cost_per_contract)
+
+
+def run_equitization(req: EquitizationRequest) -> Equitization:
+    from data.loaders import latest_curve_date
+
+    asof = (pd.Timestamp(validate.market_date(req.asof, "asof")) if req.asof is not None
+            else latest_curve_date())
+    return equitization(cash=req.cash, target_duration=req.target_duration, asof=asof,
+                        contract=req.contract, horizon_days=req.horizon_days,
+                        futures_price=req.futures_price, repo=req.repo)
+
+
+def transition(start, sold_mv: float, sold_duration: float, buys=(), **options: Any
+               ) -> TransitionProgram:
+    """Python API: the transition bridge (fields of :class:`TransitionRequest`)."""
+    return run_transition(TransitionRequest(start, sold_mv, sold_duration, tuple(buys),
+                                            **options))
+
+
+def equitize(cash: float, target_duration: float, asof=None, **options: Any) -> Equitization:
+    """Python API: cash equitization (fields of :class:`EquitizationRequest`)."""
+    return run_equitization(EquitizationRequest(cash, target_duration, asof, **options))

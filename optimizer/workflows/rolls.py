@@ -10,8 +10,10 @@ still open on FND can be assigned delivery. Its roll window opens ``roll_days`` 
 on or after FND it is an **error** (CLI exit 2) unless delivery is intended (``deliver=True`` /
 ``--deliver``: the position is kept, nothing is rolled, a warning says so). Cash-settled contracts
 (SOFR / classic swap futures, SR3) have no delivery: their window opens ``roll_days`` business
-days before the third Wednesday of the contract month, the same rule as
-:func:`models.instruments.front_contract`, and past that date they are simply rolled.
+days before their last trading day (swap futures: the 2nd business day before the third Wednesday
+of the contract month) or, for SR3, before its reference quarter starts fixing (the third
+Wednesday) -- the one rule of :meth:`models.instruments.ContractBase.roll_start`, also used by
+:func:`models.instruments.front_contract` -- and past that date they are simply rolled.
 
 Sizing (DV01-neutral roll)
 --------------------------
@@ -48,46 +50,26 @@ from typing import Any
 
 import pandas as pd
 
-from data.contracts import sofr_futures_table, swap_futures_table, treasury_futures_table
 from data.errors import InputError
-from models import calendar as cal
 from models.contract_codes import ContractCode, parse_contract
-from models.instruments import DEFAULT_ROLL_DAYS, TREASURY_ROOTS, instrument_kind
+from models.instruments import DEFAULT_ROLL_DAYS, contract, contract_terms
 
 QUARTERLY = (3, 6, 9, 12)
+#: the orders format (``overlay rebalance --orders``, program ``--orders``): trades to make,
+#: unsigned quantities with a side -- never read back as positions
+ORDER_COLUMNS = ["contract", "side", "quantity", "price", "est_cost_usd", "reason"]
 
 
 # ---------------------------------------------------------------------------------------------
-# contract facts
+# contract facts (from the contract protocol, models.instruments)
 def point_value(root: str) -> float:
     """USD per 1.00 of quoted price for one contract (see module docstring)."""
-    root = root.upper()
-    kind = instrument_kind(root)
-    if kind == "treasury_future":
-        t = treasury_futures_table().set_index("root")
-        return float(t.loc[root, "contract_size_usd"]) / 100.0
-    if kind == "sofr_future":
-        t = sofr_futures_table().set_index("root")
-        return float(t.loc[root, "contract_multiplier_usd_per_point"])
-    t = swap_futures_table().set_index("root")
-    if kind == "classic_swap_future":
-        return 1.0  # price is quoted in USD per $100,000 notional contract
-    return float(t.loc[root, "notional_usd"]) / 100.0
+    return contract_terms(root).point_value_usd
 
 
 def cost_per_contract(root: str, commission: float = 0.0) -> float:
     """Default execution cost per contract per leg: half the tick value + commission (USD)."""
-    root = root.upper()
-    for t in (treasury_futures_table(), swap_futures_table(), sofr_futures_table()):
-        row = t[t["root"] == root]
-        if not row.empty:
-            return 0.5 * float(row.iloc[0]["tick_value_usd"]) + float(commission)
-    raise InputError(f"unknown contract root '{root}'")
-
-
-def _third_wednesday(year: int, month: int) -> pd.Timestamp:
-    d = pd.Timestamp(year=year, month=month, day=15)
-    return d + pd.Timedelta(days=(2 - d.weekday()) % 7)
+    return contract_terms(root).half_tick_usd + float(commission)
 
 
 @dataclass(frozen=True)
@@ -100,36 +82,36 @@ class ContractDates:
 
 def contract_dates(code: str | ContractCode, asof=None,
                    roll_days: int = DEFAULT_ROLL_DAYS) -> ContractDates:
-    c = code if isinstance(code, ContractCode) else parse_contract(code, asof)
-    if c.root in TREASURY_ROOTS:
-        from models.futures import contract_calendar
-
-        cc = contract_calendar(c)
-        return ContractDates(c.code, cal.add_business_days(cc.first_notice_day, -roll_days),
-                             cc.first_notice_day, cc.last_trading_day)
-    tw = _third_wednesday(c.year, c.month)
-    ltd = tw
-    if instrument_kind(c.root) == "sofr_future":  # trades to the end of its reference quarter
-        nxt = c.contract_month + pd.DateOffset(months=3)
-        ltd = cal.previous_business_day(_third_wednesday(nxt.year, nxt.month))
-    return ContractDates(c.code, cal.add_business_days(tw, -roll_days), None, ltd)
+    c = contract(code, asof)
+    return ContractDates(c.code, c.roll_start(roll_days), c.first_notice_day,
+                         c.last_trading_day)
 
 
 def next_contract(code: str, asof=None) -> str:
     """The next quarterly contract month: ZNU5 -> ZNZ5, ZNZ5 -> ZNH6."""
-    c = parse_contract(code, asof)
-    m = c.contract_month + pd.DateOffset(months=3)
-    return ContractCode(c.root, m.year, m.month).code
+    return contract(code, asof).next_contract().code
 
 
-def resolve_position_contract(code: str, asof) -> str:
+def resolve_position_contract(code: str, asof, allow_root: bool = False) -> str:
     """Positions-file contract code -> normalized code, for holdings on ``asof``.
 
     One-digit years mean the year nearest to ``asof`` (a position file names live contracts):
     ``ZNH5`` on 2025-07-11 is March 2025 -- expired, an error -- not March 2035. Raises
     InputError for unknown roots, bad codes, expired months (past the last trading day) and
-    months more than two years out (not listed)."""
+    months more than two years out (not listed). ``allow_root``: a bare root (``ZN``) means its
+    front contract on ``asof`` (outside the roll window) -- for hypothetical hedges
+    (``scenarios``), never for positions held (``rebalance`` needs the month)."""
     asof = pd.Timestamp(asof).normalize()
+    if allow_root:
+        from models.instruments import front_contract, instrument_kind
+
+        root = code.strip().upper()
+        try:
+            instrument_kind(root)
+        except InputError:
+            pass
+        else:
+            return front_contract(root, asof)
     c = parse_contract(code, asof)
     s = code.strip().upper()
     if not s[-2].isdigit():
@@ -288,7 +270,7 @@ def plan_rolls(positions: Mapping[str, int], asof, *, roll_days: int = DEFAULT_R
 
 def roll_orders(plan: RollPlan, commission: float = 0.0) -> list[dict[str, Any]]:
     """Two legs per roll (a calendar spread): close the old month, open the new one.
-    estimated_cost: execution (half tick per contract per leg) on each leg, plus the roll cost
+    est_cost_usd: execution (half tick per contract per leg) on each leg, plus the roll cost
     (calendar spread x point value x old contracts) on the new-month leg."""
     out = []
     for r in plan.rolls:
@@ -297,12 +279,12 @@ def roll_orders(plan: RollPlan, commission: float = 0.0) -> list[dict[str, Any]]
         why = f"roll {r.from_contract}->{r.to_contract}"
         out.append({"contract": r.from_contract, "side": "SELL" if r.old_contracts > 0 else "BUY",
                     "quantity": abs(r.old_contracts), "price": r.price_old,
-                    "estimated_cost": cpc * abs(r.old_contracts), "reason": why})
+                    "est_cost_usd": cpc * abs(r.old_contracts), "reason": why})
         if r.new_contracts:
             out.append({"contract": r.to_contract,
                         "side": "BUY" if r.new_contracts > 0 else "SELL",
                         "quantity": abs(r.new_contracts), "price": r.price_new,
-                        "estimated_cost": cpc * abs(r.new_contracts) + r.roll_cost_usd,
+                        "est_cost_usd": cpc * abs(r.new_contracts) + r.roll_cost_usd,
                         "reason": why + (f" (DV01 resize {r.old_contracts:+d} -> "
                                          f"{r.new_contracts:+d})"
                                          if r.new_contracts != r.old_contracts else "")})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data.errors import InputError
-from optimizer.reporting.output import print_json, table, write_csv_atomic
+from optimizer import validate as V
+from optimizer.cli import emit
+from optimizer.reporting.output import print_json, table
 
 
 def register(subparsers) -> None:
@@ -14,21 +15,25 @@ def register(subparsers) -> None:
         description="Replay the mandate over the bundled Treasury curve history: on every "
                     "rebalance date re-strike the portfolio at constant maturity, build the "
                     "hedge from data on or before that date only (exposures, front contracts, "
-                    "covariance, betas), hold it to the next date and revalue holdings (curve + "
-                    "constant spread) and futures (modelled CTD-forward prices) every day. "
-                    "Strategies: unhedged, naive ZN DV01 hedge, naive key-rate least squares "
-                    "(rounded), continuous optimum, integer optimum. Reports realized tracking "
-                    "error to the target, variance reduction, dollar-offset and regression "
-                    "effectiveness, turnover, margin, worst day/month.")
+                    "covariance, betas, margins), hold it to the next date (rolling before first "
+                    "notice, paying half the bid-ask spread per contract traded) and revalue "
+                    "holdings and futures every day. Strategies: unhedged, naive ZN DV01 hedge, "
+                    "naive key-rate least squares, continuous optimum, integer optimum (the "
+                    "mandate) and the integer optimum without its margin/leverage/count limits. "
+                    "Reports realized tracking error and its ratio to the naive hedge, the "
+                    "model's calibration (realized / ex-ante TE), effectiveness, turnover, costs, "
+                    "margin, drawdowns and failed dates. With the licensed front-month "
+                    "settlements present locally (validation), futures legs are also marked to "
+                    "market, beside the modelled run.")
     p.add_argument("--portfolio", default=None,
                    help="holdings file (default: the bundled sample portfolio); bond-terms rows "
                         "only (coupon, maturity, price or yield)")
     p.add_argument("--mandate", default=None, help="mandate TOML (default: the bundled default)")
     p.add_argument("--sectors", default=None,
                    help="comma-separated sectors of the portfolio to keep (e.g. Treasury)")
-    p.add_argument("--start", default="2023-01-01", help="first date YYYY-MM-DD (default "
+    p.add_argument("--start", default="2023-01-01", type=V.arg(V.market_date_text), help="first date YYYY-MM-DD (default "
                    "2023-01-01; the bundled history runs 1990-2025)")
-    p.add_argument("--end", default=None, help="last date (default: end of the history)")
+    p.add_argument("--end", default=None, type=V.arg(V.market_date_text), help="last date (default: end of the history)")
     p.add_argument("--rebalance", choices=("monthly", "weekly"), default="monthly",
                    help="rebalance frequency (default monthly)")
     p.add_argument("--frequency", choices=("daily", "monthly"), default="daily",
@@ -37,9 +42,16 @@ def register(subparsers) -> None:
     p.add_argument("--spread", choices=("constant", "hqm"), default=None,
                    help="corporate spread path: constant (default for daily) or hqm (HQM "
                         "corporate par minus Treasury, monthly; default for --frequency monthly)")
-    p.add_argument("--window", default="3y", help="estimation window for covariance and betas")
-    p.add_argument("--time-limit", type=float, default=10.0, help="solver seconds per date")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--market", choices=("auto", "off", "require"), default="auto",
+                   help="mark Treasury futures legs to the licensed front-month settlements "
+                        "when present locally (auto, default), never (off), or fail without "
+                        "them (require); the modelled run is always shown")
+    p.add_argument("--window", default="3y", type=V.arg(V.window), help="estimation window for covariance and betas")
+    p.add_argument("--limit-costs", action="store_true",
+                   help="also solve with each capital limit dropped alone (ex-ante TE cost of "
+                        "each limit per date)")
+    p.add_argument("--time-limit", type=V.arg(V.time_limit_s), default=10.0, help="solver seconds per date")
+    p.add_argument("--workers", type=V.arg(V.integer, lo=1, hi=256), default=1,
                    help="processes building the rebalance-date hedges (default 1)")
     p.add_argument("--csv", default=None, help="write the daily P&L by strategy to this CSV")
     p.add_argument("--report", metavar="PATH.html", default=None,
@@ -48,11 +60,43 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _fmt(v, f: str) -> str:
+    return "—" if v is None or not pd.notna(v) else f.format(v)
+
+
+def _te_table(m: pd.DataFrame) -> str:
+    show = pd.DataFrame({
+        "strategy": m["label"], "realized TE $/yr": m["realized_te_usd"],
+        "TE (period sums) $/yr": m["te_period_sums_usd"],
+        "/ integer": m["te_ratio_to_integer"], "/ naive ZN": m["te_ratio_to_naive_zn"],
+        "var. reduction %": m["variance_reduction"] * 100,
+        "$-offset %": m["dollar_offset_median"] * 100, "R2": m["regression_r2"],
+        "traded": m["contracts_traded"], "costs $/yr": m["costs_per_year_usd"],
+        "max margin $": m["max_margin_usd"], "max drawdown $": m["max_drawdown_usd"]})
+    fmt = {"realized TE $/yr": "{:,.0f}", "TE (period sums) $/yr": "{:,.0f}",
+           "/ integer": "{:.3f}", "/ naive ZN": "{:.3f}", "var. reduction %": "{:.1f}",
+           "$-offset %": "{:.0f}", "R2": "{:.3f}", "traded": "{:,.0f}", "costs $/yr": "{:,.0f}",
+           "max margin $": "{:,.0f}", "max drawdown $": "{:,.0f}"}
+    for c, f in fmt.items():
+        show[c] = [_fmt(v, f) for v in show[c]]
+    return table(show)
+
+
+def _calibration(res) -> str:
+    c = res.calibration
+    c = c[(c["strategy"] == "integer") & c["window"].str.startswith("all")]
+    show = pd.DataFrame({
+        "pricing": c["pricing"], "horizon": c["horizon"],
+        "realized / ex-ante (bias)": [f"{b:.2f} [{lo:.2f}, {hi:.2f}]" for b, lo, hi in
+                                      zip(c["bias"], c["bias_lo"], c["bias_hi"], strict=True)],
+        "in 0.8-1.25": ["yes" if x else "no" for x in c["in_band"]], "dof": c["dof"]})
+    return table(show)
+
+
 def run(args) -> int:
     from optimizer.workflows.backtest import SpreadSource, run_backtest
 
-    if args.workers < 1:
-        raise InputError("--workers must be >= 1")
+    V.backtest_request(args.start, args.end, args.portfolio, args.sectors, args.mandate)
     kind = args.spread or ("hqm" if args.frequency == "monthly" else "constant")
     spread = SpreadSource(kind, label="HQM corporate par minus Treasury par" if kind == "hqm"
                           else "constant")
@@ -60,42 +104,30 @@ def run(args) -> int:
     res = run_backtest(args.portfolio, args.mandate, start=args.start, end=args.end,
                        rebalance=args.rebalance, frequency=args.frequency, spread=spread,
                        sectors=sectors, window=args.window, time_limit=args.time_limit,
-                       workers=args.workers, quiet=args.json)
+                       workers=args.workers, quiet=args.json, market=args.market,
+                       limit_costs=args.limit_costs)
     doc = res.to_dict()
     if args.csv:
-        write_csv_atomic(res.daily.reset_index(), args.csv)
+        emit.csv(args.csv, res.daily.reset_index(), "--csv")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report({"title": "Futures overlay backtest",
-                      "asof": res.end.strftime("%Y-%m-%d"),
-                      "backtest": res.report_block(), "warnings": [],
-                      "provenance": res.notes}, args.report)
+        emit.html(args.report, {**res.report_block(), **doc}, "--report", kind="backtest")
     if args.json:
         print_json(doc)
         return 0
-    m = res.metrics
-    show = pd.DataFrame({
-        "strategy": m["label"], "realized TE $/yr": m["realized_te_usd"],
-        "TE / integer": m["realized_te_usd"] / float(
-            m.loc[m.strategy == "integer", "realized_te_usd"].iloc[0]),
-        "var. reduction %": m["variance_reduction"] * 100,
-        "$-offset (median) %": m["dollar_offset_median"] * 100,
-        "R2": m["regression_r2"], "contracts traded": m["contracts_traded"],
-        "max margin $": m["max_margin_usd"], "worst day $": m["worst_day_usd"],
-        "worst month $": m["worst_month_usd"]})
     print(f"Backtest {res.start.date()} .. {res.end.date()}: {len(res.daily)} {res.frequency} "
-          f"observations, {len(res.rebalances)} {res.rebalance} rebalances "
-          f"({res.seconds['total']:.0f} s)")
-    fmt = {"realized TE $/yr": "{:,.0f}", "TE / integer": "{:.3f}",
-           "var. reduction %": "{:.1f}", "$-offset (median) %": "{:.0f}", "R2": "{:.3f}",
-           "contracts traded": "{:,.0f}", "max margin $": "{:,.0f}", "worst day $": "{:,.0f}",
-           "worst month $": "{:,.0f}"}
-    for c, f in fmt.items():
-        show[c] = [("—" if not pd.notna(v) else f.format(v)) for v in show[c]]
-    print(table(show))
-    print(f"integer / continuous realized TE: {res.te_ratio('integer', 'continuous'):.4f}; "
-          f"integer / naive ZN: {res.te_ratio('integer', 'naive_zn'):.4f}")
+          f"observations, {len(res.rebalances)} {res.rebalance} rebalances, "
+          f"{len(res.failed)} failed ({res.seconds['total']:.0f} s)")
+    print("\nFutures legs modelled:")
+    print(_te_table(res.metrics))
+    if res.metrics_market is not None:
+        print(f"\nFutures legs marked to market where settlements exist "
+              f"({res.market_coverage:.0%} of contract-days; validation data, local only):")
+        print(_te_table(res.metrics_market))
+    print("\nModel calibration, integer hedge (95% interval):")
+    print(_calibration(res))
+    for f in res.failed:
+        print(f"failed: {f['date']} .. {f['until']} excluded from every strategy: "
+              f"{f['error'][:160]}")
     for n in res.notes:
         print(f"note: {n}")
     return 0

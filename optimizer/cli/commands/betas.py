@@ -21,6 +21,7 @@ from models.betas import (
     sector_betas,
 )
 from models.risk import is_treasury_sector, load_history_csv, parse_window
+from optimizer import validate as V
 from optimizer.reporting.output import print_json, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
@@ -28,13 +29,17 @@ DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
 HELP = """\
 Regression betas (statsmodels OLS, HAC/Newey-West standard errors, lags floor(4(n/100)^(2/9)))
 of each portfolio sector's yield changes (bp) on its hedge drivers: the Treasury par yield at the
-key tenor nearest the sector's modified duration and, when a swap history is given, the swap rate.
-Only data on or before --asof is used.
+sector's duration-matched maturity (the par bond with the sector's modified duration) and, when a
+swap history is given, the swap rate. Changes at the horizon the hedge is judged on (--horizon:
+daily, or weekly = last observation of each week). The beta the hedge uses is shrunk toward 1
+(normal prior with dispersion --prior-sd; beta_ols and the weight are shown). Only data on or
+before --asof is used.
 
-Sector yields come from --history files; otherwise corporates use the US Treasury HQM corporate
-curve (monthly averages: monthly changes regressed on monthly-average Treasury changes; flagged
-frequency=monthly, source=HQM); Treasuries have beta 1 by definition; any other sector without a
-history gets a flagged fallback beta of 1.
+Sector yields come from --history files; otherwise corporates use the shipped daily beta of BBB
+corporate yields (estimated walk-forward from licensed ICE BofA data; numbers only; a notice says
+so), before its first estimate (1999) the US Treasury HQM curve (monthly averages, with a
+horizon-mismatch notice); Treasuries have beta 1 by definition; any other sector without a
+history gets beta 1 with a beta_fallback notice. No fallback is silent.
 
 --history FILE: CSV with a 'date' column (YYYY-MM-DD) and one column per series, values in
 PERCENT (4.55 = 4.55%%). A column named like a portfolio sector (case-insensitive, e.g.
@@ -56,14 +61,20 @@ def register(subparsers) -> None:
                               description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--portfolio", default=str(DEFAULT_PORTFOLIO),
                    help="holdings file (CSV/XLSX/Parquet; default: the bundled default portfolio)")
-    p.add_argument("--asof", default=None,
+    p.add_argument("--asof", default=None, type=V.arg(V.market_date_text),
                    help="estimate with data on or before this date (default: latest curve date)")
-    p.add_argument("--window", default="3y",
+    p.add_argument("--window", default="3y", type=V.arg(V.window),
                    help="lookback window: 3y, 18m, 26w, 500d or all (default 3y)")
     p.add_argument("--history", nargs="+", default=[], metavar="FILE",
                    help="sector-yield / swap-rate history CSV(s), see above")
-    p.add_argument("--min-obs", type=int, default=24,
+    p.add_argument("--min-obs", type=V.arg(V.integer, lo=3, hi=100_000), default=24,
                    help="minimum number of changes per regression (default 24)")
+    p.add_argument("--horizon", choices=("daily", "weekly"), default="daily",
+                   help="changes the betas are estimated on (default daily)")
+    p.add_argument("--prior-sd", type=V.arg(V.number, what="a dispersion of betas", lo=0,
+                                            lo_open=True), default=None,
+                   help="dispersion of the shrinkage prior around beta 1 (default "
+                        "models.betas.BETA_PRIOR_SD; a large value turns shrinkage off)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.set_defaults(func=run)
 
@@ -139,7 +150,13 @@ def _histories(files: list[str], sectors: list[str]):
 
 
 def compute(args) -> dict:
+    from models.betas import BETA_PRIOR_SD
+
     asof = pd.Timestamp(args.asof).normalize() if args.asof else latest_curve_date()
+    prior_sd = BETA_PRIOR_SD if getattr(args, "prior_sd", None) is None else args.prior_sd
+    if not prior_sd > 0:
+        raise InputError("--prior-sd must be positive", column="--prior-sd")
+    horizon = getattr(args, "horizon", "daily")
     parse_window(args.window)
     holdings = read_holdings(args.portfolio)
     sr = sector_risk(holdings, asof)
@@ -162,7 +179,8 @@ def compute(args) -> dict:
                     sector, dur, asof=asof, window=args.window,
                     sector_history=by_sector.get(sector),
                     swap_history=None if is_treasury_sector(sector) else swap,
-                    swap_label=swap_label, min_obs=args.min_obs)
+                    swap_label=swap_label, min_obs=args.min_obs, horizon=horizon,
+                    prior_sd=prior_sd)
         except InputError as exc:
             if exc.file is None:
                 src = [files_of[k] for k in (sector, "__swap__") if k in files_of]
@@ -177,6 +195,8 @@ def compute(args) -> dict:
                 "resid_vol_bp": r.resid_vol_bp_annual, "resid_vol_bp_per_period": r.resid_vol_bp,
                 "nobs": r.nobs, "start": d["start"], "end": d["end"], "frequency": r.frequency,
                 "source": r.source, "maxlags": r.maxlags, "warnings": r.warnings, "gaps": r.gaps,
+                "beta_ols": r.beta_ols, "shrink_weight": r.shrink_weight,
+                "notices": [n.to_dict() for n in r.notices],
             })
         ust = res[0]
         dv01 = float(s["dv01"])
@@ -189,8 +209,12 @@ def compute(args) -> dict:
             "resid_var_usd2": resid_var_usd2(dv01, ust.resid_vol_bp_annual),
             "source": ust.source,
         })
-    warn = [w for r in rows for w in r["warnings"]] + notes
-    return {"asof": asof.strftime("%Y-%m-%d"), "window": args.window,
+    warn = [w for r in rows for w in r["warnings"]]
+    warn += [f"{n['subject']}: {n['message']}" for r in rows for n in r["notices"]
+             if f"{n['subject']}: {n['message']}" not in warn]
+    warn += notes
+    return {"asof": asof.strftime("%Y-%m-%d"), "window": args.window, "horizon": horizon,
+            "prior_sd": prior_sd,
             "portfolio": str(args.portfolio), "betas": rows, "sectors": sectors,
             "warnings": warn, "swap_tenor": swap_tenor if swap is not None else None}
 
@@ -208,13 +232,14 @@ def run(args) -> int:
         return 0
     t = pd.DataFrame([{
         "sector": r["sector"], "driver": r["driver"], "beta": _fmt(r["beta"], ".3f"),
-        "SE": _fmt(r["std_err"], ".3f"), "t": _fmt(r["t"], ".1f"),
+        "beta OLS": _fmt(r["beta_ols"], ".3f"), "SE": _fmt(r["std_err"], ".3f"), "t": _fmt(r["t"], ".1f"),
         "R2": _fmt(r["r_squared"], ".3f"), "resid vol bp/yr": _fmt(r["resid_vol_bp"], ".1f"),
         "n": r["nobs"], "window": f"{r['start'] or '-'}..{r['end'] or '-'}",
         "freq": r["frequency"], "source": r["source"],
     } for r in out["betas"]])
-    print(table(t, title=f"Sector betas as of {out['asof']} (window {out['window']}; "
-                         "OLS on yield changes, HAC standard errors)"))
+    print(table(t, title=f"Sector betas as of {out['asof']} (window {out['window']}, "
+                         f"{out['horizon']} changes; OLS with HAC standard errors, shrunk "
+                         f"toward 1 with prior sd {out['prior_sd']:g})"))
     print()
     s = pd.DataFrame([{
         "sector": r["sector"], "MV": _fmt(r["market_value"], ",.0f"),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from optimizer.reporting.output import print_json, to_jsonable
-
 
 def register(sub) -> None:
     p = sub.add_parser("examples", help="the SPEC §10 worked examples, computed by the product",
@@ -16,13 +14,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from optimizer.workflows.examples import run_examples
+    from optimizer.reporting.output import print_json, to_jsonable
+    from optimizer.workflows.examples import examples
 
-    docs = run_examples(args.name)
+    out = examples(args.name)
     if args.json:
-        print_json(docs)
+        print_json(out.to_dict())
         return 0
-    for d in docs:
+    for d in out.examples:
         print(f"== {d['title']} ({d['name']})")
         print("inputs:  " + json.dumps(to_jsonable(d["inputs"])))
         print("results: " + json.dumps(to_jsonable(d["results"]), indent=2))

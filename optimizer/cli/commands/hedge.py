@@ -1,195 +1,136 @@
-"""`overlay hedge`: the integer futures hedge for a portfolio under a mandate (SPEC §6, §9)."""
+"""`overlay hedge`: the integer futures hedge for a portfolio under a mandate (SPEC §6, §9).
+
+Flags -> :class:`optimizer.workflows.hedge.HedgeRequest` -> :func:`run_hedge` -> output. The
+terminal table, ``--json``, ``--csv`` (the positions format read back by ``rebalance`` and
+``scenarios``) and ``--report`` are all rendered from the result's ``to_dict()``.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-
-import pandas as pd
-
-from optimizer.reporting.output import (
-    print_json,
-    table,
-    to_jsonable,
-    write_csv_atomic,
-    write_text_atomic,
-)
-
-
-def add_common_hedge_args(p: argparse.ArgumentParser) -> None:
-    """Flags shared by hedge-building commands (hedge, frontier, scenarios, rebalance)."""
-    p.add_argument("--portfolio", help="holdings file (CSV/XLSX/Parquet); default: the bundled "
-                   "default portfolio data/portfolios/default.csv")
-    p.add_argument("--mandate", help="mandate TOML; default: data/mandates/default.toml")
-    p.add_argument("--asof", help="as-of date YYYY-MM-DD (default: latest bundled curve date)")
-    p.add_argument("--instruments", help="comma-separated contract roots or months allowed, "
-                   "e.g. ZT,ZF,ZN,SSF10 (restricts the mandate's lists)")
-    p.add_argument("--target", action="append", metavar="SECTOR=VALUE",
-                   help="sector DV01 target: USD (Treasury=0), %% of current (Corporate=50%%) or "
-                   "sector duration (Corporate=4.5y); repeatable")
-    p.add_argument("--target-duration", type=float, metavar="YEARS",
-                   help="whole-portfolio duration target (replaces the sector targets)")
-    p.add_argument("--max-leverage", type=float, metavar="X",
-                   help="gross futures notional / portfolio MV, e.g. 0.6 (mandate default 0.60)")
-    p.add_argument("--margin-budget", type=float, metavar="USD",
-                   help="initial-margin budget in USD (mandate default $12M)")
-    p.add_argument("--max-instruments", type=int, metavar="K",
-                   help="at most K different contracts (mandate default 6)")
-    p.add_argument("--turnover", type=int, metavar="N",
-                   help="at most N contracts traded in total (sum |h - h0|)")
-    p.add_argument("--no-betas", action="store_true",
-                   help="plain model DV01s instead of beta-adjusted sector DV01s")
-    p.add_argument("--key-tenors", help="key tenors, e.g. 2Y,5Y,10Y,30Y (default 2Y..30Y)")
-    p.add_argument("--window", default="3y", help="risk-model lookback window (default 3y)")
-    p.add_argument("--margins", help="CSV of your clearing firm's margins (contract, "
-                   "initial_usd, maintenance_usd, valid_from, source)")
-    p.add_argument("--time-limit", type=float, default=10.0,
-                   help="mixed-integer solver time limit, seconds (default 10)")
-
-
-def load_mandate_from_args(args):
-    from optimizer.mandate import apply_overrides, load_mandate
-
-    m = load_mandate(args.mandate)
-    return apply_overrides(
-        m, targets=args.target, target_duration=args.target_duration,
-        instruments=args.instruments.split(",") if args.instruments else None,
-        max_leverage=args.max_leverage, margin_budget_usd=args.margin_budget,
-        max_instruments=args.max_instruments, turnover=args.turnover,
-        betas=False if args.no_betas else None)
-
-
-def context_from_args(args, current: dict[str, int] | None = None):
-    from data.contracts import load_margins
-    from models.curves import parse_key_tenors
-    from optimizer.assemble import build_context
-
-    mandate = load_mandate_from_args(args)
-    margins = load_margins(args.margins) if getattr(args, "margins", None) else None
-    return build_context(args.portfolio, mandate, args.asof,
-                         key_tenors=list(parse_key_tenors(args.key_tenors)) if args.key_tenors
-                         else None, current=current, window=args.window, margins=margins)
+from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
 
 def register(sub) -> None:
     p = sub.add_parser("hedge", help="build the integer futures hedge for a mandate",
                        description=__doc__)
-    add_common_hedge_args(p)
+    add_hedge_flags(p)
     p.add_argument("--json", action="store_true", help="print the SPEC §9 JSON object")
-    p.add_argument("--csv", metavar="PATH", help="write the positions table as CSV")
+    p.add_argument("--csv", metavar="PATH", help="write the positions (contract, contracts, "
+                   "sector, ...): the file 'overlay rebalance --positions' reads")
     p.add_argument("--explain", metavar="PATH",
                    help="write the problem data (exposures, covariance, bounds, constraints) as "
                    "JSON so the optimum can be re-verified independently")
-    p.add_argument("--report", metavar="PATH.html", help="write the self-contained HTML report")
+    p.add_argument("--report", metavar="PATH.html", help="write the self-contained HTML report "
+                   "(with the TE vs margin frontier and the scenario P&L)")
     p.set_defaults(func=run)
 
 
+def request_from_args(args):
+    from optimizer.workflows.hedge import HedgeRequest
+
+    report = bool(getattr(args, "report", None))
+    return HedgeRequest(mandate=mandate_from_args(args), frontier=report, scenarios=report,
+                        **portfolio_options(args))
+
+
 def _money(x) -> str:
-    return "" if x is None or pd.isna(x) else f"{x:,.0f}"
+    return "" if x is None or x != x else f"{x:,.0f}"
 
 
-def render_text(doc: dict) -> str:
+def notice_lines(warnings: list) -> list[str]:
+    """Structured warnings as text, one line each (the terminal rendering)."""
     out = []
+    for w in warnings:
+        if isinstance(w, dict):
+            sub = f"{w['subject']}: " if w.get("subject") else ""
+            out.append(f"  - [{w.get('severity', 'warning')}] {sub}{w['message']}")
+        else:
+            out.append(f"  - {w}")
+    return out
+
+
+def _header(doc: dict) -> list[str]:
     port = doc["portfolio"]
-    out.append(f"Hedge as of {doc['asof']}  portfolio {doc.get('portfolio_name', '')}  "
-               f"mandate {doc.get('mandate_name', '')}")
-    out.append(f"Portfolio MV ${port['market_value']:,.0f}  DV01 ${port['dv01_before']:,.0f} -> "
-               f"${port['dv01_after']:,.0f}  duration {port['duration_before']:.2f} -> "
-               f"{port['duration_after']:.2f}")
-    out.append("")
+    basis = "beta-adjusted DV01" if "beta" in port.get("dv01_basis", "") else "DV01"
+    out = [f"Hedge as of {doc['asof']}  portfolio {doc.get('portfolio_name', '')}  "
+           f"mandate {doc.get('mandate_name', '')}",
+           f"Portfolio MV ${port['market_value']:,.0f}  {basis} ${port['dv01_before']:,.0f} -> "
+           f"${port['dv01_after']:,.0f}  duration {port['duration_before']:.2f} -> "
+           f"{port['duration_after']:.2f}"
+           + (f" (target {port['duration_target']:.2f})" if port.get("duration_target") else "")]
+    if basis != "DV01":
+        out.append(f"  unadjusted model DV01 ${port['model_dv01_before']:,.0f} -> "
+                   f"${port['model_dv01_after']:,.0f}, duration "
+                   f"{port['model_duration_before']:.2f} -> {port['model_duration_after']:.2f} "
+                   "(not what the mandate constrains)")
+    return out
+
+
+def _tables(doc: dict) -> list[str]:
+    import pandas as pd
+
+    from optimizer.reporting.output import table
+
     pos = pd.DataFrame([{
         "contract": p["contract"], "designation": p["sector"], "contracts": f"{p['contracts']:+,d}",
         "price": f"{p['price']:.4f}", "contract DV01": f"{p['contract_dv01']:,.2f}",
         "DV01": _money(p["dv01"]), "notional": _money(p["notional"]),
         "initial margin": _money(p["initial_margin"])} for p in doc["positions"]])
-    out.append(table(pos, title="Positions") if len(pos) else "Positions: none (no hedge needed)")
-    out.append("")
     sec = pd.DataFrame([{
         "sector": s["sector"], "market value": _money(s["market_value"]),
         "model DV01": _money(s["model_dv01"]), "beta": f"{s['beta']:.3f}",
         "DV01 before": _money(s["dv01_before"]), "target": _money(s["dv01_target"]),
-        "DV01 after": _money(s["dv01_after"])} for s in doc["sectors"]])
-    out.append(table(sec, title="Sectors (beta-adjusted DV01, USD per bp)"))
-    out.append("")
+        "tolerance": _money(s["dv01_tolerance"]), "DV01 after": _money(s["dv01_after"])}
+        for s in doc["sectors"]])
     kr = pd.DataFrame([{"tenor": k["tenor"], "DV01 before": _money(k["dv01_before"]),
                         "DV01 after": _money(k["dv01_after"])} for k in doc["key_rates"]]
                       + [{"tenor": k["factor"], "DV01 before": _money(k["dv01_before"]),
                           "DV01 after": _money(k["dv01_after"])} for k in doc["other_factors"]])
-    out.append(table(kr, title="Key-rate and spread-factor exposure (USD per bp)"))
-    out.append("")
+    return [table(pos, title="Positions") if len(pos) else "Positions: none (no hedge needed)",
+            "", table(sec, title="Sectors (beta-adjusted DV01 when betas are on, USD per bp)"),
+            "", table(kr, title="Key-rate and spread-factor exposure (USD per bp)"), ""]
+
+
+def render_text(doc: dict) -> str:
+    """The terminal view of ``overlay hedge`` (from the --json document)."""
+    out = _header(doc) + [""] + _tables(doc)
     te = doc["tracking_error"]
-    out.append(f"Tracking error (annual): before ${te['before_usd']:,.0f}  after ${te['after_usd']:,.0f}"
-               f" ({te['after_bp']:.1f} bp of MV)  continuous optimum ${te['continuous_after_usd']:,.0f}"
-               f"  naive rounding ${te['rounded_after_usd']:,.0f}"
+    bp = "n/a" if te["after_bp"] is None else f"{te['after_bp']:.1f}"
+    out.append(f"Tracking error (annual): before ${te['before_usd']:,.0f}  after "
+               f"${te['after_usd']:,.0f} ({bp} bp of |MV|)  continuous optimum "
+               f"${te['continuous_after_usd']:,.0f}  naive rounding ${te['rounded_after_usd']:,.0f}"
                + (" (breaks constraints)" if te["rounded_breaks"] else ""))
     m, lv = doc["margin"], doc["leverage"]
     budget = f" of ${m['budget']:,.0f} budget ({m['initial'] / m['budget']:.0%})" if m["budget"] else ""
     limit = f" (limit {lv['limit']:.0%})" if lv["limit"] is not None else ""
+    ratio = "n/a" if lv["ratio"] is None else f"{lv['ratio']:.1%}"
     out.append(f"Initial margin ${m['initial']:,.0f}{budget}   gross notional "
-               f"${lv['gross_notional']:,.0f} = {lv['ratio']:.1%} of MV{limit}")
+               f"${lv['gross_notional']:,.0f} = {ratio} of |MV|{limit}")
     s = doc["solver"]
     gap = s.get("gap")
     out.append(f"Solver: {s.get('name')} status {doc['status']} ({s.get('status')}), gap "
                f"{'n/a' if gap is None else f'{gap:.2e}'}, {s.get('seconds', 0):.2f} s")
     if doc["warnings"]:
-        out.append("")
-        out.append("Warnings:")
-        out.extend(f"  - {w}" for w in doc["warnings"])
+        out += ["", "Warnings:"] + notice_lines(doc["warnings"])
     return "\n".join(out)
 
 
 def run(args) -> int:
-    from optimizer.core.problem import HedgeProblem
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
+    from optimizer.workflows.hedge import run_hedge
 
-    ctx = context_from_args(args)
-    prob = HedgeProblem(ctx.inputs, ctx.problem_mandate)
-    res = prob.solve(time_limit=args.time_limit)
-    from optimizer.assemble import hedge_document
-
-    doc = hedge_document(ctx, res)
-    # write files first (each atomically); print only when everything succeeded
+    outcome = run_hedge(request_from_args(args))
+    doc = outcome.to_dict()
+    # outputs are registered, then written together when the command succeeds (cli/emit.py)
     if args.explain:
-        explain = prob.explain(None, res)
-        explain["asof"] = doc["asof"]
-        write_text_atomic(args.explain, json.dumps(to_jsonable(explain), indent=2))
+        emit.json(args.explain, outcome.explain(), "--explain")
     if args.csv:
-        write_csv_atomic(pd.DataFrame(doc["positions"]), args.csv)
+        emit.csv(args.csv, outcome.to_frame(), "--csv")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        rep = dict(doc)
-        rep["title"] = "Futures overlay hedge"
-        rep["mandate"] = mandate_summary(ctx)
-        from optimizer.cli.commands.scenarios import report_scenarios
-        from optimizer.workflows.frontier import compute_frontier
-
-        rep["frontier"] = compute_frontier(ctx, time_limit=min(args.time_limit, 5.0))
-        rep["scenarios"] = report_scenarios(ctx, doc)
-        write_report(rep, args.report)
+        emit.html(args.report, {**doc, "title": "Futures overlay hedge"}, "--report")
     if args.json:
         print_json(doc)
     else:
         print(render_text(doc))
     return 0
-
-
-def mandate_summary(ctx) -> dict:
-    m = ctx.mandate_spec
-    out = {"name": m.name, "source": str(m.source)}
-    for t in m.targets:
-        kind = (f"DV01 ${t.dv01_usd:,.0f}" if t.dv01_usd is not None else
-                f"{t.dv01_pct:g}% of current DV01" if t.dv01_pct is not None else
-                f"duration {t.duration:g}y")
-        tol = (f"${t.tolerance_usd:,.0f}" if t.tolerance_usd is not None
-               else f"{t.tolerance_pct:g}%")
-        out[f"target {t.sector}"] = f"{kind} +/- {tol} with {', '.join(t.instruments) or 'any'}"
-    if m.target_duration is not None:
-        out["portfolio duration"] = f"{m.target_duration:g}y"
-    out["betas"] = "on (beta-adjusted sector DV01)" if m.betas else "off"
-    for k, v in (("max leverage", m.max_leverage), ("margin budget", m.margin_budget_usd),
-                 ("max instruments", m.max_instruments), ("turnover", m.turnover)):
-        if v is not None:
-            out[k] = f"{v:.0%}" if k == "max leverage" else (f"${v:,.0f}" if k == "margin budget"
-                                                              else str(v))
-    out["no net short duration"] = "yes" if m.no_net_short else "no"
-    return out

@@ -1,268 +1,191 @@
-"""`overlay rebalance --positions FILE`: bands, rolls and the order list for an existing overlay.
+"""`overlay rebalance --positions FILE`: the held overlay against the mandate, rolls, orders.
 
-See :mod:`optimizer.workflows.rebalance` (bands, proposal), :mod:`optimizer.workflows.rolls` (roll window, sizing,
-roll cost) and :mod:`data.positions` (the positions file). This module also registers the
-``overlay program`` verb (:mod:`optimizer.cli.commands.program`) when the CLI's command list does not
-name it.
+The positions are the positions format (``contract, contracts[, sector]``; e.g. the file
+``overlay hedge --csv`` wrote: rows of one contract are netted, the sector is a designation).
+Positions inside their roll window (``--roll-days`` business days before first notice day) are
+rolled into the next contract month, DV01-neutral, with the roll cost from the calendar spread.
+The held contracts are inside the mandate when some real allocation of them to the sectors puts
+every sector inside its band (default 10%% of each sector's target DV01; 10%% of its unhedged
+DV01 for a zero target; never less than the mandate's tolerance) and the mandate's limits hold:
+then nothing is traded. Otherwise: the trades that restore the mandate at minimum tracking error
+plus trading cost within ``--turnover``. ``--orders`` writes the order list (contract, side,
+quantity, price, est_cost_usd, reason) -- an orders file, not a positions file. See
+:mod:`optimizer.workflows.rebalance`. Exit 2 bad input (incl. a position past first notice day
+without --deliver, or an orders file given as positions), 3 infeasible.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
-import pandas as pd
-
-from data.errors import InputError
-from data.positions import read_positions, read_prices
-from models.contract_codes import format_32nds, parse_32nds, parse_contract
-from models.instruments import DEFAULT_ROLL_DAYS
-from optimizer.reporting.output import print_json, table, write_csv_atomic
-from optimizer.workflows.rebalance import DEFAULT_BAND, orders_frame, propose, trade_orders
-from optimizer.workflows.rolls import (
-    cost_per_contract,
-    plan_rolls,
-    point_value,
-    resolve_position_contract,
-    roll_orders,
-)
+from optimizer import validate as V
+from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "rebalance", help="rebalance and roll an existing futures overlay (order list)",
-        description="Compare the overlay held (--positions) with the mandate on the as-of date. "
-                    "Positions inside their roll window (--roll-days business days before first "
-                    "notice day) are rolled into the next contract month, DV01-neutral, with the "
-                    "roll cost from the calendar spread. Inside the tolerance band (default 10%% "
-                    "of each sector's target DV01; 10%% of its unhedged DV01 for a zero target) "
-                    "nothing is traded; otherwise the trades that restore the mandate at minimum "
-                    "tracking error plus trading cost within the turnover limit. Exit 2 bad input "
-                    "(incl. a position past first notice day without --deliver), 3 infeasible.")
-    p.add_argument("--positions", required=True,
-                   help="CSV: contract,contracts[,entry_price] per contract month (e.g. ZNU5,-250)")
-    p.add_argument("--portfolio", default=None,
-                   help="holdings file (default: the bundled sample portfolio)")
-    p.add_argument("--mandate", default=None, help="mandate TOML (default: the embedded default)")
-    p.add_argument("--asof", default=None, help="as-of date YYYY-MM-DD (default: latest curve date)")
-    p.add_argument("--prices", default=None,
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--positions", required=True, metavar="FILE",
+                   help="positions held: contract,contracts[,sector] (e.g. 'overlay hedge --csv' "
+                        "output; optional entry_price column)")
+    add_hedge_flags(p)
+    p.add_argument("--prices", default=None, metavar="FILE",
                    help="CSV contract,price (decimal or 32nds such as 110-16+); default theoretical")
-    p.add_argument("--roll-days", type=int, default=DEFAULT_ROLL_DAYS,
+    p.add_argument("--roll-days", type=V.arg(V.integer, lo=0, hi=30), default=5,
                    help="roll window: business days before first notice day (default 5)")
     p.add_argument("--deliver", action="store_true",
                    help="positions past first notice day are intended for delivery (no error)")
-    p.add_argument("--band", type=float, default=DEFAULT_BAND * 100,
+    p.add_argument("--band", type=V.arg(V.number, what="a percentage", lo=0, hi=100,
+                                        lo_open=True, hi_open=True), default=10.0, metavar="PCT",
                    help="tolerance band in percent of target DV01 (of unhedged DV01 for a zero "
-                        "target); default 10")
-    p.add_argument("--max-turnover", type=int, default=None,
-                   help="max contracts traded, sum |new - held| (default: the mandate's, else off)")
-    p.add_argument("--commission", type=float, default=0.0,
+                        "target; never less than the mandate's tolerance); default 10")
+    p.add_argument("--commission", type=V.arg(V.number, what="USD per contract", lo=0),
+                   default=0.0,
                    help="commission USD per contract per leg, added to half a tick (default 0)")
-    p.add_argument("--time-limit", type=float, default=10.0, help="solver time limit, seconds")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    p.add_argument("--orders", default=None, help="write the order list to this CSV")
-    p.add_argument("--report", default=None, help="write a self-contained HTML report here")
+    p.add_argument("--orders", default=None, metavar="PATH",
+                   help="write the order list (contract, side, quantity, price, est_cost_usd, "
+                        "reason) to this CSV")
+    p.add_argument("--report", default=None, metavar="PATH.html",
+                   help="write a self-contained HTML report here")
     p.set_defaults(func=run)
 
 
-def _resolver(asof):
-    return lambda code: resolve_position_contract(code, asof)
+def request_from_args(args):
+    from optimizer.workflows.rebalance import RebalanceRequest
 
-
-def _mandate_with_held(mandate, roots: list[str], warnings: list[str]):
-    """Held roots the mandate does not list are added to every target's instruments (so their
-    DV01 counts and they can be traded away), with a warning."""
-    listed = {r for t in mandate.targets for r in t.instruments} | set(mandate.instruments or ())
-    missing = [r for r in roots if r not in listed]
-    if not missing or not mandate.targets:
-        return mandate
-    warnings.append(f"held {', '.join(missing)} not in the mandate's instruments: added to every "
-                    f"sector's list so the position counts and can be traded")
-    targets = tuple(replace(t, instruments=tuple(t.instruments) + tuple(missing))
-                    if t.instruments else t for t in mandate.targets)
-    inst = None if mandate.instruments is None else tuple(mandate.instruments) + tuple(missing)
-    return replace(mandate, targets=targets, instruments=inst)
-
-
-def build(args: argparse.Namespace) -> dict:
-    """Everything ``overlay rebalance`` shows, as one document (also the --json output)."""
-    from data.loaders import latest_curve_date
-    from optimizer.assemble import build_context, hedge_document
-    from optimizer.mandate import load_mandate
-
-    asof = pd.Timestamp(args.asof).normalize() if args.asof else latest_curve_date()
-    if not 0 < args.band < 100:
-        raise InputError(f"--band {args.band}: expected a percentage between 0 and 100")
-    if args.roll_days < 0:
-        raise InputError("--roll-days must be >= 0")
-    res = _resolver(asof)
-    pos = read_positions(args.positions, resolve=res, parse_price=parse_32nds)
-    prices = read_prices(args.prices, resolve=res, parse_price=parse_32nds) if args.prices else {}
-    held_in = dict(zip(pos["contract"], pos["contracts"].astype(int), strict=True))
-    plan = plan_rolls(held_in, asof, roll_days=args.roll_days, prices=prices,
-                      deliver=args.deliver, source=str(args.positions),
-                      rows=dict(zip(pos["contract"], pos["row"], strict=True)))
-    warnings = list(plan.warnings)
-    by_root: dict[str, int] = {}
-    months: dict[str, list[str]] = {}
-    for code, n in plan.held.items():
-        root = parse_contract(code, asof).root
-        by_root[root] = by_root.get(root, 0) + n
-        months.setdefault(root, []).append(code)
-    mandate = _mandate_with_held(load_mandate(args.mandate), list(by_root), warnings)
-    ctx = build_context(args.portfolio, mandate, asof, current=by_root)
-    traded = {ir.root: ir.contract for ir in ctx.instruments}
-    for root, codes in months.items():
-        other = [c for c in codes if c != traded.get(root)]
-        if other:
-            warnings.append(f"{root}: held {', '.join(codes)} counted as the traded contract "
-                            f"{traded.get(root)} (same root; DV01 of the traded month)")
-    names = list(ctx.inputs.instruments)
-    root_of = {ir.contract: ir.root for ir in ctx.instruments}
-    cpc = {n: cost_per_contract(root_of[n], args.commission) for n in names}
-    prop = propose(ctx.inputs, ctx.problem_mandate, band_fraction=args.band / 100.0,
-                   max_turnover=args.max_turnover, cost_per_contract=cpc,
-                   time_limit=args.time_limit)
-    px = {ir.contract: prices.get(ir.contract, ir.price) for ir in ctx.instruments}
-    orders = roll_orders(plan, args.commission) + trade_orders(prop, px, cpc)
-    result = prop.result if prop.result is not None else prop.held_result
-    doc = hedge_document(ctx, result)
-    held_rows = []
-    for r in pos.itertuples():
-        try:
-            ir_px = prices.get(r.contract)
-            if ir_px is None and r.contract in px:
-                ir_px = px[r.contract]
-            elif ir_px is None:
-                ir_px = next((rl.price_old for rl in plan.rolls if rl.from_contract == r.contract),
-                             None)
-            pv = point_value(parse_contract(r.contract, asof).root)
-        except InputError:  # pragma: no cover
-            ir_px, pv = None, None
-        upl = (None if ir_px is None or pd.isna(r.entry_price)
-               else (ir_px - r.entry_price) * pv * r.contracts)
-        held_rows.append({"row": r.row, "contract": r.contract, "contracts": r.contracts,
-                          "entry_price": None if pd.isna(r.entry_price) else r.entry_price,
-                          "price": ir_px, "unrealized_pnl_usd": upl})
-    doc.update({
-        "title": "Futures overlay rebalance",
-        "command": "rebalance",
-        "positions_file": str(args.positions),
-        "held_positions": held_rows,
-        "rolls": [r.to_dict() for r in plan.rolls],
-        "roll_days": args.roll_days,
-        "total_roll_cost_usd": plan.total_roll_cost_usd,
-        "roll_cost_sign": "positive = costs the holder: (new - old price) x point value x old "
-                          "contracts; a long pays a dearer deferred month, a short gains from it",
-        "kept_for_delivery": plan.kept_for_delivery,
-        "rebalance": prop.to_dict() | {"hedge": None},
-        "orders": orders,
-        "orders_total_estimated_cost_usd": float(sum(o["estimated_cost"] for o in orders)),
-        "prices": {k: {"price": v, "source": "given" if k in prices else "theoretical/model"}
-                   for k, v in px.items()},
-    })
-    doc["warnings"] = warnings + [w for w in prop.warnings if w not in doc["warnings"]] \
-        + doc["warnings"]
-    doc["mandate"] = {"band": f"{args.band:g}% of target DV01 (of unhedged DV01 for a zero target)",
-                      "max turnover": ("off" if prop.max_turnover is None
-                                       else f"{prop.max_turnover:,.0f} contracts"),
-                      "roll window": f"{args.roll_days} business days before first notice day"}
-    return doc
+    return RebalanceRequest(
+        mandate=mandate_from_args(args), positions=args.positions, prices=args.prices,
+        band=args.band / 100.0, roll_days=args.roll_days, deliver=args.deliver,
+        commission=args.commission, **portfolio_options(args))
 
 
 def _px(v, contract: str) -> str:
+    from data.errors import InputError
+    from models.contract_codes import format_32nds, parse_contract
+    from models.instruments import TREASURY_ROOTS
+
     if v is None:
         return "—"
     try:
         root = parse_contract(contract).root
     except InputError:  # pragma: no cover
         root = ""
-    from models.instruments import TREASURY_ROOTS
-
     return f"{format_32nds(v)} ({v:.4f})" if root in TREASURY_ROOTS else f"{v:.4f}"
 
 
-def run(args: argparse.Namespace) -> int:
-    doc = build(args)
-    of = orders_frame(doc["orders"])
-    if args.orders:
-        write_csv_atomic(of, args.orders)
-    if args.report:
-        from optimizer.reporting.html import write_report
+def _signed(x) -> str:
+    return "—" if x is None or x != x else f"{x:+,.0f}"
 
-        write_report(doc, args.report)
+
+def _held_table(doc: dict) -> list[str]:
+    import pandas as pd
+
+    from optimizer.reporting.output import table
+
+    hp = doc["held_positions"]
+    if not hp:
+        return []
+    return [table(pd.DataFrame([{
+        "row": h["row"], "contract": h["contract"], "contracts": f"{h['contracts']:+,d}",
+        "entry": "—" if h["entry_price"] is None else _px(h["entry_price"], h["contract"]),
+        "price": _px(h["price"], h["contract"]), "DV01": _signed(h["dv01"]),
+        "unrealized P&L": _signed(h["unrealized_pnl_usd"])} for h in hp]),
+        title="Held positions (rows of one contract netted)"), ""]
+
+
+def _rolls_table(doc: dict) -> list[str]:
+    import pandas as pd
+
+    from optimizer.reporting.output import table
+
+    if not doc["rolls"]:
+        return []
+    t = pd.DataFrame([{
+        "from": r["from_contract"], "to": r["to_contract"], "old": f"{r['old_contracts']:+,d}",
+        "new": f"{r['new_contracts']:+,d}",
+        "DV01 old/new": f"{r['dv01_old']:,.2f} / {r['dv01_new']:,.2f}",
+        "position DV01 before -> after": f"{r['position_dv01_before']:+,.0f} -> "
+                                         f"{r['position_dv01_after']:+,.0f}",
+        "spread (new-old)": f"{r['spread']:+.4f} ({r['spread'] * 32:+.2f}/32)",
+        "roll cost": f"{r['roll_cost_usd']:+,.0f}",
+        "FND": str(r["first_notice_day"])[:10]} for r in doc["rolls"]])
+    return [table(t, title=f"Rolls (window: {doc['roll_days']} business days before first "
+                           "notice day)"),
+            f"total roll cost: {doc['total_roll_cost_usd']:+,.0f} USD ({doc['roll_cost_sign']})",
+            ""]
+
+
+def _bands_table(doc: dict) -> list[str]:
+    import pandas as pd
+
+    from optimizer.reporting.output import table
+
+    if not doc["bands"]:
+        return []
+    t = pd.DataFrame([{
+        "sector": b["sector"], "unhedged DV01": f"{b['dv01_unhedged']:,.0f}",
+        "target": f"{b['dv01_target']:,.0f}", "band +-": f"{b['band_usd']:,.0f}",
+        "held": f"{b['dv01_hedged']:,.0f}", "drift": f"{b['drift_usd']:+,.0f}",
+        "inside": "yes" if b["inside"] else "NO", "after": f"{b['dv01_after']:,.0f}",
+        "band rule": b["band_rule"]} for b in doc["bands"]])
+    return [table(t, title="Tolerance bands (beta-adjusted DV01 when betas are on, USD)"), ""]
+
+
+def _orders_table(doc: dict) -> list[str]:
+    import pandas as pd
+
+    from optimizer.reporting.output import table
+
+    if not doc["orders"]:
+        return ["Orders: none"]
+    t = pd.DataFrame([{
+        "contract": o["contract"], "side": o["side"], "quantity": f"{o['quantity']:,d}",
+        "price": _px(o["price"], o["contract"]), "est_cost_usd": f"{o['est_cost_usd']:+,.2f}",
+        "reason": o["reason"]} for o in doc["orders"]])
+    return [table(t, title="Orders (estimated cost USD: half a tick per contract per leg; roll "
+                           "legs add the roll cost)"),
+            f"total estimated cost: {doc['orders_total_est_cost_usd']:+,.2f} USD"]
+
+
+def render_text(doc: dict) -> str:
+    """The terminal view of ``overlay rebalance`` (from the --json document)."""
+    from optimizer.cli.commands.hedge import notice_lines
+
+    out = [f"overlay rebalance  as of {doc['asof']}  positions {doc['positions_file']}  "
+           f"portfolio {doc['portfolio_name']}  mandate {doc['mandate_name']}", ""]
+    out += _held_table(doc) + _rolls_table(doc) + _bands_table(doc)
+    d, p = doc["decision"], doc["proposal"]
+    out.append(f"decision: {d['status']} -- {d['reason']}")
+    if p["trades"]:
+        lim = "off" if p["max_turnover"] is None else f"{p['max_turnover']:,.0f}"
+        out.append(f"turnover {p['turnover']:,d} contracts (limit {lim}); trading cost "
+                   f"${p['trading_cost_usd']:,.2f}; frozen (their sectors are inside their "
+                   f"bands): {', '.join(p['frozen']) or 'none'}")
+        out.append("held -> proposed: " + ", ".join(
+            f"{k} {p['current'][k]:+,d} -> {p['proposed'][k]:+,d}" for k in p["proposed"]
+            if p["current"][k] or p["proposed"][k]))
+    out += [""] + _orders_table(doc)
+    if doc["warnings"]:
+        out += ["", "Warnings:"] + notice_lines(doc["warnings"])
+    return "\n".join(out)
+
+
+def run(args) -> int:
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
+    from optimizer.workflows.rebalance import run_rebalance
+
+    outcome = run_rebalance(request_from_args(args))
+    doc = outcome.to_dict()
+    # outputs are registered with the command's transaction: written only if it all succeeds
+    if args.orders:
+        emit.csv(args.orders, outcome.to_frame(), "--orders")
+    if args.report:
+        emit.html(args.report, doc, "--report")
     if args.json:
         print_json(doc)
         return 0
-    rb = doc["rebalance"]
-    print(f"overlay rebalance  as of {doc['asof']}  positions {doc['positions_file']}  "
-          f"portfolio {doc['portfolio_name']}  mandate {doc['mandate_name']}\n")
-    hp = pd.DataFrame(doc["held_positions"])
-    if not hp.empty:
-        print(table(pd.DataFrame({
-            "row": hp["row"], "contract": hp["contract"],
-            "contracts": hp["contracts"].map(lambda x: f"{x:+,d}"),
-            "entry": [_px(v, c) if v is not None and not pd.isna(v) else "—"
-                      for v, c in zip(hp["entry_price"], hp["contract"], strict=True)],
-            "price": [_px(v, c) for v, c in zip(hp["price"], hp["contract"], strict=True)],
-            "unrealized P&L": hp["unrealized_pnl_usd"].map(
-                lambda x: "—" if x is None or pd.isna(x) else f"{x:+,.0f}")}),
-            title="Held positions"))
-    if doc["rolls"]:
-        rl = pd.DataFrame(doc["rolls"])
-        print()
-        print(table(pd.DataFrame({
-            "from": rl["from_contract"], "to": rl["to_contract"],
-            "old": rl["old_contracts"].map(lambda x: f"{x:+,d}"),
-            "new": rl["new_contracts"].map(lambda x: f"{x:+,d}"),
-            "DV01 old/new": [f"{a:,.2f} / {b:,.2f}" for a, b in zip(rl["dv01_old"], rl["dv01_new"],
-                                                                    strict=True)],
-            "position DV01 before -> after": [
-                f"{a:+,.0f} -> {b:+,.0f}" for a, b in zip(rl["position_dv01_before"],
-                                                         rl["position_dv01_after"], strict=True)],
-            "spread (new-old)": rl["spread"].map(lambda x: f"{x:+.4f} ({x * 32:+.2f}/32)"),
-            "roll cost": rl["roll_cost_usd"].map(lambda x: f"{x:+,.0f}"),
-            "FND": pd.to_datetime(rl["first_notice_day"]).dt.strftime("%Y-%m-%d")}),
-            title=f"Rolls (window: {doc['roll_days']} business days before first notice day)"))
-        print(f"total roll cost: {doc['total_roll_cost_usd']:+,.0f} USD "
-              f"({doc['roll_cost_sign']})")
-    bt = pd.DataFrame(rb["bands_before"])
-    ba = {r["sector"]: r for r in rb["bands_after"]}
-    if not bt.empty:
-        print()
-        print(table(pd.DataFrame({
-            "sector": bt["sector"], "unhedged DV01": bt["dv01_unhedged"].map(lambda x: f"{x:,.0f}"),
-            "target": bt["dv01_target"].map(lambda x: f"{x:,.0f}"),
-            "band +-": bt["band_usd"].map(lambda x: f"{x:,.0f}"),
-            "hedged now": bt["dv01_hedged"].map(lambda x: f"{x:,.0f}"),
-            "drift": bt["drift_usd"].map(lambda x: f"{x:+,.0f}"),
-            "inside": bt["inside"].map(lambda x: "yes" if x else "NO"),
-            "after": [f"{ba[s]['dv01_hedged']:,.0f}" for s in bt["sector"]],
-            "band rule": bt["band_rule"]}), title="Tolerance bands (beta-adjusted DV01, USD)"))
-    print(f"\ndecision: {rb['status']} -- {rb['reason']}")
-    if rb["status"] != "no_trade":
-        lim = "off" if rb["max_turnover"] is None else f"{rb['max_turnover']:,.0f}"
-        print(f"turnover {rb['turnover']:,d} contracts (limit {lim}); "
-              f"trading cost ${rb['trading_cost_usd']:,.2f}; frozen (their sectors are inside "
-              f"their bands): {', '.join(rb['frozen']) or 'none'}")
-        print("held -> proposed: " + ", ".join(
-            f"{k} {rb['current'][k]:+,d} -> {rb['proposed'][k]:+,d}" for k in rb["proposed"]
-            if rb["current"][k] or rb["proposed"][k]))
-    print()
-    if of.empty:
-        print("Orders: none")
-    else:
-        show = of.copy()
-        show["quantity"] = show["quantity"].map(lambda x: f"{x:,d}")
-        show["price"] = [_px(v, c) for v, c in zip(show["price"], show["contract"], strict=True)]
-        show["estimated_cost"] = show["estimated_cost"].map(lambda x: f"{x:+,.2f}")
-        print(table(show, title="Orders (estimated cost USD: half a tick per contract per leg; "
-                                "roll legs add the roll cost)"))
-        print(f"total estimated cost: {doc['orders_total_estimated_cost_usd']:+,.2f} USD")
-    for w in doc["warnings"]:
-        print(f"warning: {w}")
-    if args.orders:
-        print(f"orders written to {args.orders}")
-    if args.report:
-        print(f"report written to {args.report}")
+    print(render_text(doc))
     return 0

@@ -1,0 +1,271 @@
+"""Estimate the risk-model parameters shipped in ``data/risk_params/`` from licensed data
+(read locally from ``../shared/data/market/third_party``; skipped with a message when absent;
+only the estimates are written, never the data).
+
+* ``swap_spread_params.csv`` -- the swap-spread factor (10y ISDAFIX swap - 10y Treasury par):
+  volatility (x sqrt 12) of month-end changes and their correlations with the Treasury key-rate
+  par yields, and the correlation of monthly-average changes with the HQM corporate spread.
+  Month-end, because the 11:00 ISDAFIX fix against the Treasury close puts timing noise in daily
+  changes (lag-1 autocorrelation about -0.45). Re-estimated every June and December from
+  2002-06 (24 changes) to the end of the data (2016-10), each row from data up to its
+  ``valid_from`` only (expanding window), so a walk-forward backtest never uses a later estimate.
+* ``futures_basis.csv`` -- per root (ZT ZF ZN ZB), the futures-vs-model residual of the front
+  contract: its daily settlement change minus the change of its model price (the CTD carried
+  to delivery off the Treasury curve, as the backtest values it), in bp of yield (/ its DV01),
+  on days the settlement file quotes the contract held (the backtest's roll convention). Summed
+  per month (asynchronous closing times cancel), pooled variance per day x 252 over the trailing
+  60 months, re-estimated at each year end 2004 .. 2025. The model's own departure from the
+  key-rate DV01s is curve risk the holdings share (and partly offset), not basis.
+
+Usage: ``python -m benchmarks.estimate_risk_params [swap_spread] [basis]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+KEYS = ["2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y"]
+
+
+def _third_party() -> Path:
+    from optimizer.workflows.backtest import third_party_dir
+
+    return third_party_dir()
+
+
+# ------------------------------------------------------------------------------ swap spread
+def swap_spread_rows(sw: pd.DataFrame, asof: pd.Timestamp) -> list[dict]:
+    """Parameter rows from ISDAFIX data on or before ``asof`` (module docstring)."""
+    from data.loaders import hqm_par_monthly_pct, par_curve_history_pct
+    from models.risk import month_end_ok
+
+    ust = par_curve_history_pct()
+    d = sw.join(ust, how="inner").loc[:asof]
+    me = d.resample("ME").last()
+    me = me[me.index <= asof + pd.offsets.MonthEnd(0)]
+    spread = (me["DSWP10"] - me["10Y"]) * 100.0
+    chg = pd.concat({"swap_spread": spread.diff(), **{t: me[t].diff() * 100.0 for t in KEYS}},
+                    axis=1).dropna(subset=["swap_spread"])
+    n = len(chg)
+    win = f"{chg.index[0]:%Y-%m}..{chg.index[-1]:%Y-%m}"
+    base = {"valid_from": asof.strftime("%Y-%m-%d"), "factor": "swap_spread", "nobs": n,
+            "window": win}
+    rows = [{**base, "other": "", "kind": "vol_bp_annual",
+             "value": round(float(chg["swap_spread"].std() * np.sqrt(12)), 2),
+             "frequency": "month-end changes x sqrt(12)"}]
+    for t in KEYS:
+        c = chg[["swap_spread", t]].dropna()
+        rows.append({**base, "other": t, "kind": "corr", "frequency": "month-end changes",
+                     "value": round(float(c["swap_spread"].corr(c[t])), 4) if len(c) > 12
+                     else 0.0})
+    ma = d.resample("MS").mean()
+    ma = ma[month_end_ok(ma.index, asof)]
+    corp = (hqm_par_monthly_pct()[10.0] - ma["10Y"]) * 100.0
+    mm = pd.concat({"s": ((ma["DSWP10"] - ma["10Y"]) * 100.0).diff(), "c": corp.diff()}, sort=True,
+                   axis=1).dropna()
+    rows.append({**base, "other": "spread:Corporate", "kind": "corr",
+                 "value": round(float(mm["s"].corr(mm["c"])), 4),
+                 "frequency": "monthly-average changes (HQM is published as monthly averages)"})
+    return rows
+
+
+def estimate_swap_spread() -> int:
+    from models.risk_params import SWAP_SPREAD_FILE
+
+    src = _third_party() / "usd_swap_rates_isdafix_daily_2000_2016.csv"
+    if not src.exists():
+        print(f"SKIPPED swap_spread: {src} not present (licensed data; the shipped parameters "
+              "stay as they are)")
+        return 0
+    sw = pd.read_csv(src, parse_dates=["date"]).set_index("date")
+    dates = [d for d in pd.date_range("2002-06-30", sw.index[-1], freq="6ME")]
+    dates.append(sw.index[-1])
+    rows = [r for d in dates for r in swap_spread_rows(sw, pd.Timestamp(d))]
+    out = pd.DataFrame(rows)
+    out["source"] = ("estimated from ISDAFIX USD swap rates (ISDA/ICAP/Reuters via Fed H.15, "
+                     "licensed; not shipped) and Treasury par yields by "
+                     "benchmarks/estimate_risk_params.py; data up to valid_from only")
+    out.to_csv(SWAP_SPREAD_FILE, index=False)
+    last = out[out["valid_from"] == out["valid_from"].max()]
+    print(f"wrote {SWAP_SPREAD_FILE.relative_to(REPO)} ({out['valid_from'].nunique()} dates)")
+    print(last[["valid_from", "other", "kind", "value", "nobs"]].to_string(index=False))
+    return 0
+
+
+# ------------------------------------------------------------------------------ basis
+def basis_residuals(root: str, start="2003-01-01", end=None) -> pd.DataFrame:
+    """Per month: sum of daily residuals (bp of yield) on marked days and their count."""
+    from data.errors import InputError
+    from data.loaders import par_curve_history_pct
+    from models.instruments import front_contract, instrument_risk
+    from optimizer.workflows.backtest import (
+        CurveBook,
+        MarketFutures,
+        SwapRates,
+        key_tenors_on,
+        leg_pnl,
+        rebalance_dates,
+        repo_series,
+        treasury_leg,
+        valuation_dates,
+    )
+    from optimizer.workflows.backtest.hedging import _next_leg
+
+    hist = par_curve_history_pct()
+    end = hist.index[-1] if end is None else end
+    dates = valuation_dates(start, end)
+    rd = rebalance_dates(dates)
+    market, curves, swaps = MarketFutures(), CurveBook(), SwapRates("proxy")
+    rows = []
+    for k in range(len(rd) - 1):
+        d0, d1 = rd[k], rd[k + 1]
+        days = dates[(dates >= d0) & (dates <= d1)]
+        keys = key_tenors_on(d0)
+        code = front_contract(root, d0)
+        try:
+            ir = instrument_risk(code, d0, keys)
+            leg = treasury_leg(code, d0)
+            leg.next = _next_leg(leg, d1)
+            lp = leg_pnl(leg, days, curves, repo_series(days), swaps, market)
+        except InputError:   # no deliverable issue that month (ZT 2002-03): no observation
+            continue
+        resid = (lp.market - lp.model) / ir.dv01_usd
+        m = lp.marked
+        rows.append({"month": d0, "sum_bp": float(resid[m].sum()), "days": int(m.sum()),
+                     "dv01": ir.dv01_usd})
+    return pd.DataFrame(rows).set_index("month")
+
+
+def estimate_basis(roots=("ZT", "ZF", "ZN", "ZB")) -> int:
+    from models.risk_params import BASIS_FILE
+    from optimizer.workflows.backtest import MarketFutures
+
+    if not MarketFutures.available():
+        print("SKIPPED basis: front-month settlements not present (licensed data; the shipped "
+              "parameters stay as they are)")
+        return 0
+    out = []
+    for root in roots:
+        r = basis_residuals(root)
+        last = r.index[-1] + pd.offsets.MonthEnd(0)
+        for y in range(2004, r.index[-1].year + 1):
+            asof = min(pd.Timestamp(f"{y}-12-31"), last)
+            w = r[(r.index <= asof - pd.offsets.MonthBegin(1))
+                  & (r.index > asof - pd.DateOffset(months=60))]
+            w = w[w["days"] > 0]
+            if len(w) < 24:
+                continue
+            var_day = float((w["sum_bp"] ** 2).sum() / w["days"].sum())
+            out.append({"root": root, "valid_from": asof.strftime("%Y-%m-%d"),
+                        "vol_bp_annual": round(float(np.sqrt(var_day * 252)), 3),
+                        "nobs": int(len(w)), "marked_days": int(w["days"].sum()),
+                        "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}"})
+        print(root, out[-1] if out else "no estimate")
+    df = pd.DataFrame(out)
+    df["source"] = ("front-month settlement changes (Yahoo/CME, licensed; not shipped) minus "
+                    "the modelled (CTD-forward) price changes; monthly sums, trailing 60 months; "
+                    "benchmarks/estimate_risk_params.py")
+    df.to_csv(BASIS_FILE, index=False)
+    print(f"wrote {BASIS_FILE.relative_to(REPO)}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ corporate beta
+def estimate_corporate_beta(window_years: int = 3) -> int:
+    """Daily beta of the BBB corporate yield (UST 7Y + ICE BofA BBB OAS) on the UST 7Y over the
+    trailing ``window_years`` at each year end 1999 .. (OLS with HAC errors, statsmodels)."""
+    from data.loaders import par_curve_history_pct
+    from models.betas import regress_changes
+    from models.risk_params import CORPORATE_BETA_FILE
+
+    src = _third_party() / "ice_bofa_oas_daily_1996_2026.csv"
+    if not src.exists():
+        print(f"SKIPPED corporate_beta: {src} not present (licensed data)")
+        return 0
+    oas = pd.read_csv(src, parse_dates=["date"]).set_index("date")["BAMLC0A4CBBB"].dropna()
+    ust = par_curve_history_pct()["7Y"].dropna()
+    lv = pd.concat({"y": ust + oas, "x": ust}, axis=1, join="inner", sort=True).dropna()
+    span = lv.index.to_series().diff().dt.days
+    ch = (lv.diff() * 100.0)[span <= 7].dropna()
+    rows = []
+    for y in range(1999, lv.index[-1].year + 1):
+        asof = min(pd.Timestamp(f"{y}-12-31"), lv.index[-1])
+        w = ch[(ch.index > asof - pd.DateOffset(years=window_years)) & (ch.index <= asof)]
+        b = regress_changes(w["y"], w["x"], sector="BBB", driver="UST_7Y", frequency="daily",
+                            source="ICE BBB")
+        rows.append({"valid_from": asof.strftime("%Y-%m-%d"), "beta": round(b.beta, 4),
+                     "std_err": round(b.std_err, 4), "r_squared": round(b.r_squared, 4),
+                     "resid_vol_bp_annual": round(b.resid_vol_bp_annual, 2), "nobs": b.nobs,
+                     "start": b.start.strftime("%Y-%m-%d"), "end": b.end.strftime("%Y-%m-%d")})
+    out = pd.DataFrame(rows)
+    out["source"] = ("UST 7Y par + ICE BofA BBB US Corporate OAS (BAMLC0A4CBBB; ICE Data Indices, "
+                     "licensed, not shipped) on UST 7Y par: daily changes, trailing "
+                     f"{window_years}y, OLS with HAC errors; benchmarks/estimate_risk_params.py")
+    out.to_csv(CORPORATE_BETA_FILE, index=False)
+    print(out[["valid_from", "beta", "std_err", "r_squared", "nobs"]].to_string(index=False))
+    print(f"wrote {CORPORATE_BETA_FILE.relative_to(REPO)}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ corporate spread
+def estimate_corporate_spread(window_years: int = 3) -> int:
+    """The corporate spread factor for sectors without a history: ICE BofA BBB US Corporate OAS,
+    month-end changes over the trailing ``window_years`` at each year end 1999 ..: volatility
+    (x sqrt 12) and correlations with the Treasury key-rate par yields' month-end changes."""
+    from data.loaders import par_curve_history_pct
+    from models.risk_params import CORPORATE_SPREAD_FILE
+
+    src = _third_party() / "ice_bofa_oas_daily_1996_2026.csv"
+    if not src.exists():
+        print(f"SKIPPED corporate_spread: {src} not present (licensed data)")
+        return 0
+    oas = pd.read_csv(src, parse_dates=["date"]).set_index("date")["BAMLC0A4CBBB"].dropna()
+    ust = par_curve_history_pct()
+    lv = ust.join(oas.rename("oas"), how="inner")
+    me = lv.resample("ME").last()
+    chg = me.diff() * 100.0
+    rows = []
+    for y in range(1999, lv.index[-1].year + 1):
+        asof = min(pd.Timestamp(f"{y}-12-31"), lv.index[-1])
+        w = chg[(chg.index > asof - pd.DateOffset(years=window_years))
+                & (chg.index <= asof + pd.offsets.MonthEnd(0))].dropna(subset=["oas"])
+        w = w[w.index <= asof + pd.offsets.MonthEnd(0)]
+        base = {"valid_from": asof.strftime("%Y-%m-%d"), "factor": "Corporate_spread",
+                "nobs": len(w), "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}"}
+        rows.append({**base, "other": "", "kind": "vol_bp_annual",
+                     "value": round(float(w["oas"].std() * np.sqrt(12)), 2)})
+        for t in KEYS:
+            c = w[["oas", t]].dropna()
+            rows.append({**base, "other": t, "kind": "corr",
+                         "value": round(float(c["oas"].corr(c[t])), 4) if len(c) > 12 else 0.0})
+    out = pd.DataFrame(rows)
+    out["source"] = ("ICE BofA BBB US Corporate OAS (BAMLC0A4CBBB; ICE Data Indices, licensed, "
+                     f"not shipped), month-end changes, trailing {window_years}y; "
+                     "benchmarks/estimate_risk_params.py")
+    out.to_csv(CORPORATE_SPREAD_FILE, index=False)
+    v = out[out["kind"] == "vol_bp_annual"]
+    print(v[["valid_from", "value", "nobs"]].to_string(index=False))
+    print(f"wrote {CORPORATE_SPREAD_FILE.relative_to(REPO)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    what = set(argv or ["swap_spread", "basis", "corporate_beta", "corporate_spread"])
+    if "corporate_spread" in what:
+        estimate_corporate_spread()
+    if "corporate_beta" in what:
+        estimate_corporate_beta()
+    if "swap_spread" in what:
+        estimate_swap_spread()
+    if "basis" in what:
+        estimate_basis()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,217 @@
+"""Risk-model parameters shipped as numbers (``data/risk_params/``), each valid from a date.
+
+No public-domain swap-rate or futures-settlement history exists, so three pieces of the risk
+model are *estimated* from licensed data by ``benchmarks/estimate_risk_params.py`` and only the
+estimates are shipped, with their provenance (SPEC §4):
+
+* ``swap_spread_params.csv``: the swap-spread factor (10y ISDAFIX swap - 10y Treasury par):
+  annualized volatility and correlations with the Treasury key rates and the HQM corporate
+  spread, re-estimated at each year end from all month-end changes up to that date;
+* ``futures_basis.csv``: per Treasury futures root, the volatility (bp of yield per year) of the
+  front contract's settlement change not explained by its key-rate DV01s, from monthly sums of
+  daily residuals up to each year end;
+* ``risk_model.csv``: the covariance estimator chosen by out-of-sample calibration
+  (``benchmarks/calibrate_risk.py``), the default of ``models.risk.build_factor_model``.
+
+Point in time: a lookup on ``asof`` uses the latest row with ``valid_from <= asof`` (estimated
+from data on or before that date), so a walk-forward backtest never sees a later estimate. A date
+before the first row has no parameter: :class:`~data.errors.InputError` for the swap spread
+(swap futures cannot be risk-modelled), a flagged fallback for the basis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import pandas as pd
+
+from data.errors import InputError, Notice
+from data.loaders import DATA_DIR
+
+RISK_PARAMS_DIR = DATA_DIR / "risk_params"
+SWAP_SPREAD_FILE = RISK_PARAMS_DIR / "swap_spread_params.csv"
+BASIS_FILE = RISK_PARAMS_DIR / "futures_basis.csv"
+RISK_MODEL_FILE = RISK_PARAMS_DIR / "risk_model.csv"
+#: Roots without settlement history borrow the basis of the nearest root with one.
+BASIS_PROXY = {"Z3N": "ZF", "TN": "ZN", "UB": "ZB"}
+
+
+@cache
+def _table(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, parse_dates=["valid_from"])
+
+
+@dataclass(frozen=True)
+class SwapSpreadParams:
+    vol_bp_annual: float
+    corr: dict[str, float]           # key tenor or "spread:Corporate" -> correlation
+    valid_from: pd.Timestamp
+    window: str
+    nobs: int
+    source: str
+
+    def describe(self) -> str:
+        return (f"swap-spread factor: vol {self.vol_bp_annual:.1f} bp/yr and correlations "
+                f"estimated from ISDAFIX {self.window} ({self.nobs} month-end changes; licensed "
+                f"source, parameters only; valid from {self.valid_from.date()})")
+
+
+def swap_spread_params(asof) -> SwapSpreadParams:
+    """The swap-spread factor's parameters estimated from data on or before ``asof``."""
+    t = _table(str(SWAP_SPREAD_FILE))
+    asof = pd.Timestamp(asof)
+    ok = t[t["valid_from"] <= asof]
+    if ok.empty:
+        first = t["valid_from"].min()
+        raise InputError(f"no swap-spread parameters before {first.date()} (estimated from "
+                         "ISDAFIX swap rates, which start 2000-07): swap futures (NSF5 NSF10 "
+                         f"SSF2 SSF5 SSF10 SSF30) cannot be risk-modelled on {asof.date()}")
+    rows = ok[ok["valid_from"] == ok["valid_from"].max()]
+    vol = float(rows.loc[rows["kind"] == "vol_bp_annual", "value"].iloc[0])
+    corr = {str(r.other): float(r.value) for r in rows[rows["kind"] == "corr"].itertuples()}
+    first = rows.iloc[0]
+    return SwapSpreadParams(vol, corr, pd.Timestamp(first["valid_from"]), str(first["window"]),
+                            int(first["nobs"]), str(first["source"]))
+
+
+@dataclass(frozen=True)
+class BasisParams:
+    root: str
+    vol_bp_annual: float
+    valid_from: pd.Timestamp | None
+    nobs: int
+    source: str
+    notices: list[Notice] = field(default_factory=list)
+
+
+def futures_basis(root: str, asof) -> BasisParams:
+    """Basis volatility of a Treasury futures root (bp of yield per year) valid on ``asof``."""
+    t = _table(str(BASIS_FILE))
+    asof = pd.Timestamp(asof)
+    notices = []
+    use = root if root in set(t["root"]) else BASIS_PROXY.get(root, "ZN")
+    if use != root:
+        notices.append(Notice("basis_proxy", f"no settlement history for {root}: basis risk of "
+                              f"{use} used", subject=root, severity="info"))
+    rows = t[(t["root"] == use) & (t["valid_from"] <= asof)]
+    if rows.empty:
+        rows = t[t["root"] == use].sort_values("valid_from").head(1)
+        notices.append(Notice("basis_before_estimates", f"no basis estimate on or before "
+                              f"{asof.date()}: the first one (valid from "
+                              f"{rows['valid_from'].iloc[0].date()}) is used", subject=root))
+    r = rows.sort_values("valid_from").iloc[-1]
+    return BasisParams(root, float(r["vol_bp_annual"]), pd.Timestamp(r["valid_from"]),
+                       int(r["nobs"]), str(r["source"]), notices)
+
+
+@dataclass(frozen=True)
+class RiskModelSpec:
+    """A covariance estimator of ``models.risk.estimate_cov`` for the daily factor block."""
+
+    method: str = "sample"
+    halflife: float | None = None
+    basis: bool = True
+    source: str = "built-in"
+
+
+@cache
+def default_risk_spec() -> RiskModelSpec:
+    """The estimator chosen by out-of-sample calibration (``risk_model.csv``)."""
+    if not RISK_MODEL_FILE.exists():
+        return RiskModelSpec()
+    r = pd.read_csv(RISK_MODEL_FILE).iloc[0]
+    hl = r.get("halflife")
+    return RiskModelSpec(str(r["method"]), None if pd.isna(hl) else float(hl),
+                         bool(r.get("basis", True)), str(r["source"]))
+
+
+def basis_block(contracts: list[tuple[str, str]], asof
+                ) -> tuple[list[str], list[float], list[Notice], list[str]]:
+    """Basis-risk factors for Treasury futures ``(contract, root)``: one independent factor
+    ``basis:<contract>`` per contract, in bp of yield (exposure = the contract's DV01), with the
+    variance of ``futures_basis`` valid on ``asof``. Returns (names, variances bp^2/yr, notices,
+    provenance lines). Without the parameter file: no factors, and a notice."""
+    if not BASIS_FILE.exists():
+        return [], [], [Notice("basis_missing", "no futures basis parameters shipped: basis "
+                               "risk is not in the tracking error", subject="risk model")], []
+    names, var, notices, prov = [], [], [], []
+    for contract, root in contracts:
+        p = futures_basis(root, asof)
+        names.append(f"basis:{contract}")
+        var.append(p.vol_bp_annual ** 2)
+        notices.extend(p.notices)
+        prov.append(f"basis risk {contract}: {p.vol_bp_annual:.2f} bp/yr (front-month "
+                    f"settlements vs key-rate DV01s, valid from "
+                    f"{p.valid_from.date() if p.valid_from is not None else 'n/a'})")
+    return names, var, notices, prov
+
+
+CORPORATE_BETA_FILE = RISK_PARAMS_DIR / "corporate_beta.csv"
+
+
+def corporate_beta(asof) -> dict | None:
+    """Daily beta of BBB corporate yields on the 7-year Treasury estimated from data up to the
+    latest ``valid_from`` on or before ``asof`` (None before the first estimate or without the
+    file). Keys: beta, std_err, r_squared, resid_vol_bp_annual, nobs, start, end, source."""
+    if not CORPORATE_BETA_FILE.exists():
+        return None
+    t = _table(str(CORPORATE_BETA_FILE))
+    ok = t[t["valid_from"] <= pd.Timestamp(asof)]
+    if ok.empty:
+        return None
+    r = ok.sort_values("valid_from").iloc[-1]
+    return {"beta": float(r["beta"]), "std_err": float(r["std_err"]),
+            "r_squared": float(r["r_squared"]),
+            "resid_vol_bp_annual": float(r["resid_vol_bp_annual"]), "nobs": int(r["nobs"]),
+            "start": str(r["start"]), "end": str(r["end"]), "source": str(r["source"]),
+            "valid_from": pd.Timestamp(r["valid_from"])}
+
+
+def append_basis_factors(names: list[str], cov, contracts: list[tuple[str, str]], asof):
+    """``names``/``cov`` (bp^2/yr) with one independent basis factor per Treasury futures
+    contract appended (``basis_block``); returns (names, cov, notices, provenance)."""
+    import numpy as np
+
+    if not default_risk_spec().basis:
+        return list(names), np.asarray(cov, float), [], []
+    bn, bv, notices, prov = basis_block(contracts, asof)
+    if not bn:
+        return list(names), np.asarray(cov, float), notices, prov
+    k = len(names)
+    out = np.zeros((k + len(bn), k + len(bn)))
+    out[:k, :k] = cov
+    out[k:, k:] = np.diag(bv)
+    return list(names) + bn, out, notices, prov
+
+
+CORPORATE_SPREAD_FILE = RISK_PARAMS_DIR / "corporate_spread.csv"
+
+
+@dataclass(frozen=True)
+class SpreadParams:
+    """A sector spread factor's annualized vol (bp) and correlations with the key rates."""
+
+    vol_bp_annual: float
+    corr: dict[str, float]
+    valid_from: pd.Timestamp
+    window: str
+    nobs: int
+    source: str
+
+
+def corporate_spread_params(asof) -> SpreadParams | None:
+    """The corporate (BBB OAS) spread factor estimated from data up to the latest
+    ``valid_from`` on or before ``asof``; None before the first estimate or without the file."""
+    if not CORPORATE_SPREAD_FILE.exists():
+        return None
+    t = _table(str(CORPORATE_SPREAD_FILE))
+    ok = t[t["valid_from"] <= pd.Timestamp(asof)]
+    if ok.empty:
+        return None
+    rows = ok[ok["valid_from"] == ok["valid_from"].max()]
+    vol = float(rows.loc[rows["kind"] == "vol_bp_annual", "value"].iloc[0])
+    corr = {str(r.other): float(r.value) for r in rows[rows["kind"] == "corr"].itertuples()}
+    r0 = rows.iloc[0]
+    return SpreadParams(vol, corr, pd.Timestamp(r0["valid_from"]), str(r0["window"]),
+                        int(r0["nobs"]), str(r0["source"]))
