@@ -149,7 +149,8 @@ def write_book(name: str, res, command: str) -> None:
     lines += ["## Notes", "", *[f"- {n}" for n in res.notes],
               f"- Wall time {res.seconds}.", ""]
     (RESULTS / f"backtest_{name}.md").write_text("\n".join(lines))
-    if res.metrics_market is None and res.frequency == "daily" and "ICE" not in res.notes[0]:
+    licensed = any("licensed" in n for n in res.notes)
+    if res.metrics_market is None and res.frequency == "daily" and not licensed:
         cols = ["holdings", "target"] + [c for c in res.daily.columns if c.startswith("track_")]
         res.daily[cols].round(2).to_csv(RESULTS / f"backtest_{name}.csv", index_label="date")
     print(f"wrote benchmarks/results/backtest_{name}.md")

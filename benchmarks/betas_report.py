@@ -71,6 +71,30 @@ def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(THIRD_PARTY / name, parse_dates=["date"]).set_index("date").sort_index()
 
 
+def _changes_at(w: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, bool]:
+    """Changes (bp) of common-date levels at a frequency; (changes, from monthly averages)."""
+    if freq == "daily":
+        span = w.index.to_series().diff().dt.days
+        return (w.diff() * 100)[span <= 7].dropna(), False
+    if freq == "weekly":
+        wk = w.groupby(w.index.to_period("W-FRI")).tail(1)
+        span = wk.index.to_series().diff().dt.days
+        return (wk.diff() * 100)[span <= 14].dropna(), False
+    return monthly_changes_bp(monthly_average_pct(w)), True
+
+
+def _r2_row(yname: str, freq: str, label: str, w: pd.DataFrame) -> str:
+    ch, averaged = _changes_at(w, freq)
+    if len(ch) < 24:
+        return f"| {yname} | {freq} | {label} | {len(ch)} | too few obs | | | |"
+    r1 = regress_changes(ch["y"], ch["ust"], sector=yname, driver="UST_10Y", frequency=freq,
+                         source="", averaged=averaged)
+    r2 = regress_changes(ch["y"], ch["swap"], sector=yname, driver="swap_10Y", frequency=freq,
+                         source="", averaged=averaged)
+    return (f"| {yname} | {freq} | {label} | {r1.nobs} | {r1.beta:.3f} ({r1.std_err:.3f}) | "
+            f"{r1.r_squared:.3f} | {r2.beta:.3f} ({r2.std_err:.3f}) | {r2.r_squared:.3f} |")
+
+
 def third_party_section() -> list[str]:
     head = ["## 2. Moody's Baa and ICE BofA BBB vs 10y Treasury and 10y swap (third-party data)", ""]
     need = ["moodys_seasoned_corporate_yields_daily.csv",
@@ -109,30 +133,7 @@ def third_party_section() -> list[str]:
         lv = pd.concat([y.rename("y"), ust, swap], axis=1, join="inner").dropna()
         for freq in ("daily", "weekly", "monthly"):
             for a, b, label in periods:
-                w = lv.loc[a:b]
-                if freq == "daily":
-                    span = w.index.to_series().diff().dt.days
-                    ch = (w.diff() * 100)[span <= 7].dropna()
-                    averaged = False
-                elif freq == "weekly":
-                    wk = w.groupby(w.index.to_period("W-FRI")).tail(1)
-                    span = wk.index.to_series().diff().dt.days
-                    ch = (wk.diff() * 100)[span <= 14].dropna()
-                    averaged = False
-                else:
-                    ch = monthly_changes_bp(monthly_average_pct(w))
-                    averaged = True
-                if len(ch) < 24:
-                    lines.append(f"| {yname} | {freq} | {label} | {len(ch)} | too few obs "
-                                 "| | | |")
-                    continue
-                r1 = regress_changes(ch["y"], ch["ust"], sector=yname, driver="UST_10Y",
-                                     frequency=freq, source="", averaged=averaged)
-                r2 = regress_changes(ch["y"], ch["swap"], sector=yname, driver="swap_10Y",
-                                     frequency=freq, source="", averaged=averaged)
-                lines.append(f"| {yname} | {freq} | {label} | {r1.nobs} | {r1.beta:.3f} "
-                             f"({r1.std_err:.3f}) | {r1.r_squared:.3f} | {r2.beta:.3f} "
-                             f"({r2.std_err:.3f}) | {r2.r_squared:.3f} |")
+                lines.append(_r2_row(yname, freq, label, lv.loc[a:b]))
     lines += ["", "### Timing check (daily)", "",
               "ISDAFIX rates are fixed at 11:00 New York, the Treasury par curve and the corporate "
               "index yields are end-of-day. A same-day swap change therefore misses the afternoon "

@@ -18,7 +18,8 @@ log(sigma^2) + (p/sigma)^2 per period: a proper scoring rule for variance foreca
 better; Patton 2011). The chosen model minimizes the mean period QLIKE across books (marked to
 market where available) among those whose bias is in 0.8-1.25 on most books.
 
-Usage: ``python -m benchmarks.calibrate_risk [--full] [--books treasury,default,...]``.
+Usage: ``python -m benchmarks.calibrate_risk [--full] [--books treasury,default,...] [--save]``
+(``--save`` writes the choice to ``data/risk_params/risk_model.csv``).
 """
 
 from __future__ import annotations
@@ -178,8 +179,9 @@ def main(full: bool = False, argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.calibrate_risk")
     ap.add_argument("--full", action="store_true", default=full)
     ap.add_argument("--books", default=None)
-    ap.add_argument("--no-save", action="store_true",
-                    help="write the report but keep data/risk_params/risk_model.csv")
+    ap.add_argument("--save", action="store_true",
+                    help="also write the choice to data/risk_params/risk_model.csv (the hedge's "
+                         "default; an explicit decision, never part of make bench)")
     a = ap.parse_args(argv or [])
     start, end = span(a.full)
     books = a.books.split(",") if a.books else None
@@ -188,7 +190,7 @@ def main(full: bool = False, argv: list[str] | None = None) -> int:
     best = choose(table)
     command = "python -m benchmarks.calibrate_risk" + (" --full" if a.full else "")
     write(table, best, command, f"{start} .. {end}")
-    if not a.no_save:
+    if a.save:
         save_choice(best, command)
     return 0
 

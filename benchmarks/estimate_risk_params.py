@@ -9,12 +9,13 @@ only the estimates are written, never the data).
   changes (lag-1 autocorrelation about -0.45). Re-estimated every June and December from
   2002-06 (24 changes) to the end of the data (2016-10), each row from data up to its
   ``valid_from`` only (expanding window), so a walk-forward backtest never uses a later estimate.
-* ``futures_basis.csv`` -- per root (ZT ZF ZN ZB), the part of the front contract's daily
-  settlement change that its key-rate DV01s (``models.instruments``, on the first business day
-  of the month) do not explain: resid = settlement change - (-key-rate DV01 . par-yield
-  changes), in bp of yield (/ DV01), on days the settlement file quotes the contract held (the
-  backtest's roll convention). Summed per month (asynchronous closes cancel), pooled variance
-  per day x 252 over the trailing 60 months, re-estimated at each year end 2004 .. 2024.
+* ``futures_basis.csv`` -- per root (ZT ZF ZN ZB), the futures-vs-model residual of the front
+  contract: its daily settlement change minus the change of its model price (the CTD carried
+  to delivery off the Treasury curve, as the backtest values it), in bp of yield (/ its DV01),
+  on days the settlement file quotes the contract held (the backtest's roll convention). Summed
+  per month (asynchronous closing times cancel), pooled variance per day x 252 over the trailing
+  60 months, re-estimated at each year end 2004 .. 2025. The model's own departure from the
+  key-rate DV01s is curve risk the holdings share (and partly offset), not basis.
 
 Usage: ``python -m benchmarks.estimate_risk_params [swap_spread] [basis]``.
 """
@@ -133,9 +134,7 @@ def basis_residuals(root: str, start="2003-01-01", end=None) -> pd.DataFrame:
             lp = leg_pnl(leg, days, curves, repo_series(days), swaps, market)
         except InputError:   # no deliverable issue that month (ZT 2002-03): no observation
             continue
-        dy = hist.loc[days, keys].diff().iloc[1:].to_numpy() * 100.0
-        pred = -dy @ np.array([ir.key_rate_dv01[t] for t in keys])
-        resid = (lp.market - pred) / ir.dv01_usd
+        resid = (lp.market - lp.model) / ir.dv01_usd
         m = lp.marked
         rows.append({"month": d0, "sum_bp": float(resid[m].sum()), "days": int(m.sum()),
                      "dv01": ir.dv01_usd})
@@ -168,8 +167,8 @@ def estimate_basis(roots=("ZT", "ZF", "ZN", "ZB")) -> int:
                         "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}"})
         print(root, out[-1] if out else "no estimate")
     df = pd.DataFrame(out)
-    df["source"] = ("front-month settlements (Yahoo/CME, licensed; not shipped) minus key-rate "
-                    "DV01 x par-yield changes; monthly sums, trailing 60 months; "
+    df["source"] = ("front-month settlement changes (Yahoo/CME, licensed; not shipped) minus "
+                    "the modelled (CTD-forward) price changes; monthly sums, trailing 60 months; "
                     "benchmarks/estimate_risk_params.py")
     df.to_csv(BASIS_FILE, index=False)
     print(f"wrote {BASIS_FILE.relative_to(REPO)}")
@@ -213,8 +212,52 @@ def estimate_corporate_beta(window_years: int = 3) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------ corporate spread
+def estimate_corporate_spread(window_years: int = 3) -> int:
+    """The corporate spread factor for sectors without a history: ICE BofA BBB US Corporate OAS,
+    month-end changes over the trailing ``window_years`` at each year end 1999 ..: volatility
+    (x sqrt 12) and correlations with the Treasury key-rate par yields' month-end changes."""
+    from data.loaders import par_curve_history_pct
+    from models.risk_params import CORPORATE_SPREAD_FILE
+
+    src = _third_party() / "ice_bofa_oas_daily_1996_2026.csv"
+    if not src.exists():
+        print(f"SKIPPED corporate_spread: {src} not present (licensed data)")
+        return 0
+    oas = pd.read_csv(src, parse_dates=["date"]).set_index("date")["BAMLC0A4CBBB"].dropna()
+    ust = par_curve_history_pct()
+    lv = ust.join(oas.rename("oas"), how="inner")
+    me = lv.resample("ME").last()
+    chg = me.diff() * 100.0
+    rows = []
+    for y in range(1999, lv.index[-1].year + 1):
+        asof = min(pd.Timestamp(f"{y}-12-31"), lv.index[-1])
+        w = chg[(chg.index > asof - pd.DateOffset(years=window_years))
+                & (chg.index <= asof + pd.offsets.MonthEnd(0))].dropna(subset=["oas"])
+        w = w[w.index <= asof + pd.offsets.MonthEnd(0)]
+        base = {"valid_from": asof.strftime("%Y-%m-%d"), "factor": "Corporate_spread",
+                "nobs": len(w), "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}"}
+        rows.append({**base, "other": "", "kind": "vol_bp_annual",
+                     "value": round(float(w["oas"].std() * np.sqrt(12)), 2)})
+        for t in KEYS:
+            c = w[["oas", t]].dropna()
+            rows.append({**base, "other": t, "kind": "corr",
+                         "value": round(float(c["oas"].corr(c[t])), 4) if len(c) > 12 else 0.0})
+    out = pd.DataFrame(rows)
+    out["source"] = ("ICE BofA BBB US Corporate OAS (BAMLC0A4CBBB; ICE Data Indices, licensed, "
+                     f"not shipped), month-end changes, trailing {window_years}y; "
+                     "benchmarks/estimate_risk_params.py")
+    out.to_csv(CORPORATE_SPREAD_FILE, index=False)
+    v = out[out["kind"] == "vol_bp_annual"]
+    print(v[["valid_from", "value", "nobs"]].to_string(index=False))
+    print(f"wrote {CORPORATE_SPREAD_FILE.relative_to(REPO)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    what = set(argv or ["swap_spread", "basis", "corporate_beta"])
+    what = set(argv or ["swap_spread", "basis", "corporate_beta", "corporate_spread"])
+    if "corporate_spread" in what:
+        estimate_corporate_spread()
     if "corporate_beta" in what:
         estimate_corporate_beta()
     if "swap_spread" in what:

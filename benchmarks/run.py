@@ -11,10 +11,12 @@ Usage: ``python -m benchmarks.run [--full] [NAME ...]`` (NAME = a module's short
   backtests, ...); only such an explicit run rewrites them.
 
 Protocol for a benchmark module: ``main(full: bool)`` runs the quick or the full configuration and
-writes under :func:`benchmarks.common.results_dir` ``(full)``. A module whose ``main()`` takes no
-``full`` runs as it is in a full run; in a quick run only when it is short (:data:`QUICK_AS_IS`),
-with its module-level result paths pointed under ``results/quick/``; otherwise the quick run
-skips it and says so. ``SUMMARY.md`` (in the run's results folder) lists each module with its
+writes under :func:`benchmarks.common.results_dir` ``(full)``. In a quick run every module's
+module-level result paths (``RESULTS``, ``OUT``, ... under ``benchmarks/results/``) are pointed
+under ``results/quick/`` too, so a module that writes its quick results beside the committed
+ones still leaves them alone. A module whose ``main()`` takes no ``full`` runs as it is in a full
+run; in a quick run only when it is short (:data:`QUICK_AS_IS`); otherwise the quick run skips
+it and says so. ``SUMMARY.md`` (in the run's results folder) lists each module with its
 status, wall and CPU seconds (this process and its children).
 """
 
@@ -79,15 +81,14 @@ def run_module(name: str, full: bool) -> str:
             return "not present"
         raise
     params = inspect.signature(mod.main).parameters
+    if not full:
+        if "full" not in params and name not in QUICK_AS_IS:
+            return "skipped (long; runs with --full)"
+        _redirect(mod)
     if "full" in params:
         mod.main(full=full)
-    elif full:
-        mod.main()
-    elif name in QUICK_AS_IS:
-        _redirect(mod)
-        mod.main()
     else:
-        return "skipped (long; runs with --full)"
+        mod.main()
     return "ok"
 
 

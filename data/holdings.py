@@ -63,7 +63,6 @@ import difflib
 import io
 import re
 import warnings
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -71,7 +70,8 @@ import numpy as np
 import pandas as pd
 
 from data.errors import InputError
-from data.holdings_columns import NA_SPELLINGS, blank_mask, is_blank
+from data.holdings_columns import NA_SPELLINGS, RawTable, blank_mask, is_blank
+from data.holdings_rules import validate
 
 __all__ = ["read_holdings", "OUTPUT_COLUMNS", "SUPPORTED_EXTENSIONS"]
 
@@ -103,19 +103,6 @@ _ALIASES = {
 _REQUIRED = ("id", "sector", "par")
 
 
-@dataclass
-class RawTable:
-    """A holdings sheet as read: header cells, one raw-cell column per header position (typed
-    where the reader could), and each data row's spreadsheet row number. Blank rows are already
-    dropped (CSV, Excel) with the numbering kept."""
-
-    header: list[object]
-    data: pd.DataFrame
-    rownum: np.ndarray
-    label: str
-    blank: dict[int, np.ndarray] | None = None     # per column, when the reader computed it
-
-
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
@@ -131,8 +118,6 @@ def read_holdings(
     ``path`` may be ``book.xlsx#Sheet`` to pick an Excel sheet (or pass ``sheet=``; default: the
     first sheet). ``asof``: positions maturing on or before it are rejected.
     """
-    from data.holdings_rules import validate
-
     path_str = str(path)
     p = Path(path_str)
     if not p.exists() and "#" in path_str:

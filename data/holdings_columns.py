@@ -25,12 +25,13 @@ import itertools
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CellError", "BLANK_STRINGS", "NA_SPELLINGS", "blank_mask", "is_blank", "to_float",
+__all__ = ["RawTable", "CellError", "BLANK_STRINGS", "NA_SPELLINGS", "blank_mask", "is_blank", "to_float",
            "to_date", "to_day_count", "to_frequency", "parse_numbers", "parse_dates",
            "parse_each", "texts", "ids"]
 
@@ -56,6 +57,19 @@ _DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%b
 _ISO_RE = r"\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?"
 # datetime64[ns] covers 1677-2262; a bond date outside this window is a typo, not a bond
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
+
+
+@dataclass
+class RawTable:
+    """A holdings sheet as read: header cells, one raw-cell column per header position (typed
+    where the reader could), and each data row's spreadsheet row number. Blank rows are already
+    dropped (CSV, Excel) with the numbering kept."""
+
+    header: list[object]
+    data: pd.DataFrame
+    rownum: np.ndarray
+    label: str
+    blank: dict[int, np.ndarray] | None = None     # per column, when the reader computed it
 
 
 class CellError(Exception):

@@ -24,6 +24,7 @@ import pandas as pd
 from data.errors import InputError
 from data.holdings_columns import (
     CellError,
+    RawTable,
     blank_mask,
     ids,
     parse_dates,
@@ -72,7 +73,7 @@ class Failures:
 class Book:
     """Column accessors over a raw table: blank masks and parsed columns, computed once."""
 
-    def __init__(self, table, cols: dict[str, int], krd_cols: dict[str, int]) -> None:
+    def __init__(self, table: RawTable, cols: dict[str, int], krd_cols: dict[str, int]) -> None:
         self.table, self.cols, self.krd_cols = table, cols, krd_cols
         self.n = len(table.data)
         header = table.header
@@ -346,7 +347,7 @@ def _sorted_krd(krd_cols: dict[str, int]) -> list[str]:
     return sorted(krd_cols, key=years)
 
 
-def validate(table, cols: dict[str, int], krd_cols: dict[str, int],
+def validate(table: RawTable, cols: dict[str, int], krd_cols: dict[str, int],
              asof: pd.Timestamp | None) -> pd.DataFrame:
     """Apply every rule to a raw table; the normalized holdings frame, or one InputError."""
     b = Book(table, cols, krd_cols)

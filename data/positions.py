@@ -144,7 +144,7 @@ def _read_rows(path: str | Path) -> tuple[list[str], list[list[str]], str]:
     # keep spreadsheet row numbers: blank lines are skipped but still counted
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
-        raise InputError("empty file (expected a header line: contract,contracts[,entry_price])",
+        raise InputError("empty file (expected a header line: contract,contracts[,sector])",
                          file=src)
     header_row, header = numbered[0]
     body = [[str(n)] + r for n, r in numbered[1:]]
@@ -171,6 +171,13 @@ def _columns(header: list[str], src: str, required: tuple[str, ...],
 
 def _cell(r: list[str], i: int) -> str:
     return r[i + 1].strip() if i + 1 < len(r) else ""
+
+
+def _positive(price: float, text: str) -> float:
+    """A caller's price parser may accept any number: a futures price is > 0 and finite."""
+    if not math.isfinite(price) or price <= 0:
+        raise InputError(f"bad price '{text}': must be a positive number per 100")
+    return price
 
 
 def _reject_orders_file(header: list[str], src: str) -> None:
@@ -211,7 +218,7 @@ def _read_row(r: list[str], idx: dict[str, int], src: str,
     px = float("nan")
     if "entry_price" in idx and _cell(r, idx["entry_price"]):
         try:
-            px = parse_price(_cell(r, idx["entry_price"]))
+            px = _positive(parse_price(_cell(r, idx["entry_price"])), _cell(r, idx["entry_price"]))
         except InputError as exc:
             raise InputError(exc.message, file=src, row=row, column="entry_price") from None
     sector = _cell(r, idx["sector"]) if "sector" in idx else ""
@@ -309,7 +316,7 @@ def read_prices(path: str | Path, *, resolve: Callable[[str], str] | None = None
         except InputError as exc:
             raise InputError(exc.message, file=src, row=row, column="contract") from None
         try:
-            px = parse_price(_cell(r, ip))
+            px = _positive(parse_price(_cell(r, ip)), _cell(r, ip))
         except InputError as exc:
             raise InputError(exc.message, file=src, row=row, column="price") from None
         if code in out:

@@ -1,7 +1,8 @@
 """Futures contract codes (``ZNU5``) and prices in 32nds (``110-16``, ``125-08+``).
 
 Codes are root + CME month code + year: ``ZNU5`` / ``ZNU25`` = 10-Year T-Note, September 2025.
-Legacy open-outcry roots (TY, US, FV, TU, UL, 3YR) are accepted and normalized to the Globex root
+Legacy open-outcry roots (TY, US, FV, TU, UL, 3YR, TWE, UXY: the ``aliases`` column of
+data/contracts/treasury_futures.csv) are accepted and normalized to the Globex root
 (TYZ7 -> ZN, December 2017).
 
 **One-digit years** resolve to the nearest decade that is *not in the past* relative to an as-of
@@ -32,9 +33,13 @@ MONTH_CODES = {"F": 1, "G": 2, "H": 3, "J": 4, "K": 5, "M": 6, "N": 7, "Q": 8, "
                "V": 10, "X": 11, "Z": 12}
 CODE_OF_MONTH = {v: k for k, v in MONTH_CODES.items()}
 
-#: Legacy (open-outcry / clearing) roots -> Globex roots.
-LEGACY_ROOTS = {"TY": "ZN", "US": "ZB", "FV": "ZF", "TU": "ZT", "UL": "UB", "3YR": "Z3N",
-                "TWE": "TN", "UXY": "TN"}
+@cache
+def legacy_roots() -> dict[str, str]:
+    """Legacy (open-outcry / clearing) roots -> Globex roots (TY -> ZN), from the ``aliases``
+    column of data/contracts/treasury_futures.csv."""
+    t = treasury_futures_table()
+    return {a.strip(): str(r) for r, al in zip(t["root"], t["aliases"].fillna(""), strict=True)
+            for a in str(al).split("|") if a.strip() and a.strip() != r}
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def _month_cycle(root: str) -> str:
 
 @cache
 def _roots_longest_first() -> tuple[str, ...]:
-    return tuple(sorted(set(contract_roots()) | set(LEGACY_ROOTS), key=len, reverse=True))
+    return tuple(sorted(set(contract_roots()) | set(legacy_roots()), key=len, reverse=True))
 
 
 def parse_contract(code: str, asof=None) -> ContractCode:
@@ -99,7 +104,7 @@ def parse_contract(code: str, asof=None) -> ContractCode:
     if not m:
         raise InputError(f"bad contract code '{code}': expected root + month code + 1- or "
                          f"2-digit year, e.g. ZNU5 or ZNU25")
-    root = LEGACY_ROOTS.get(root, root)
+    root = legacy_roots().get(root, root)
     month = MONTH_CODES[m.group(1)]
     cycle = _month_cycle(root)
     if m.group(1) not in cycle:

@@ -281,8 +281,11 @@ def _risk_rows(out: _Rows, df: pd.DataFrame, rk: pd.DataFrame, idx: np.ndarray,
 
 def compute_exposures(holdings: pd.DataFrame, asof=None,
                       key_tenors: Sequence[str] = DEFAULT_KEY_TENORS,
-                      curve: ZeroCurve | None = None) -> Exposures:
+                      curve: ZeroCurve | None = None, *, totals: bool = True) -> Exposures:
     """Per-holding, per-sector and portfolio exposures (see module docstring).
+
+    ``totals=False`` leaves the sector and portfolio totals empty, for a caller that computes
+    the holdings in blocks and totals them once with :func:`aggregate` (``overlay analyze``).
 
     ``asof``: as-of date (default: the holdings' ``attrs['asof']`` or the latest bundled curve
     date); the curve is the bundled Treasury curve on that date (nearest earlier date, noted)
@@ -318,6 +321,9 @@ def compute_exposures(holdings: pd.DataFrame, asof=None,
     })
     for j, t in enumerate(keys):
         out[f"krd_{t}"] = rows.krd[:, j]
+    if not totals:
+        return Exposures(curve.asof, settle, keys, out, pd.DataFrame(), pd.Series(dtype=float),
+                         curve.note)
     sectors, portfolio = aggregate(out, keys)
     return Exposures(curve.asof, settle, keys, out, sectors, portfolio, curve.note)
 

@@ -417,34 +417,41 @@ def factor_history(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
         hist.averaged[name] = False
     # pass 3: HQM monthly-average spread for corporate sectors without a history
     for sector in hqm_sectors:
-        if sector in given or is_treasury_sector(sector):
-            continue
-        name = f"{sector}_spread"
-        tenor = sector_tenors.get(sector, "10Y")
-        ty = float(tenor[:-1]) if tenor.endswith("Y") else 0.5
-        hqm, label = hqm_monthly_pct(hqm_par_tenor_for(ty), start, asof, min_obs=min_obs)
-        dl = levels[dnames]
-        if tenor not in dl.columns:
-            dl = dl.join(par_curve_history_pct()[[tenor]], how="left")
-        ust_m = monthly_average_pct(dl)
-        ust_m = ust_m[month_end_ok(ust_m.index, asof)]
-        if start is not None:
-            ust_m = ust_m[ust_m.index >= start]
-        m = ust_m.join(hqm.rename("_hqm"), how="inner")
-        m[name] = m["_hqm"] - m[tenor]
-        ch = monthly_changes_bp(m[[name] + dnames])
-        if len(ch) < min_obs:
-            hist.notes.append(f"{name}: only {len(ch)} monthly HQM changes in the window "
-                              f"(< {min_obs}); spread factor omitted")
-            continue
-        hist.low_freq[name] = ch
-        hist.averaged[name] = True
-        hist.frequency_by_factor[name] = "monthly"
-        hist.source_by_factor[name] = f"{_SOURCE_HQM} ({label} - UST {tenor})"
+        if sector not in given and not is_treasury_sector(sector):
+            _add_hqm_factor(hist, sector, sector_tenors.get(sector, "10Y"), levels[dnames],
+                            start, asof, min_obs)
     if len(hist.daily) < min_obs:
         raise InputError(f"only {len(hist.daily)} common daily observations of "
                          f"{list(hist.daily.columns)} in the window (need >= {min_obs})")
     return hist
+
+
+def _add_hqm_factor(hist: FactorHistory, sector: str, tenor: str, daily_levels: pd.DataFrame,
+                    start, asof, min_obs: int) -> None:
+    """``<sector>_spread`` = HQM corporate par (monthly averages) - monthly-average UST par at
+    ``tenor``, with the daily factors averaged to the same months (months ended by ``asof``)."""
+    name = f"{sector}_spread"
+    dnames = list(daily_levels.columns)
+    ty = float(tenor[:-1]) if tenor.endswith("Y") else 0.5
+    hqm, label = hqm_monthly_pct(hqm_par_tenor_for(ty), start, asof, min_obs=min_obs)
+    dl = daily_levels
+    if tenor not in dl.columns:
+        dl = dl.join(par_curve_history_pct()[[tenor]], how="left")
+    ust_m = monthly_average_pct(dl)
+    ust_m = ust_m[month_end_ok(ust_m.index, asof)]
+    if start is not None:
+        ust_m = ust_m[ust_m.index >= start]
+    m = ust_m.join(hqm.rename("_hqm"), how="inner")
+    m[name] = m["_hqm"] - m[tenor]
+    ch = monthly_changes_bp(m[[name] + dnames])
+    if len(ch) < min_obs:
+        hist.notes.append(f"{name}: only {len(ch)} monthly HQM changes in the window "
+                          f"(< {min_obs}); spread factor omitted")
+        return
+    hist.low_freq[name] = ch
+    hist.averaged[name] = True
+    hist.frequency_by_factor[name] = "monthly"
+    hist.source_by_factor[name] = f"{_SOURCE_HQM} ({label} - UST {tenor})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -664,6 +671,22 @@ class FactorModel:
         }
 
 
+def _projection(ch: pd.DataFrame, name: str, dnames: list[str], scale: float, sdd: np.ndarray,
+                freq: str) -> tuple[np.ndarray, float]:
+    """f = a + b'd + e on the low-frequency changes; cov(f, d) = Σ_dd b and var(f) = b'Σ_dd b +
+    var(e), with Σ_dd the (annualized) daily block: PSD by design."""
+    X = np.column_stack([np.ones(len(ch)), ch[dnames].values])
+    coef, *_ = np.linalg.lstsq(X, ch[name].values, rcond=None)
+    b = coef[1:]
+    resid = ch[name].values - X @ coef
+    dof = len(ch) - X.shape[1]
+    if dof < 1:
+        raise InputError(f"too few {freq} observations of {name} for the projection "
+                         f"({len(ch)} with {len(dnames)} regressors)", column=name)
+    s2 = float(resid @ resid / dof) * scale
+    return sdd @ b, float(b @ sdd @ b) + s2
+
+
 _FM_CACHE: dict[tuple, FactorModel] = {}
 
 
@@ -679,8 +702,14 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
                        sector_tenors: Mapping[str, str] | None = None,
                        hqm_sectors: Iterable[str] = ("Corporate",),
                        working_correction: bool = True, max_gap_days: int = 7,
-                       min_obs: int = 24, mixed_frequency: str = "direct") -> FactorModel:
+                       min_obs: int = 24, mixed_frequency: str = "direct",
+                       shipped_spreads: bool = True) -> FactorModel:
     """Factor covariance (annualized bp²) from data on or before ``asof``.
+
+    A corporate sector of ``hqm_sectors`` (no history of its own) gets, with
+    ``shipped_spreads``, the BBB OAS spread factor shipped in ``data/risk_params`` (estimated
+    walk-forward from licensed ICE BofA data) valid on ``asof``; without it, or before the first
+    estimate, the HQM monthly-average spread factor described in the module docstring.
 
     ``method``: ``"sample"`` (ddof=1), ``"ewma"`` (``halflife`` in daily observations),
     ``"ledoit_wolf"`` (to a scaled identity) or ``"ledoit_wolf_cc"`` (to constant correlation);
@@ -711,15 +740,59 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     if sector_histories is None and swap_history is None:   # bundled data only: cacheable
         key = (asof_ts, tuple(key_tenors), str(window), method, halflife, swap_tenor,
                tuple(sorted((sector_tenors or {}).items())), tuple(hqm_sectors),
-               working_correction, max_gap_days, min_obs, mixed_frequency)
+               working_correction, max_gap_days, min_obs, mixed_frequency, shipped_spreads)
         if key in _FM_CACHE:
             return _copy_model(_FM_CACHE[key])
+    shipped = (_shipped_spreads(asof_ts, hqm_sectors, sector_histories) if shipped_spreads
+               else {})
     fm = _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_histories,
-                             swap_history, swap_tenor, sector_tenors, hqm_sectors,
-                             working_correction, max_gap_days, min_obs, mixed_frequency)
+                             swap_history, swap_tenor, sector_tenors,
+                             [s for s in hqm_sectors if s not in shipped], working_correction,
+                             max_gap_days, min_obs, mixed_frequency)
+    for sector, p in shipped.items():
+        fm = _append_spread_factor(fm, sector, p)
     if key is not None:
         _FM_CACHE[key] = _copy_model(fm)
     return fm
+
+
+def _shipped_spreads(asof: pd.Timestamp, hqm_sectors, sector_histories) -> dict:
+    """Corporate sectors without a history whose spread factor comes from the shipped BBB OAS
+    parameters valid on ``asof`` (daily-quoted spreads; the HQM monthly averages understate the
+    spread risk a daily-marked book carries). Before the first estimate: HQM."""
+    from models.risk_params import corporate_spread_params
+
+    out = {}
+    for s in hqm_sectors:
+        if s in (sector_histories or {}) or not is_corporate_sector(s):
+            continue
+        p = corporate_spread_params(asof)
+        if p is not None:
+            out[s] = p
+    return out
+
+
+def _append_spread_factor(fm: FactorModel, sector: str, p) -> FactorModel:
+    """``fm`` with the factor ``<sector>_spread`` appended: variance vol^2, covariance with each
+    key rate corr x vol x that rate's vol (zero with the other factors)."""
+    from dataclasses import replace
+
+    name = f"{sector}_spread"
+    names = list(fm.names) + [name]
+    k = len(fm.names)
+    cov = np.zeros((k + 1, k + 1))
+    cov[:k, :k] = fm.cov_bp2_annual.values
+    sd = np.sqrt(np.clip(np.diag(cov)[:k], 0, None))
+    row = np.array([p.corr.get(n, 0.0) * p.vol_bp_annual * sd[j] for j, n in enumerate(fm.names)])
+    cov[k, :k] = cov[:k, k] = row
+    cov[k, k] = p.vol_bp_annual ** 2
+    cov_df = ensure_psd(pd.DataFrame(cov, index=names, columns=names), name="factor covariance")
+    src = (f"{p.source} (vol {p.vol_bp_annual:.1f} bp/yr, {p.nobs} month-end changes "
+           f"{p.window}, valid from {p.valid_from.date()})")
+    return replace(fm, names=names, cov_bp2_annual=cov_df,
+                   frequency_by_factor={**fm.frequency_by_factor, name: "monthly (shipped)"},
+                   source_by_factor={**fm.source_by_factor, name: src},
+                   nobs={**fm.nobs, name: p.nobs}, notes=list(fm.notes) + [f"{name}: {src}"])
 
 
 def _copy_model(fm: FactorModel) -> FactorModel:
@@ -764,22 +837,11 @@ def _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_hi
             cov[i, : len(dnames)] = c[0, 1:]
             cov[: len(dnames), i] = c[0, 1:]
         elif mixed_frequency == "projection":
-            # f = a + b'd + e on the low-frequency changes; then cov(f, d) = Σ_dd b and
-            # var(f) = b'Σ_dd b + var(e), with Σ_dd the (annualized) daily block: PSD by design
-            X = np.column_stack([np.ones(len(ch)), ch[dnames].values])
-            coef, *_ = np.linalg.lstsq(X, ch[name].values, rcond=None)
-            b = coef[1:]
-            resid = ch[name].values - X @ coef
-            dof = len(ch) - X.shape[1]
-            if dof < 1:
-                raise InputError(f"too few {freq} observations of {name} for the projection "
-                                 f"({len(ch)} with {len(dnames)} regressors)", column=name)
-            s2 = float(resid @ resid / dof) * scale
-            sdd = cov[: len(dnames), : len(dnames)]
-            cross = sdd @ b
+            cross, var = _projection(ch, name, dnames, scale, cov[: len(dnames), : len(dnames)],
+                                     freq)
             cov[i, : len(dnames)] = cross
             cov[: len(dnames), i] = cross
-            cov[i, i] = float(b @ sdd @ b) + s2
+            cov[i, i] = var
         else:
             raise InputError(f"unknown mixed_frequency '{mixed_frequency}' (direct, projection)")
         nobs[name] = len(ch)

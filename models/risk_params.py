@@ -183,3 +183,35 @@ def append_basis_factors(names: list[str], cov, contracts: list[tuple[str, str]]
     out[:k, :k] = cov
     out[k:, k:] = np.diag(bv)
     return list(names) + bn, out, notices, prov
+
+
+CORPORATE_SPREAD_FILE = RISK_PARAMS_DIR / "corporate_spread.csv"
+
+
+@dataclass(frozen=True)
+class SpreadParams:
+    """A sector spread factor's annualized vol (bp) and correlations with the key rates."""
+
+    vol_bp_annual: float
+    corr: dict[str, float]
+    valid_from: pd.Timestamp
+    window: str
+    nobs: int
+    source: str
+
+
+def corporate_spread_params(asof) -> SpreadParams | None:
+    """The corporate (BBB OAS) spread factor estimated from data up to the latest
+    ``valid_from`` on or before ``asof``; None before the first estimate or without the file."""
+    if not CORPORATE_SPREAD_FILE.exists():
+        return None
+    t = _table(str(CORPORATE_SPREAD_FILE))
+    ok = t[t["valid_from"] <= pd.Timestamp(asof)]
+    if ok.empty:
+        return None
+    rows = ok[ok["valid_from"] == ok["valid_from"].max()]
+    vol = float(rows.loc[rows["kind"] == "vol_bp_annual", "value"].iloc[0])
+    corr = {str(r.other): float(r.value) for r in rows[rows["kind"] == "corr"].itertuples()}
+    r0 = rows.iloc[0]
+    return SpreadParams(vol, corr, pd.Timestamp(r0["valid_from"]), str(r0["window"]),
+                        int(r0["nobs"]), str(r0["source"]))

@@ -34,6 +34,7 @@ from models.exposures import Exposures, compute_exposures
 from models.instruments import SWAP_SPREAD_FACTOR, InstrumentRisk, instrument_risk
 from models.risk import FactorModel, build_factor_model, ensure_psd, is_treasury_sector
 from models.risk_params import append_basis_factors
+from optimizer import validate
 from optimizer.core import problem as P
 from optimizer.mandate import Mandate, SectorTarget
 
@@ -279,14 +280,18 @@ def build_context(holdings: pd.DataFrame | str | Path | None, mandate: Mandate, 
     ``margins``: the clearing firm's margins (frame or CSV path; default the bundled file)."""
     notices: list[Notice] = []
     provenance = ["Treasury par yield curve: U.S. Department of the Treasury (public domain)"]
-    asof = pd.Timestamp(asof).normalize() if asof is not None else latest_curve_date()
     key_tenors = list(key_tenors or DEFAULT_KEY_TENORS)
+    mandate, dropped = validate.hedge_inputs(mandate, asof, key_tenors, window)
+    notices += [Notice("instrument_not_listed", w, severity="warning") for w in dropped]
+    asof = pd.Timestamp(asof).normalize() if asof is not None else latest_curve_date()
     frame, source = load_holdings(holdings, asof)
     curve = curve_on(asof)
     exp = compute_exposures(frame, asof=asof, key_tenors=key_tenors, curve=curve)
     if exp.curve_note:
         notices.append(Notice("curve_date", exp.curve_note, subject="curve", severity="info"))
     sectors = [str(s) for s in exp.sectors["sector"]]
+    notices += [Notice("sector_target", w, subject="mandate", severity="warning")
+                for w in validate.mandate_sectors(mandate, sectors)]
     instruments = _instruments(mandate, asof, key_tenors, repo, _margins(margins), notices)
     provenance.append("Initial margins: " + (
         f"{margins} (user file)" if isinstance(margins, (str, Path)) else

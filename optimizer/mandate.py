@@ -16,6 +16,7 @@ from pathlib import Path
 
 from data.errors import InputError
 from data.loaders import MANDATES_DIR
+from optimizer import validate
 
 DEFAULT_MANDATE = MANDATES_DIR / "default.toml"
 DEFAULT_TOLERANCE_PCT = 2.0  # band around a sector target when the mandate gives none
@@ -30,6 +31,9 @@ class SectorTarget:
     tolerance_usd: float | None = None
     tolerance_pct: float = DEFAULT_TOLERANCE_PCT  # percent of current DV01 (usd wins if given)
     instruments: tuple[str, ...] = ()
+    #: where the target was given: "" (the mandate file or Python) or "--target TEXT"; error
+    #: messages name it (optimizer.validate.mandate_sectors)
+    origin: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -151,17 +155,25 @@ def leverage_weights(measure: str, notional_usd, dv01_usd, ten_year_dv01_usd: fl
 
 def load_mandate(path: str | Path | None = None) -> Mandate:
     """Read a mandate TOML file (default: the embedded default mandate)."""
-    path = Path(path) if path is not None else DEFAULT_MANDATE
-    if not path.exists():
-        raise InputError("mandate file not found", file=str(path))
+    path = validate.input_file(path if path is not None else DEFAULT_MANDATE, "mandate",
+                               what="mandate file")
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not a valid TOML mandate: {exc}", file=str(path)) from exc
     try:
-        return _parse(doc, str(path))
+        m = _parse(doc, str(path))
     except InputError as exc:
         raise InputError(exc.message, file=str(path)) from exc
+    validate.mandate_values(m)  # ranges and consistency, naming the file and line
+    return m
+
+
+def _bool(tbl: dict, key: str, default: bool) -> bool:
+    v = tbl.get(key, default)
+    if not isinstance(v, bool):
+        raise InputError(f"{key} must be true or false, got {v!r}")
+    return v
 
 
 def _parse(doc: dict, source: str) -> Mandate:
@@ -220,8 +232,8 @@ def _parse(doc: dict, source: str) -> Mandate:
         target_duration=_num(limits, "target_duration", "limits", minimum=0.0),
         target_duration_tolerance=_num(limits, "target_duration_tolerance", "limits",
                                        minimum=0.0) or 0.02,
-        betas=bool(doc.get("betas", True)),
-        cost_weight=float(doc.get("cost_weight", 0.0)),
+        betas=_bool(doc, "betas", True),
+        cost_weight=_num(doc, "cost_weight", "mandate") or 0.0,
         max_leverage=_num(limits, "max_leverage", "limits", minimum=0.0),
         leverage_measure=measure,
         margin_budget_usd=_num(limits, "margin_budget_usd", "limits", minimum=0.0),
@@ -236,19 +248,8 @@ def _parse(doc: dict, source: str) -> Mandate:
 
 def parse_target_flag(text: str) -> tuple[str, dict]:
     """``--target SECTOR=VALUE``: ``Treasury=0`` (USD DV01), ``Corporate=50%`` (% of current),
-    ``Corporate=4.5y`` (sector duration in years)."""
-    if "=" not in text:
-        raise InputError(f"--target '{text}': expected SECTOR=VALUE (e.g. Corporate=50%)")
-    sector, value = (s.strip() for s in text.split("=", 1))
-    v = value.lower().replace(",", "").replace("_", "")
-    try:
-        if v.endswith("%"):
-            return sector, {"dv01_pct": float(v[:-1])}
-        if v.endswith("y"):
-            return sector, {"duration": float(v[:-1])}
-        return sector, {"dv01_usd": float(v.lstrip("$"))}
-    except ValueError as exc:
-        raise InputError(f"--target '{text}': '{value}' is not a number, % or duration (e.g. 4.5y)") from exc
+    ``Corporate=4.5y`` (sector duration in years). See :func:`optimizer.validate.target_flag`."""
+    return validate.target_flag(text, "--target")
 
 
 def apply_overrides(m: Mandate, *, targets: list[str] | None = None,
@@ -256,15 +257,24 @@ def apply_overrides(m: Mandate, *, targets: list[str] | None = None,
                     max_leverage: float | None = None, margin_budget_usd: float | None = None,
                     max_instruments: int | None = None, turnover: int | None = None,
                     betas: bool | None = None) -> Mandate:
-    """CLI flags override the mandate file (a flag given = its value wins)."""
+    """CLI flags override the mandate file (a flag given = its value wins). Each value is
+    checked by :mod:`optimizer.validate` under its field name (the CLI shows the flag)."""
     new_targets = list(m.targets)
     for text in targets or []:
-        sector, spec = parse_target_flag(text)
+        sector, spec = validate.target_flag(text, "targets")
         old = m.target_for(sector)
         base = old if old is not None else SectorTarget(sector=sector)
-        upd = replace(base, **{"dv01_usd": None, "dv01_pct": None, "duration": None, **spec})
+        upd = replace(base, **{"dv01_usd": None, "dv01_pct": None, "duration": None, **spec},
+                      origin=f"--target {text}")
         new_targets = [t for t in new_targets if t.sector.lower() != sector.lower()] + [upd]
     kw: dict = {"targets": tuple(new_targets)}
+    target_duration, max_leverage, margin_budget_usd, max_instruments, turnover = (
+        None if v is None else check(v, name) for v, check, name in (
+            (target_duration, validate.duration_years, "target_duration"),
+            (max_leverage, validate.max_leverage, "max_leverage"),
+            (margin_budget_usd, validate.margin_budget_usd, "margin_budget_usd"),
+            (max_instruments, validate.max_instruments, "max_instruments"),
+            (turnover, validate.turnover, "turnover")))
     if target_duration is not None:
         kw["target_duration"] = target_duration
     if instruments:

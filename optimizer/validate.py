@@ -1,7 +1,8 @@
 """The validation layer: one checker per kind of user input, shared by the CLI and the Python API.
 
-Every function here is pure (no output, no state), raises :class:`data.errors.InputError` with
-one sentence saying what is wrong and what to give instead, and names where the value came from:
+Every function here has no side effect (some read the user's file or the bundled data they check
+against), raises :class:`data.errors.InputError` with one sentence saying what is wrong and what
+to give instead, and names where the value came from:
 
 - a value that is not in a file names its ``field`` -- the CLI passes its flag
   (``--margin-budget``), the Python API its field name (``margin_budget_usd``); the CLI maps API
@@ -44,7 +45,10 @@ FLAG_OF_FIELD: dict[str, str] = {
     "mandate": "--mandate", "margins": "--margins", "positions": "--positions",
     "prices": "--prices", "start": "--start", "end": "--end", "band_pct": "--band",
     "roll_days": "--roll-days", "commission_usd": "--commission", "budgets": "--budgets",
-    "budgets_usd": "--budgets", "workers": "--workers",
+    "budgets_usd": "--budgets", "workers": "--workers", "sold": "--sold",
+    "sold_duration": "--sold-duration", "buys": "--buy/--weekly", "target_dv01": "--target-dv01",
+    "daily_window": "--daily-window", "sectors": "--sectors", "repo": "--repo",
+    "futures_price": "--futures-price",
 }
 
 _MONEY_SUFFIX = (("bn", 1e9), ("b", 1e9), ("mm", 1e6), ("m", 1e6), ("k", 1e3))
@@ -105,7 +109,7 @@ def integer(value: Any, field: str | None = None, *, what: str = "a whole number
     v = _to_float(value, field, what)
     if v != int(v):
         raise _fail(f"must be {what}, got {value}", field)
-    return int(number(v, field, what=what, lo=lo, hi=hi, hint=hint))
+    return int(number(int(v), field, what=what, lo=lo, hi=hi, hint=hint))
 
 
 def usd(value: Any, field: str | None = None, *, what: str = "an amount in USD",
@@ -125,8 +129,8 @@ def usd(value: Any, field: str | None = None, *, what: str = "an amount in USD",
         value = v
     v = _to_float(value, field, what)
     if positive and v <= 0:
-        raise _fail(f"must be a positive {what[3:] if what.startswith('an ') else what}, got "
-                    f"{v:,.0f}", field)
+        noun = what.split(" ", 1)[1] if what.startswith(("a ", "an ")) else what
+        raise _fail(f"must be a positive {noun}, got {v:,.0f}", field)
     return v
 
 
@@ -207,6 +211,33 @@ def window(value: Any, field: str | None = "window") -> str:
     return s
 
 
+def window_or_none(value: Any, field: str | None = "daily_window") -> str:
+    """A window (:func:`window`) or ``none``/``off``/``0`` to skip."""
+    if str(value).strip().lower() in ("none", "off", "0"):
+        return "none"
+    return window(value, field)
+
+
+def budgets_usd(value: Any, field: str | None = "budgets") -> list[float]:
+    """Comma-separated initial-margin budgets in USD (``1e6,2e6,4m``), each > 0, at least one."""
+    items = [s for s in str(value).split(",") if s.strip()]
+    if not items:
+        raise _fail(f"'{value}' names no budget (e.g. 1e6,2e6,4e6,8e6)", field)
+    out = []
+    for s in items:
+        try:
+            out.append(margin_budget_usd(s, None))
+        except InputError as exc:
+            raise _fail(f"'{s.strip()}': {exc.message}", field) from None
+    return out
+
+
+def budgets_text(value: Any, field: str | None = "budgets") -> str:
+    """:func:`budgets_usd` checked, the text returned unchanged."""
+    budgets_usd(value, field)
+    return str(value)
+
+
 def target_flag(text: str, field: str | None = "--target") -> tuple[str, dict[str, float]]:
     """``SECTOR=VALUE``: ``Treasury=0`` (USD DV01), ``Corporate=50%`` (percent of the sector's
     current DV01), ``Corporate=4.5y`` (the sector's duration, years). Returns (sector, spec)."""
@@ -282,7 +313,7 @@ def date_order(start: dt.date | None, end: dt.date | None, start_field: str = "s
                end_field: str = "end") -> None:
     """``start`` strictly before ``end`` when both are given."""
     if start is not None and end is not None and not start < end:
-        raise _fail(f"{start_field} {start} is not before {end_field} {end}", start_field)
+        raise _fail(f"{start} is not before the end date {end}", start_field)
 
 
 # ------------------------------------------------------------------------------ file paths
@@ -580,24 +611,111 @@ def _mandate_bounds(m: Any) -> None:
         if lo is not None and hi is not None and lo > hi:
             raise mandate_error(m, key, f"min {lo} is above max {hi}: give min <= max "
                                 "(contracts, short < 0)")
+    from models.curves import ALLOWED_KEY_TENORS
+
     for tenor, (lo, hi) in (m.key_rate_bands or {}).items():
         key = f"key_rate_bands.{tenor}"
+        if str(tenor).upper() not in ALLOWED_KEY_TENORS:
+            raise mandate_error(m, key, f"unknown key tenor '{tenor}' (key tenors: "
+                                f"{', '.join(ALLOWED_KEY_TENORS)})")
         if lo is not None and hi is not None and lo > hi:
             raise mandate_error(m, key, f"min_usd {lo:,.0f} is above max_usd {hi:,.0f}")
 
 
-def mandate_sectors(m: Any, sectors: Sequence[str]) -> None:
-    """Every sector a mandate targets is a sector of the portfolio (case-insensitively); a
-    target from ``--target`` names the flag, one from the file names the file and line."""
-    for t in m.targets:
+def mandate_sectors(m: Any, sectors: Sequence[str]) -> list[str]:
+    """Sector targets against the portfolio's sectors (names match case-insensitively).
+
+    An error -- naming ``--target`` for a flag, else the mandate file and line -- when a target
+    would leave a real sector unhedged: a ``--target`` on a sector the portfolio does not hold,
+    or a mandate target matching no sector while some held sector has no target (a typo such as
+    ``[targets.Corporates]``). A house mandate's target on a sector this portfolio simply does
+    not hold is ignored with a warning, and so is a held sector left without a target. Returns
+    the warnings."""
+    keys = {str(s).strip().lower() for s in sectors}
+    unmatched = [t for t in m.targets if str(t.sector).strip().lower() not in keys]
+    targeted = {str(t.sector).strip().lower() for t in m.targets}
+    untargeted = [] if m.target_duration is not None else [
+        s for s in sectors if str(s).strip().lower() not in targeted]
+    for t in unmatched:
+        origin = getattr(t, "origin", "") or ""
+        if origin.startswith("--") or untargeted:
+            try:
+                sector_name(t.sector, sectors)
+            except InputError as exc:
+                msg = exc.message + (f"; sector(s) {', '.join(untargeted)} have no target"
+                                     if untargeted else "")
+                if origin.startswith("--"):
+                    raise _fail(f"'{origin[len('--target '):] or t.sector}': {msg}",
+                                "--target") from None
+                raise mandate_error(m, f"targets.{t.sector}", msg) from None
+    warnings = [f"the mandate's target for {t.sector} is ignored: the portfolio holds no "
+                f"{t.sector} sector (its sectors: {', '.join(sectors)})" for t in unmatched]
+    warnings += [f"sector {s} has no target in the mandate: it is not hedged" for s in untargeted]
+    return warnings
+
+
+def hedge_inputs(mandate: Any, asof: Any, key_tenors: Sequence[str] | None = None,
+                 window_text: Any = None) -> tuple[Any, list[str]]:
+    """What :func:`optimizer.assemble.build_context` checks before any work: the as-of date has
+    market data, the mandate's numbers are in range, its instruments trade on the date (roots
+    not yet / no longer listed are dropped from a target's list with a warning), its key-rate
+    bands are on the key tenors used, the risk window parses. Returns (mandate, warnings)."""
+    if asof is not None:
+        market_date(asof, "asof")
+    if window_text is not None:
+        window(window_text, "window")
+    mandate_values(mandate)
+    day = asof if asof is not None else curve_date_range()[1]
+    mandate, warnings = mandate_instruments(mandate, day)
+    if key_tenors:
+        keys = {str(k).upper() for k in key_tenors}
+        for tenor in mandate.key_rate_bands or {}:
+            if str(tenor).upper() not in keys:
+                raise mandate_error(mandate, f"key_rate_bands.{tenor}", f"{tenor} is not one of "
+                                    f"the key tenors used ({', '.join(key_tenors)})")
+    return mandate, warnings
+
+
+def backtest_request(start: Any, end: Any, portfolio: Any = None, sectors: Any = None,
+                     mandate: Any = None) -> None:
+    """A backtest's dates in the history and in order, its mandate file readable, and the
+    sectors it keeps (``--sectors``, comma-separated) sectors of the portfolio."""
+    d0 = market_date(start, "start") if start is not None else None
+    d1 = market_date(end, "end") if end is not None else None
+    date_order(d0, d1 or curve_date_range()[1], "start", "end")
+    if mandate is not None:
+        input_file(mandate, "mandate", what="mandate file")
+    if sectors:
+        from data.holdings import read_holdings
+        from data.loaders import PORTFOLIOS_DIR
+
+        frame = read_holdings(portfolio or PORTFOLIOS_DIR / "default.csv")
+        have = list(dict.fromkeys(str(s) for s in frame["sector"]))
+        for s in str(sectors).split(","):
+            if s.strip():
+                sector_name(s.strip(), have, field="sectors")
+
+
+#: Curve names a scenario file may use besides the portfolio's sectors (models.scenarios).
+SCENARIO_CURVES = ("*", "all", "Treasury", "Swap", "Swaps", "SOFR")
+
+
+def scenario_file_sectors(path: Any, sectors: Sequence[str]) -> None:
+    """Every ``sector`` of a user scenario file (``scenario, sector, tenor, shift_bp``) is ``*``
+    (every curve), ``Treasury``, ``Swap`` or a sector of the portfolio (case-insensitively):
+    a shift on a sector the portfolio does not hold would silently move nothing."""
+    from data.csvio import read_user_csv
+
+    df = read_user_csv(path, "scenario file", allow_empty=True)
+    if "sector" not in df.columns:
+        return  # the scenario reader names the missing column
+    for row, s in zip(df.index, df["sector"], strict=True):
+        if not s or str(s).strip().lower() in {c.lower() for c in SCENARIO_CURVES}:
+            continue
         try:
-            sector_name(t.sector, sectors)
+            sector_name(s, sectors, extra=("*", "Treasury", "Swap"))
         except InputError as exc:
-            origin = getattr(t, "origin", "") or ""
-            if origin.startswith("--"):
-                raise _fail(f"'{origin[len('--target '):] or t.sector}': {exc.message}",
-                            "--target") from None
-            raise mandate_error(m, f"targets.{t.sector}", exc.message) from None
+            raise InputError(exc.message, file=str(path), row=int(row), column="sector") from None
 
 
 # ----------------------------------------------------------------------------------- programs
@@ -632,12 +750,12 @@ def transition_plan(start: Any, sold_usd: float, sold_duration: float,
     d0 = _moved(d0, "sale date", warnings)
     out = []
     for k, (day, amount, dur) in enumerate(buys, 1):
-        d = iso_date(day, "buy")
-        a = usd(amount, "buy", what="a purchase amount in USD")
-        du = duration_years(dur, "buy")
+        d = iso_date(day, "buys")
+        a = usd(amount, "buys", what="a purchase amount in USD")
+        du = duration_years(dur, "buys")
         if d < d0:
             raise _fail(f"purchase {k} on {d} is before the sale on {d0}: the cash is not there "
-                        "yet", "buy")
+                        "yet", "buys")
         out.append((_moved(d, f"purchase {k}", warnings), a, du))
     out.sort(key=lambda b: b[0])
     spent = invested = 0.0
@@ -646,11 +764,11 @@ def transition_plan(start: Any, sold_usd: float, sold_duration: float,
         invested += a * du * 1e-4
         if spent > sold * (1 + 1e-9):
             raise _fail(f"by {d} the purchases total ${spent:,.0f} but the sale raised "
-                        f"${sold:,.0f}: cash would be taken negative", "buy")
+                        f"${sold:,.0f}: cash would be taken negative", "buys")
         if invested > target * (1 + 1e-9) + 0.5:
             raise _fail(f"by {d} the bonds bought carry DV01 ${invested:,.0f}/bp, above the "
                         f"target exposure ${target:,.0f}/bp: the long futures bridge would flip "
-                        "short; buy less duration or raise the target DV01", "buy")
+                        "short; buy less duration or raise the target DV01", "buys")
     return d0, out, warnings
 
 
@@ -660,6 +778,107 @@ def _moved(day: dt.date, what: str, warnings: list[str]) -> dt.date:
         warnings.append(f"{what} {day} ({day:%A}) is not a business day: moved to "
                         f"{b} ({b:%A})")
     return b
+
+
+# ------------------------------------------------------- checked text (argparse keeps the text)
+def market_date_text(value: Any, field: str | None = "asof") -> str:
+    """:func:`market_date`, returned as the ISO text."""
+    return market_date(value, field).isoformat()
+
+
+def target_text(value: Any, field: str | None = "targets") -> str:
+    """:func:`target_flag` checked, the text returned unchanged."""
+    target_flag(value, field)
+    return str(value)
+
+
+def key_tenors_text(value: Any, field: str | None = "key_tenors") -> str:
+    """Comma-separated key tenors, each available and given once (e.g. ``2Y,5Y,10Y,30Y``)."""
+    from models.curves import parse_key_tenors
+
+    try:
+        parse_key_tenors(str(value))
+    except InputError as exc:
+        raise _fail(exc.message, field) from None
+    return str(value)
+
+
+def instruments_text(value: Any, field: str | None = "instruments") -> str:
+    """Comma-separated contract roots or months, at least one, each a known root or a code of a
+    known root (whether a month is listed is checked against the as-of date later)."""
+    from models.contract_codes import parse_contract
+    from models.instruments import instrument_kind
+
+    items = [s.strip().upper() for s in str(value).split(",") if s.strip()]
+    if not items:
+        raise _fail(f"'{value}' names no instrument (e.g. ZN or ZT,ZF,ZN,ZB)", field)
+    for s in items:
+        try:
+            instrument_kind(s)
+        except InputError:
+            try:
+                parse_contract(s)
+            except InputError as exc:
+                raise _fail(exc.message, field) from None
+        if items.count(s) > 1:
+            raise _fail(f"{s} is given twice", field)
+    return str(value)
+
+
+def program_date_text(value: Any, field: str | None = "start") -> str:
+    """A program date: ISO, real, not before the bundled curve history (dates after its end are
+    planned with its last curve, flagged by the program)."""
+    d = iso_date(value, field)
+    first, last = curve_date_range()
+    if d < first:
+        raise _fail(f"{d} is before the bundled Treasury curve history ({first} .. {last})",
+                    field)
+    return d.isoformat()
+
+
+def buy_text(value: Any, field: str | None = "buys") -> str:
+    """A purchase ``DATE:AMOUNT[:DURATION]`` (``2025-06-20:150m:6.1``), checked."""
+    parts = str(value).split(":")
+    if len(parts) not in (2, 3):
+        raise _fail(f"'{value}': expected DATE:AMOUNT[:DURATION] (e.g. 2025-06-20:150m:6.1)",
+                    field)
+    try:
+        program_date_text(parts[0], None)
+        usd(parts[1], None, what="a purchase amount in USD")
+        if len(parts) == 3:
+            duration_years(parts[2], None)
+    except InputError as exc:
+        raise _fail(f"'{value}': {exc.message}", field) from None
+    return str(value)
+
+
+def root(value: Any, field: str | None = "root") -> str:
+    """A contract root with reference data (``ZN``, ``SSF10``, ``SR3``), upper-cased."""
+    from models.instruments import instrument_kind
+
+    s = str(value).strip().upper()
+    try:
+        instrument_kind(s)
+    except InputError as exc:
+        raise _fail(exc.message, field) from None
+    return s
+
+
+def repo_pct(value: Any, field: str | None = "repo") -> float:
+    """A repo rate in percent (4.3 = 4.3%), in (-5, 30): 430 is basis points, 0.043 is fine."""
+    return number(value, field, what="a repo rate in percent (e.g. 4.3)", lo=-5.0, hi=30.0,
+                  lo_open=True, hi_open=True)
+
+
+def futures_price_text(value: Any, field: str | None = "futures_price") -> str:
+    """A futures price per 100: decimal (``110.5``) or 32nds (``110-16``, ``110-16+``)."""
+    from data.positions import parse_price_text
+
+    try:
+        parse_price_text(str(value))
+    except InputError as exc:
+        raise _fail(exc.message, field) from None
+    return str(value)
 
 
 # --------------------------------------------------------------------- argparse adapters

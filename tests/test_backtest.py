@@ -282,3 +282,42 @@ def test_cli_bad_input_exit_2(capsys):
     assert main(["backtest", "--start", "1980-01-01", "--end", "1980-03-01"]) == 2
     err = capsys.readouterr().err
     assert "Nope" in err and "Traceback" not in err
+
+
+def test_start_before_the_deliverable_rules_is_moved_and_stated():
+    """Deliverable rules are encoded from the March 2000 contract month (the first with the 6%
+    CF coupon): a 1995 start moves to the first date whose front contracts are March 2000 ones
+    (the December 1999 contracts roll before their 1999-11-30 first notice day)."""
+    from optimizer.workflows.backtest.run import first_hedgeable
+
+    d, why = first_hedgeable(bt.treasury_mandate(), pd.Timestamp("1995-01-03"))
+    assert d == pd.Timestamp("1999-12-01") and "2000-03-01" in why and "8%" in why
+    assert first_hedgeable(bt.treasury_mandate(), pd.Timestamp("2005-01-03"))[1] is None
+
+
+def test_swap_rates_market_then_proxy_with_held_spread(tmp_path, monkeypatch):
+    """Swap futures are valued off swap rates: the (synthetic) ISDAFIX file where it has a
+    value; after it ends, Treasury par + the last observed spread, so the switch itself makes
+    no P&L and the proxy carries no swap-spread P&L."""
+    from optimizer.workflows.backtest import market as mk
+
+    hist = loaders.par_curve_history_pct()
+    days = hist.loc["2016-10-20":"2016-11-04"].index
+    ust10 = hist.loc[days, "10Y"]
+    file_days = days[days <= "2016-10-28"]
+    rates = pd.DataFrame({"date": file_days.strftime("%Y-%m-%d"),
+                          "DSWP5": (hist.loc[file_days, "5Y"] - 0.10).round(4),
+                          "DSWP10": (ust10[file_days] - 0.20 + np.arange(len(file_days)) * 0.01
+                                     ).round(4)})
+    rates.to_csv(tmp_path / mk.ISDAFIX_FILE, index=False)
+    monkeypatch.setenv(mk.THIRD_PARTY_ENV, str(tmp_path))
+    mk._isdafix.cache_clear()
+    sw = bt.SwapRates("auto")
+    assert sw.kind == "isdafix"
+    r, marked = sw.rates(days, 10.0)
+    on = days <= pd.Timestamp("2016-10-28")
+    np.testing.assert_allclose(r[on], rates["DSWP10"].to_numpy() / 100, atol=1e-12)
+    assert marked[on].all() and not marked[~on].any()
+    last_spread = rates["DSWP10"].iloc[-1] / 100 - ust10[file_days[-1]] / 100
+    np.testing.assert_allclose(r[~on], ust10[~on].to_numpy() / 100 + last_spread, atol=1e-12)
+    mk._isdafix.cache_clear()

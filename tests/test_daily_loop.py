@@ -2,7 +2,8 @@
 file fed to the next; issue 11):
 
 * hedge -> ``--csv`` -> rebalance the same day: no orders, and the decision says why;
-* hedge a month earlier -> rebalance today -> orders; executing them (applied here to the
+* hedge, move the curve date a month (2025-03-11 -> 2025-04-11) -> rebalance -> orders;
+  executing them (applied here to the
   positions file, independently of the product) puts every sector back in band -- re-checked by
   recomputing the sector DV01s from the new net positions and by a second rebalance that gives
   no orders;
@@ -23,7 +24,10 @@ import pytest
 from data.positions import read_positions
 from optimizer.assemble import DEFAULT_PORTFOLIO
 
-TODAY, MONTH_AGO = "2025-07-11", "2025-06-11"
+TODAY = "2025-07-11"
+# a month with a real market move: the April 2025 tariff sell-off (10-year +20 bp, curve
+# steeper); the front contracts (June) are the same on both dates
+HEDGED_ON, MONTH_LATER = "2025-03-11", "2025-04-11"
 
 _reader_nets = "net" in inspect.signature(read_positions).parameters
 needs_reader = pytest.mark.xfail(
@@ -100,23 +104,21 @@ def _sector_dv01_after(doc: dict, positions: pd.DataFrame) -> dict[str, float]:
 
 
 @needs_reader
-@needs_no_wash
 def test_a_month_later_orders_restore_every_band_and_a_second_rebalance_is_quiet(tmp_path):
-    # the bundled book without the four Treasuries issued after 2025-06-11: the same holdings
-    # on both dates, only the market moved
+    # the bundled book without the bonds issued after the hedge date: the same holdings on
+    # both dates, only the market moved
     book = pd.read_csv(DEFAULT_PORTFOLIO)
-    book = book[pd.to_datetime(book["issue_date"]) <= MONTH_AGO]
+    book = book[pd.to_datetime(book["issue_date"]) <= HEDGED_ON]
     port = tmp_path / "book.csv"
     book.to_csv(port, index=False)
-    p0 = tmp_path / "june.csv"
-    r = overlay("hedge", "--portfolio", str(port), "--asof", MONTH_AGO, "--csv", str(p0))
+    p0 = tmp_path / "march.csv"
+    r = overlay("hedge", "--portfolio", str(port), "--asof", HEDGED_ON, "--csv", str(p0))
     assert r.returncode == 0, r.stderr
     orders = tmp_path / "orders.csv"
-    # a month of market moves stays inside the default 10% bands; the desk rebalances at the
-    # mandate's own tolerance (--band 2: every band floored at the mandate's tolerance)
     doc = _json(overlay("rebalance", "--positions", str(p0), "--portfolio", str(port),
-                        "--asof", TODAY, "--band", "2", "--orders", str(orders), "--json"))
+                        "--asof", MONTH_LATER, "--orders", str(orders), "--json"))
     assert doc["decision"]["status"] == "rebalance" and doc["orders"]
+    assert any(not b["inside"] for b in doc["bands"])
     o = pd.read_csv(orders)
     assert list(o.columns) == ["contract", "side", "quantity", "price", "est_cost_usd", "reason"]
     assert set(o["side"]) <= {"BUY", "SELL"} and (o["quantity"] > 0).all()
@@ -124,11 +126,13 @@ def test_a_month_later_orders_restore_every_band_and_a_second_rebalance_is_quiet
     after = _sector_dv01_after(doc, p1)
     for b in doc["bands"]:
         assert abs(after[b["sector"]] - b["dv01_target"]) <= b["band_usd"] + 1e-6, b
-    f1 = tmp_path / "july.csv"
+    f1 = tmp_path / "april.csv"
     p1.to_csv(f1, index=False)
     again = _json(overlay("rebalance", "--positions", str(f1), "--portfolio", str(port),
-                          "--asof", TODAY, "--band", "2", "--json"))
+                          "--asof", MONTH_LATER, "--json"))
     assert again["decision"]["status"] == "no_trade" and again["orders"] == []
+    assert again["held_book"] == {c: n for c, n in zip(p1["contract"], p1["contracts"],
+                                                        strict=True) if n}
 
 
 def test_a_single_held_position_gets_a_proposal(tmp_path):

@@ -20,6 +20,7 @@ DV01s, margins and notionals, independently of the solver's own reported figures
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import pytest
@@ -36,8 +37,8 @@ pytestmark = pytest.mark.xfail(
            "net); not yet on main", strict=False)
 
 
-@pytest.fixture(scope="module")
-def ctx():
+@cache
+def _context():
     m = apply_overrides(load_mandate(), instruments=["ZN", "TN", "ZB", "SSF5"])
     return build_context(None, m, "2025-07-11")
 
@@ -89,9 +90,10 @@ def _check(ctx, mandate, res) -> None:
 # no shrinking: each example is a ~0.1 s integer solve; a failure is reported as found
 @settings(max_examples=200, deadline=None, derandomize=True, report_multiple_bugs=False,
           phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.too_slow])
 @given(t=targets, lim=limits)
-def test_random_mandates_give_real_positions_meeting_every_band(ctx, t, lim):
+def test_random_mandates_give_real_positions_meeting_every_band(t, lim):
+    ctx = _context()
     st_ = {s: DV01Target(fraction_of_current=f, tol_fraction=tol) for s, (f, tol) in t.items()}
     mandate = replace(ctx.problem_mandate, sector_targets=st_, **lim)
     try:

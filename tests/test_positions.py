@@ -117,3 +117,16 @@ def test_prices_file(tmp_path):
     with pytest.raises(InputError) as ei:
         read_prices(bad, resolve=lambda c: resolve_position_contract(c, "2024-08-26"))
     assert ei.value.row == 2 and ei.value.column == "price"
+
+
+def test_scenarios_keep_undesignated_rows_beside_designated_ones(tmp_path):
+    """A file mixing designated and undesignated rows: every row is a hedge position."""
+    from optimizer.workflows.scenarios import positions_list
+
+    p = _write(tmp_path, "contract,contracts,sector\nZNU5,-100,Treasury\nSSF10U5,-50,\n"
+                         "ZNU5,-20,Corporate\n")
+    rows, src = positions_list(str(p), __import__("pandas").Timestamp(ASOF))
+    assert src == str(p)
+    assert rows == [{"contract": "ZNU5", "contracts": -100, "sector": "Treasury"},
+                    {"contract": "SSF10U5", "contracts": -50, "sector": None},
+                    {"contract": "ZNU5", "contracts": -20, "sector": "Corporate"}]

@@ -1,4 +1,5 @@
-"""Hedge problem: SPEC §10 sector hedge, infeasible mandates of each kind, re-solve, explain."""
+"""Hedge problem: SPEC §10 sector hedge, infeasible mandates of each kind, re-solve, explain,
+real positions (no offsetting pieces), |MV| for net-short books, solver statuses."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from data.errors import InputError
+from data.errors import InputError, Notice
 from optimizer.core.constraints import MarginBudget
-from optimizer.core.errors import InfeasibleMandate
+from optimizer.core.errors import InfeasibleMandate, SolverFailure
 from optimizer.core.problem import DV01Target, HedgeInputs, HedgeProblem, Limits, solve
 
 TSY_DV01, CORP_DV01 = 172_096.0, 235_138.0
@@ -62,7 +63,11 @@ def test_spec_sector_hedge_two_factors():
     assert res.te_after_usd == pytest.approx(te, rel=1e-9)
     assert res.te_after_bp == pytest.approx(te / (MV_T + MV_C) * 1e4)
     assert res.te_before_usd == pytest.approx(np.hypot(TSY_DV01 * 75, CORP_DV01 * 85))
-    assert res.solver["name"] == "SCIP" and res.solver["gap"] == pytest.approx(0.0, abs=1e-9)
+    assert res.solver["name"] == "overlay-bnb" and res.solver["gap"] == pytest.approx(0.0, abs=1e-9)
+    for key in ("method", "status", "bound", "nodes", "seconds", "cpu_seconds"):
+        assert key in res.solver
+    assert res.solver["exact_check"] is True
+    assert res.solver["bound"] <= res.objective * (1 + 1e-9)
     d = res.to_dict()
     json.dumps(d)
     assert d["contracts"]["ZNU5"] == -2374
@@ -201,40 +206,33 @@ def test_infeasible_key_rate_band():
 def test_resolve_with_parameters_does_not_recompile():
     prob = HedgeProblem(sector_inputs(), replace(BASE, margin_budget=20e6, max_instruments=2))
     r1 = prob.solve()
-    compiled = prob._compiled["relax"]["prob"]
+    compiled = prob._relax  # the cvxpy continuous relaxation, compiled once per structure
     inp2 = sector_inputs(sector_dv01=np.array([150_000.0, 250_000.0]),
                          sector_exposure=np.array([[150_000.0, 0.0], [0.0, 250_000.0]]))
     prob.update(inputs=inp2)
     r2 = prob.solve()
-    assert prob._compiled["relax"]["prob"] is compiled  # same compiled cvxpy problem
+    assert prob._relax is compiled  # same compiled cvxpy problem, new Parameter values
     fresh = solve(inp2, replace(BASE, margin_budget=20e6, max_instruments=2))
     assert r2.contracts == fresh.contracts != r1.contracts
     assert r2.contracts == {"ZNU5": round(-150_000 / TN_DV01), "SWAP10": round(-250_000 / SWAP_DV01)}
+    assert r2.continuous_contracts["ZNU5"] == pytest.approx(-150_000 / TN_DV01, abs=1e-3)
     prob.update(mandate=replace(BASE, margin_budget=30e6, max_instruments=2))
     prob.solve()
-    assert prob._compiled["relax"]["prob"] is compiled
+    assert prob._relax is compiled
 
 
-@pytest.mark.parametrize("direct", [True, False])
-def test_update_mandate_applies_new_limits(direct):
-    """update(mandate=...) with the same structure writes the new limits into the compiled
-    Parameters: a margin-budget frontier gets a different hedge per budget, equal to a fresh
-    solve (regression: the cached problem kept the first budget's Parameters)."""
+def test_update_mandate_applies_new_limits():
+    """update(mandate=...) with the same structure applies the new limits: a margin-budget
+    frontier gets a different hedge per budget, equal to a fresh solve."""
     inp = sector_inputs()
     m0 = Limits(sector_targets=zero_targets(None), margin_budget=8e6)
     prob = HedgeProblem(inp, m0)
-    prob.direct_scip = direct
     seen = []
     for b in (8e6, 10e6, 12e6, 20e6):
         m = replace(m0, margin_budget=b)
         prob.update(mandate=m)
-        compiled = prob._compiled.get("relax", {}).get("prob")
         r = prob.solve()
-        if compiled is not None:
-            assert prob._compiled["relax"]["prob"] is compiled  # no recompilation
-        fresh = HedgeProblem(inp, m)
-        fresh.direct_scip = direct
-        rf = fresh.solve()
+        rf = HedgeProblem(inp, m).solve()
         assert r.contracts == rf.contracts, b
         assert r.objective == pytest.approx(rf.objective, rel=1e-9)
         assert r.initial_margin <= b + 1e-6
@@ -253,43 +251,50 @@ def test_add_constraint_and_describe():
     assert "margin" in ei.value.conflicts
 
 
-def test_fallback_enumeration_and_neighbourhood(monkeypatch):
-    m = Limits(sector_targets=zero_targets(200.0), margin_budget=20e6)
+def test_statuses_limits_and_the_scip_engine():
+    """The exact method and SCIP's textbook MIQP agree; a node limit gives a feasible hedge with
+    its proven gap (never an unproven heuristic); no hedge within the limits is a failure."""
+    m = Limits(sector_targets=zero_targets(200.0), margin_budget=20e6, max_instruments=2)
     ref = solve(sector_inputs(), m)
-    r_enum = solve(sector_inputs(), m, solver="enumerate")
-    assert r_enum.status == "optimal_enumeration" and r_enum.contracts == ref.contracts
-    wide = Limits(sector_targets=zero_targets(300.0))
-    one = sector_inputs(two_factors=False)
-    r_nb = solve(one, wide, solver="enumerate", enum_limit=20)
-    assert r_nb.status == "heuristic_neighbourhood" and not r_nb.certified
-    assert all(c["satisfied"] for c in r_nb.constraints)
-    assert r_nb.objective >= solve(one, wide).objective - 1e-6
+    scip = solve(sector_inputs(), m, method="scip")
+    assert scip.solver["name"] == "SCIP" and scip.status == "optimal"
+    assert scip.objective == pytest.approx(ref.objective, rel=1e-9)
+    inp = sector_inputs(designations=np.ones((2, 2), bool), two_factors=False)
+    wide = Limits(sector_targets=zero_targets(3_000.0), margin_budget=11e6)
+    full = solve(inp, wide)
+    try:
+        capped = solve(inp, wide, node_limit=2)
+    except SolverFailure:
+        pass  # no hedge found within 2 nodes: an error, never an unproven hedge
+    else:
+        assert capped.status in ("optimal", "feasible_node_limit")
+        assert capped.solver["bound"] <= full.objective * (1 + 1e-9)
+        assert capped.solver["gap"] >= 0 and capped.objective >= full.objective * (1 - 1e-9)
+        assert all(c["satisfied"] for c in capped.constraints)
+    with pytest.raises(InputError):
+        solve(sector_inputs(), m, method="heuristic")
 
-    # SCIP crashing -> fallback, never a constraint-breaking hedge
-    import cvxpy as cp
 
-    import optimizer.core.problem as P
+def test_default_cap_notice_is_structured():
+    res = solve(sector_inputs(), BASE)
+    caps = [w for w in res.warnings if isinstance(w, Notice) and w.code == "default_contract_cap"]
+    assert caps and "ZNU5" in caps[0].subject
+    d = res.to_dict()
+    assert any(isinstance(w, dict) and w["code"] == "default_contract_cap" for w in d["warnings"])
 
-    def crash():
-        raise RuntimeError("simulated")
 
-    with monkeypatch.context() as mp:  # the direct pyscipopt MIQP
-        mp.setattr(P, "quiet_solver", crash)
-        r_fail = solve(sector_inputs(), m)
-    assert r_fail.status == "optimal_enumeration" and r_fail.contracts == ref.contracts
-    assert any("SCIP failed" in w for w in r_fail.warnings)
-    monkeypatch.setattr(P.HedgeProblem, "direct_scip", False)  # cvxpy's SCIP interface
-
-    def boom(self, *a, **k):
-        if k.get("solver") == cp.SCIP:
-            raise cp.SolverError("simulated")
-        return orig(self, *a, **k)
-
-    orig = cp.Problem.solve
-    monkeypatch.setattr(cp.Problem, "solve", boom)
-    r_fail = solve(sector_inputs(), m)
-    assert r_fail.status == "optimal_enumeration" and r_fail.contracts == ref.contracts
-    assert any("SCIP failed" in w for w in r_fail.warnings)
+def test_net_short_portfolio_uses_absolute_market_value():
+    """An all-short book (negative MV and DV01) is hedged: leverage and bp of MV use |MV|."""
+    inp = sector_inputs(sector_exposure=-np.array([[TSY_DV01, 0.0], [0.0, CORP_DV01]]),
+                        sector_dv01=-np.array([TSY_DV01, CORP_DV01]),
+                        sector_market_value=-np.array([MV_T, MV_C]))
+    res = solve(inp, replace(BASE, max_leverage=0.9))
+    assert res.contracts == {"ZNU5": 2374, "SWAP10": 3054}
+    gross = 2374 * 111_000 + 3054 * 100_500
+    assert res.leverage_ratio == pytest.approx(gross / (MV_T + MV_C))
+    assert res.te_after_bp == pytest.approx(res.te_after_usd / (MV_T + MV_C) * 1e4)
+    with pytest.raises(InfeasibleMandate):
+        solve(inp, replace(BASE, max_leverage=0.8), diagnose=False)  # needs 81.6% of |MV|
 
 
 def test_explain_json_reverifies(tmp_path):
@@ -331,17 +336,14 @@ def test_duration_and_portfolio_targets():
     assert res2.contracts["SWAP10"] == 0  # untargeted sector keeps its exposure
 
 
-def test_free_allocation_has_no_offsetting_pieces():
-    """Every instrument designated to every sector, only a portfolio band: the objective and the
-    constraints see only the totals, so the reported sector pieces must not offset (the integer
-    totals + continuous pieces MIQP, then the min sum |piece| MILP)."""
+def test_free_allocation_pieces_are_real_positions():
+    """Every instrument designated to every sector, only a portfolio band: every piece has the
+    sign of its contract's total, so gross pieces = |total| (no offsetting designations)."""
     inp = sector_inputs(designations=np.ones((2, 2), bool))
     m = Limits(portfolio_target=DV01Target(dv01=0.0, tol_usd=1_000.0), margin_budget=20e6)
     res = solve(inp, m, time_limit=10)
-    assert res.status == "optimal"
-    assert res.solver["gap"] <= 1e-6
+    assert res.status == "optimal" and res.solver["gap"] <= 1e-9
     for name in inp.instruments:
         pieces = [a["contracts"] for a in res.allocation if a["instrument"] == name]
         assert sum(abs(p) for p in pieces) == abs(res.contracts[name]), res.allocation
-    ref = solve(inp, m, solver="enumerate", enum_limit=0)  # neighbourhood, for a sanity bound
-    assert res.objective <= ref.objective * (1 + 1e-9)
+        assert all(p * res.contracts[name] >= 0 for p in pieces)

@@ -60,7 +60,7 @@ def test_changes_spanning_missing_tenor_are_dropped():
 
 
 def test_build_factor_model_real_data_shape_sources_and_psd():
-    m = build_factor_model("2019-12-31", window="3y", method="sample")
+    m = build_factor_model("2019-12-31", window="3y", method="sample", shipped_spreads=False)
     assert m.names == list(DEFAULT_KEY_TENORS) + ["Corporate_spread"]
     assert m.frequency_by_factor["10Y"] == "daily"
     assert m.frequency_by_factor["Corporate_spread"] == "monthly"
@@ -78,7 +78,7 @@ def test_build_factor_model_real_data_shape_sources_and_psd():
 
 def test_monthly_factor_block_matches_hand_computation():
     asof = pd.Timestamp("2019-12-31")
-    m = build_factor_model(asof, window="3y", method="sample")
+    m = build_factor_model(asof, window="3y", method="sample", shipped_spreads=False)
     start = asof - pd.DateOffset(months=36)
     d = risk.par_curve_history_pct()[list(DEFAULT_KEY_TENORS)].loc[start:asof]
     mavg = monthly_average_pct(d)
@@ -163,14 +163,15 @@ def test_ewma_method_in_model_and_needs_halflife():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # projection: PSD by construction, no repair needed
         m = build_factor_model("2020-06-30", window="3y", method="ewma", halflife=30,
-                               mixed_frequency="projection")
-    s = build_factor_model("2020-06-30", window="3y", method="sample")
+                               mixed_frequency="projection", shipped_spreads=False)
+    s = build_factor_model("2020-06-30", window="3y", method="sample", shipped_spreads=False)
     assert not np.allclose(m.cov_bp2_annual.values, s.cov_bp2_annual.values)
     assert np.linalg.eigvalsh(m.cov_bp2_annual.values).min() >= -1e-8
     # direct mixing of an EWMA daily block with a sample monthly block is indefinite here:
     # repaired with a warning
     with pytest.warns(RuntimeWarning, match="positive semi-definite"):
-        d = build_factor_model("2020-06-30", window="3y", method="ewma", halflife=30)
+        d = build_factor_model("2020-06-30", window="3y", method="ewma", halflife=30,
+                               shipped_spreads=False)
     assert np.linalg.eigvalsh(d.cov_bp2_annual.values).min() >= -1e-6 * d.cov_bp2_annual.values.max()
     with pytest.raises(InputError):
         build_factor_model("2020-06-30", method="ewma")
@@ -405,3 +406,20 @@ def test_default_estimator_is_the_calibrated_one():
     explicit = build_factor_model("2019-12-31", window="3y", method=spec.method,
                                   halflife=spec.halflife)
     pd.testing.assert_frame_equal(m.cov_bp2_annual, explicit.cov_bp2_annual)
+
+
+def test_corporate_spread_factor_from_shipped_parameters():
+    """A corporate sector without a history: the BBB OAS factor estimated up to the latest year
+    end before the date; its covariance with a key rate = corr x vol x that rate's vol."""
+    from models.risk_params import corporate_spread_params
+
+    p = corporate_spread_params("2019-12-31")
+    assert p.valid_from == pd.Timestamp("2019-12-31")
+    m = build_factor_model("2019-12-31", window="3y", method="sample")
+    c = m.cov_bp2_annual
+    assert m.frequency_by_factor["Corporate_spread"] == "monthly (shipped)"
+    assert np.sqrt(c.loc["Corporate_spread", "Corporate_spread"]) == pytest.approx(p.vol_bp_annual)
+    assert c.loc["Corporate_spread", "10Y"] == pytest.approx(
+        p.corr["10Y"] * p.vol_bp_annual * np.sqrt(c.loc["10Y", "10Y"]))
+    assert corporate_spread_params("2020-06-30").valid_from == pd.Timestamp("2019-12-31")
+    assert corporate_spread_params("1998-01-02") is None

@@ -4,6 +4,7 @@ mapping, transactional outputs (optimizer.cli.emit)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,51 @@ def test_emit_commit_failure_leaves_nothing(tmp_path, monkeypatch):
 def test_emit_outside_a_transaction_writes_at_once(tmp_path):
     p = emit.text(tmp_path / "sub" / "direct.txt", "hello")
     assert p.read_text() == "hello"
+
+
+def test_commands_write_files_only_through_emit():
+    """Every output file of a command goes through optimizer.cli.emit (checked before the run,
+    written only when the command succeeds); a direct write would bypass the transaction."""
+    import re
+
+    direct = re.compile(r"write_csv_atomic|write_text_atomic|write_report\(|\.to_csv\(|"
+                        r"open\([^)]*['\"][wa]")
+    offenders = [f"{p.name}:{i}" for p in (ROOT / "optimizer" / "cli" / "commands").glob("*.py")
+                 for i, line in enumerate(p.read_text().splitlines(), 1) if direct.search(line)]
+    assert offenders == [], offenders
+
+
+def test_a_closed_stdout_pipe_is_not_a_traceback():
+    """`overlay examples --json | head -c1`: the reader leaves; no traceback, status 0."""
+    r, w = os.pipe()
+    os.close(r)  # nobody reads: every write gets EPIPE
+    p = subprocess.run([sys.executable, "-m", "optimizer.cli", "examples", "--json"], stdout=w,
+                       stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+    os.close(w)
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr
+    assert p.returncode == 0
+
+
+@pytest.mark.parametrize("kind,status,words", [
+    ("infeasible", 3, "infeasible mandate: margin too small"),
+    ("solver", 4, "solver failure: no hedge within 10 s"),
+])
+def test_solver_errors_map_to_their_exit_status(monkeypatch, capsys, kind, status, words):
+    import importlib
+
+    import optimizer.cli.commands.examples as ex
+    from optimizer.core import errors
+
+    cli_main = importlib.import_module("optimizer.cli.main")  # the module, not main()
+    assert (cli_main.EXIT_INPUT, cli_main.EXIT_INFEASIBLE, cli_main.EXIT_SOLVER) == (
+        errors.EXIT_INPUT, errors.EXIT_INFEASIBLE, errors.EXIT_SOLVER)
+
+    def run(args):
+        if kind == "infeasible":
+            raise errors.InfeasibleMandate("margin too small", ["margin"], ["budget >= $9.8M"])
+        raise errors.SolverFailure("no hedge within 10 s")
+
+    monkeypatch.setattr(ex, "run", run)
+    assert main(["examples"]) == status
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and "internal error" not in err

@@ -179,16 +179,31 @@ def test_mandate_errors_name_file_and_line(tmp_path):
     p = tmp_path / "m.toml"
     p.write_text('name = "x"\n[targets.Corporate]\ndv01_pct = 50\ntolerance_pct = 150\n'
                  "[contract_bounds.UB]\nmin = 10\nmax = -10\n")
-    m = load_mandate(p)
-    e = _err(v.mandate_values, m)
+    e = _err(load_mandate, p)  # the reader runs mandate_values
     assert e.file == str(p) and "[targets.Corporate.tolerance_pct] (line 4)" in e.message
     p.write_text('[targets.Corporate]\ndv01_pct = 50\n[contract_bounds.UB]\nmin = 10\n'
                  "max = -10\n")
-    e = _err(v.mandate_values, load_mandate(p))
+    e = _err(load_mandate, p)
     assert "[contract_bounds.UB] (line 3)" in e.message and "min 10 is above max -10" in e.message
     p.write_text('[targets.Corporates]\ndv01_pct = 50\n')
     e = _err(v.mandate_sectors, load_mandate(p), ["Treasury", "Corporate"])
     assert "[targets.Corporates] (line 1)" in e.message and "Treasury, Corporate" in e.message
+
+
+def test_house_mandate_on_a_smaller_book_warns_and_a_typo_fails():
+    from optimizer.mandate import apply_overrides, load_mandate
+
+    m = load_mandate()  # targets Treasury, Agency, Corporate
+    warns = v.mandate_sectors(m, ["Treasury"])
+    assert len(warns) == 2 and all("ignored" in w for w in warns)
+    warns = v.mandate_sectors(m, ["Treasury", "Agency", "Corporate", "Muni"])
+    assert warns == ["sector Muni has no target in the mandate: it is not hedged"]
+    e = _err(v.mandate_sectors, m, ["Treasury", "Agency", "Corporates"])  # holdings typo
+    assert "'Corporate' matches no sector" in e.message and "Corporates have no target" in \
+        e.message
+    e = _err(v.mandate_sectors, apply_overrides(m, targets=["Muni=0"]), ["Treasury", "Agency",
+                                                                          "Corporate"])
+    assert e.field == "--target" and "'Muni=0'" in e.message
 
 
 # ---------------------------------------------------------------------------------- programs
@@ -214,3 +229,40 @@ def test_transition_plan_rolls_dates_and_rejects_impossible_schedules():
     assert "$540,000" in e.message and "$520,000" in e.message and "flip short" in e.message
     e = _err(v.transition_plan, "2025-06-02", 800e6, 6.5, [("2025-05-30", 100e6, 6.5)])
     assert "before the sale" in e.message
+
+
+# ------------------------------------------------------------------------------ Python API
+def test_typed_requests_use_the_same_validators_with_field_names():
+    """The API names its own fields (the CLI rewrites them to flags); checked before any work."""
+    from optimizer.mandate import Mandate, SectorTarget, apply_overrides, load_mandate
+    from optimizer.workflows.hedge import HedgeRequest, run_hedge
+
+    e = _err(run_hedge, HedgeRequest(asof="2025-13-01"))
+    assert e.field == "asof" and "month 13" in e.message
+    e = _err(apply_overrides, load_mandate(), max_leverage=-0.5)
+    assert e.field == "max_leverage"
+    m = Mandate(targets=(SectorTarget("Muni", dv01_pct=0.0, instruments=("ZN",)),))
+    e = _err(run_hedge, HedgeRequest(mandate=m, asof="2025-07-11"))
+    assert e.field == "targets.Muni" and "Treasury, Agency, Corporate" in e.message
+    m = Mandate(targets=(SectorTarget("Treasury", dv01_pct=0.0, instruments=("ZNH25",)),))
+    e = _err(run_hedge, HedgeRequest(mandate=m, asof="2025-07-11"))
+    assert e.field == "targets.Treasury" and "has expired" in e.message
+    assert v.flag_name("max_leverage") == "--max-leverage" and v.flag_name("--x") == "--x"
+
+
+def test_program_requests_are_checked_like_the_flags():
+    from optimizer.workflows.programs import (
+        EquitizationRequest,
+        TransitionRequest,
+        run_equitization,
+        run_transition,
+    )
+
+    e = _err(run_equitization, EquitizationRequest(5e8, 6.0, asof="2025-13-01"))
+    assert e.field == "asof"
+    e = _err(run_equitization, EquitizationRequest(5e8, 6.0, asof="2025-07-11",
+                                                   contract="ZNH25"))
+    assert e.field == "contract" and "has expired" in e.message
+    e = _err(run_transition, TransitionRequest(start="2025-06-02", sold_mv=8e8, sold_duration=6.5,
+                                               buys=(("2025-06-09", 9e8, 6.5),)))
+    assert e.field == "buys" and "negative" in e.message

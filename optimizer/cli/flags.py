@@ -35,6 +35,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from optimizer import validate as V
+
 if TYPE_CHECKING:  # the mandate module (and pandas behind it) loads only when a verb runs
     from optimizer.mandate import Mandate
 
@@ -47,35 +49,38 @@ def add_portfolio_flags(p: argparse.ArgumentParser) -> None:
     """Which portfolio, on which date, with which risk model."""
     p.add_argument("--portfolio", help="holdings file (CSV/XLSX/Parquet); default: the bundled "
                    "default portfolio data/portfolios/default.csv")
-    p.add_argument("--asof", help="as-of date YYYY-MM-DD (default: latest bundled curve date)")
-    p.add_argument("--key-tenors", help="key tenors, e.g. 2Y,5Y,10Y,30Y (default 2Y..30Y)")
-    p.add_argument("--window", default="3y", help="risk-model lookback window (default 3y)")
+    p.add_argument("--asof", type=V.arg(V.market_date_text),
+                   help="as-of date YYYY-MM-DD (default: latest bundled curve date)")
+    p.add_argument("--key-tenors", type=V.arg(V.key_tenors_text),
+                   help="key tenors, e.g. 2Y,5Y,10Y,30Y (default 2Y..30Y)")
+    p.add_argument("--window", default="3y", type=V.arg(V.window),
+                   help="risk-model lookback window (default 3y)")
 
 
 def add_mandate_flags(p: argparse.ArgumentParser) -> None:
     """The mandate: targets, instruments and limits (each overrides the mandate file)."""
     p.add_argument("--mandate", help="mandate TOML; default: data/mandates/default.toml")
-    p.add_argument("--instruments", help="comma-separated contract roots or months allowed, "
+    p.add_argument("--instruments", type=V.arg(V.instruments_text), help="comma-separated contract roots or months allowed, "
                    "e.g. ZT,ZF,ZN,SSF10 (restricts the mandate's lists)")
-    p.add_argument("--target", action="append", metavar="SECTOR=VALUE",
+    p.add_argument("--target", action="append", metavar="SECTOR=VALUE", type=V.arg(V.target_text),
                    help="sector DV01 target: USD (Treasury=0), %% of current (Corporate=50%%) or "
                    "sector duration (Corporate=4.5y); repeatable")
-    p.add_argument("--target-duration", type=float, metavar="YEARS",
+    p.add_argument("--target-duration", type=V.arg(V.duration_years), metavar="YEARS",
                    help="whole-portfolio duration target, years (replaces the sector targets; "
                    "constrains the beta-adjusted portfolio DV01)")
-    p.add_argument("--max-leverage", type=float, metavar="X",
+    p.add_argument("--max-leverage", type=V.arg(V.max_leverage), metavar="X",
                    help="gross futures notional / |portfolio MV|, e.g. 0.6 (mandate default 0.60)")
-    p.add_argument("--margin-budget", type=float, metavar="USD",
+    p.add_argument("--margin-budget", type=V.arg(V.margin_budget_usd), metavar="USD",
                    help="initial-margin budget in USD (mandate default $12M)")
     p.add_argument("--margins", metavar="FILE", help="CSV of your clearing firm's margins "
                    "(contract, initial_usd, maintenance_usd, valid_from, source)")
-    p.add_argument("--max-instruments", type=int, metavar="K",
+    p.add_argument("--max-instruments", type=V.arg(V.max_instruments), metavar="K",
                    help="at most K contracts with a nonzero position (mandate default 6)")
-    p.add_argument("--turnover", type=int, metavar="N",
+    p.add_argument("--turnover", type=V.arg(V.turnover), metavar="N",
                    help="at most N contracts traded in total, sum |h - h0| (mandate default off)")
     p.add_argument("--no-betas", action="store_true",
                    help="plain model DV01s instead of beta-adjusted sector DV01s")
-    p.add_argument("--time-limit", type=float, default=10.0,
+    p.add_argument("--time-limit", type=V.arg(V.time_limit_s), default=10.0,
                    help="mixed-integer solver time limit, seconds (default 10)")
 
 

@@ -24,15 +24,11 @@ import os
 import sys
 import traceback
 
-from optimizer.core.errors import (
-    EXIT_INFEASIBLE,
-    EXIT_INPUT,
-    EXIT_SOLVER,
-    InfeasibleMandate,
-    InputError,
-    SolverFailure,
-)
+from data.errors import InputError
 
+# SPEC §9 exit statuses (optimizer.core.errors defines the same numbers; importing it here would
+# load the solver stack, see _core_error)
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 2, 3, 4
 EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 130
 
 #: Sub-commands in the order `overlay --help` lists them; a missing module is skipped.
@@ -124,6 +120,21 @@ def _exists(name: str) -> bool:
     return find_spec(f"optimizer.cli.commands.{name}") is not None
 
 
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """``--sold -800m`` -> ``--sold=-800m``: argparse takes a value starting with '-' for a new
+    option unless it is a plain number, and would answer "expected one argument" instead of
+    letting the flag's check say what is wrong with the value."""
+    out: list[str] = []
+    for tok in argv:
+        prev = out[-1] if out else ""
+        if (len(tok) > 1 and tok[0] == "-" and (tok[1].isdigit() or tok[1] == ".")
+                and prev.startswith("--") and "=" not in prev and prev != "--"):
+            out[-1] = f"{prev}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
 def check_outputs(args: argparse.Namespace) -> None:
     """Every output file flag of the command: a writable file path, not a directory, and no
     two outputs at one path -- before any work is done."""
@@ -140,7 +151,7 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run `overlay` with ``argv`` (default: the process arguments); returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _attach_negative_values(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser(_command_in(argv))
     try:
         args = parser.parse_args(argv)
@@ -155,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from optimizer.cli import emit
 
-    where = f"overlay {args.command}"
+    where = " ".join(["overlay", args.command] + ([args.program] if getattr(
+        args, "program", None) else []))
     out = io.StringIO()
     try:
         check_outputs(args)
@@ -165,18 +177,6 @@ def _run(args: argparse.Namespace) -> int:
             tx.commit()
     except InputError as exc:
         return _input_error(where, exc)
-    except InfeasibleMandate as exc:
-        text = str(exc)
-        lead = "" if text.lower().startswith("infeasible mandate") else "infeasible mandate: "
-        print(f"{where}: {lead}{text}", file=sys.stderr)
-        for c in exc.conflicts:
-            print(f"  conflicting: {c}", file=sys.stderr)
-        for r in exc.relaxations:
-            print(f"  to make it feasible: {r}", file=sys.stderr)
-        return EXIT_INFEASIBLE
-    except SolverFailure as exc:
-        print(f"{where}: solver failure: {exc}", file=sys.stderr)
-        return EXIT_SOLVER
     except KeyboardInterrupt:
         print(f"{where}: interrupted; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -184,10 +184,24 @@ def _run(args: argparse.Namespace) -> int:
         name = f"{exc.filename}: " if exc.filename else ""
         print(f"{where}: error: {name}{exc.strerror or exc}; nothing written", file=sys.stderr)
         return EXIT_INPUT
-    except Exception as exc:  # noqa: BLE001 - a bug: one line (and the trace on request)
-        return _internal_error(where, exc)
-    sys.stdout.write(out.getvalue())
-    sys.stdout.flush()
+    except Exception as exc:  # noqa: BLE001 - infeasible, solver failure, else a bug
+        status = _core_error(where, exc)
+        return status if status is not None else _internal_error(where, exc)
+    return _print(out.getvalue(), code)
+
+
+def _print(text: str, code: int) -> int:
+    """The command's stdout, once it succeeded; a reader that closed the pipe early (``overlay
+    analyze --json | head``) is not an error of ours: no traceback, the command's status."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the broken pipe again at exit: point stdout at devnull (the
+        # documented recipe, https://docs.python.org/3/library/signal.html#note-on-sigpipe)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, sys.stdout.fileno())
     return code
 
 
@@ -197,6 +211,29 @@ def _input_error(where: str, exc: InputError) -> int:
     exc.field = flag_name(exc.field)
     print(f"{where}: error: {exc}", file=sys.stderr)
     return EXIT_INPUT
+
+
+def _core_error(where: str, exc: Exception) -> int | None:
+    """Exit 3 (infeasible mandate: the conflicts and the smallest changes) or 4 (solver failure)
+    for the solver's errors, else None. Their classes are looked up in ``sys.modules``: an
+    instance can exist only once its module was imported, and importing optimizer.core here
+    would load cvxpy for every command (and for ``overlay --help``)."""
+    errors = sys.modules.get("optimizer.core.errors")
+    if errors is None:
+        return None
+    if isinstance(exc, errors.InfeasibleMandate):
+        text = str(exc)
+        lead = "" if text.lower().startswith("infeasible mandate") else "infeasible mandate: "
+        print(f"{where}: {lead}{text}", file=sys.stderr)
+        for c in exc.conflicts:
+            print(f"  conflicting: {c}", file=sys.stderr)
+        for r in exc.relaxations:
+            print(f"  to make it feasible: {r}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    if isinstance(exc, errors.SolverFailure):
+        print(f"{where}: solver failure: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    return None
 
 
 def _internal_error(where: str, exc: BaseException) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from data.errors import InputError
 
 
@@ -10,14 +12,18 @@ class InfeasibleMandate(Exception):
     smallest change to each that makes the mandate feasible (CLI exit status 3)."""
 
     def __init__(self, message: str, conflicts: list[str] | None = None,
-                 relaxations: list[str] | None = None) -> None:
+                 relaxations: list[str] | None = None, why: str = "",
+                 suggestions: list[Any] | None = None) -> None:
         self.conflicts = conflicts or []
         self.relaxations = relaxations or []
+        self.why = why
+        self.suggestions = suggestions or []  # diagnose.Relaxation objects (verified changes)
         super().__init__(message)
 
 
 class SolverFailure(Exception):
-    """The solver failed and no fallback produced a hedge meeting every constraint (exit 4)."""
+    """No hedge with a status could be produced (a solver error or no hedge within the limits;
+    CLI exit status 4)."""
 
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4

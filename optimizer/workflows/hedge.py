@@ -88,7 +88,8 @@ def hedge_notices(ctx: HedgeContext, res: HedgeResult) -> list[Notice]:
     """What a PM must see: data and model notes, leverage above 30% of |MV|, margin buffer,
     rounding, solver status, designations that are not real positions."""
     out = list(ctx.notices)
-    out += [Notice("solver_note", str(w), subject="solver", severity="info")
+    out += [w if isinstance(w, Notice) else
+            Notice("solver_note", str(w), subject="solver", severity="info")
             for w in res.warnings]
     amv = abs(float(ctx.inputs.portfolio_market_value))
     ratio = res.gross_notional / amv if amv else float("nan")
@@ -243,6 +244,20 @@ class HedgeOutcome:
                         "duration_target": dur(tgt)})
         return out
 
+    def leverage(self) -> dict[str, Any]:
+        """Leverage as the mandate measures it (``leverage_measure``: gross notional by default,
+        else the per-contract weights the constraint uses), relative to |portfolio MV|."""
+        ctx, res = self.context, self.result
+        amv = abs(float(ctx.inputs.portfolio_market_value))
+        measure = getattr(ctx.mandate_spec, "leverage_measure", "gross_notional")
+        w = getattr(ctx.inputs, "leverage_weight", None)
+        h = np.abs(res.h)
+        used = float(h @ np.asarray(w, float)) if w is not None and len(w) else \
+            float(res.gross_notional)
+        return {"gross_notional": res.gross_notional, "measure": measure, "measured_usd": used,
+                "ratio": used / amv if amv else None, "limit": ctx.problem_mandate.max_leverage,
+                "definition": f"{measure.replace('_', ' ')} / |portfolio MV|"}
+
     def to_dict(self) -> dict[str, Any]:
         """``overlay hedge --json`` (SPEC §9 and the additions in the module docstring)."""
         ctx, res = self.context, self.result
@@ -272,9 +287,7 @@ class HedgeOutcome:
                 "continuous_contracts": res.continuous_contracts,
                 "rounded_contracts": res.rounded_contracts, "rounded_breaks": res.rounded_broken},
             "margin": {"initial": res.initial_margin, "budget": pm.margin_budget},
-            "leverage": {"gross_notional": res.gross_notional,
-                         "ratio": res.gross_notional / amv if amv else None,
-                         "limit": pm.max_leverage, "measure": "gross notional / |portfolio MV|"},
+            "leverage": self.leverage(),
             "portfolio": port, "solver": res.solver, "constraints": res.constraints,
             "instruments": [{"contract": ir.contract, "root": ir.root, "kind": ir.kind,
                              "price": ir.price, "dv01": ir.dv01_usd, "notional": ir.notional_usd,

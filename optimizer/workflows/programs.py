@@ -47,6 +47,7 @@ import pandas as pd
 
 from data.errors import InputError, Notice
 from models.instruments import DEFAULT_ROLL_DAYS
+from optimizer import validate
 
 RiskOnDate = Callable[[str, pd.Timestamp], dict[str, Any]]
 """(root, date) -> {"contract", "dv01", "price", "initial_margin", "notional"} for the contract
@@ -132,23 +133,21 @@ def transition_schedule(*, start, sold_mv: float, sold_duration: float,
                         cost_per_contract: Callable[[str], float] | None = None
                         ) -> TransitionProgram:
     """Bridge schedule for a transition (see module docstring). ``buys``: BondBuy or
-    (date, market_value, duration) tuples; ``roots``: roots or {root: DV01 weight}."""
-    start = pd.Timestamp(start).normalize()
-    if not (sold_mv > 0) or not (sold_duration > 0):
-        raise InputError("transition: sold market value and duration must be > 0")
-    bl = [b if isinstance(b, BondBuy) else BondBuy(pd.Timestamp(b[0]).normalize(), float(b[1]),
-                                                   float(b[2])) for b in buys]
-    for b in bl:
-        if b.date < start:
-            raise InputError(f"transition: purchase on {b.date.date()} is before the sale "
-                             f"({start.date()})")
-        if b.market_value <= 0 or b.duration < 0:
-            raise InputError("transition: purchases need market value > 0 and duration >= 0")
+    (date, market_value, duration) tuples; ``roots``: roots or {root: DV01 weight}. Dates on a
+    weekend or holiday move to the next business day (warned); purchases spending more cash than
+    the sale raised, or overtaking the target DV01 (the bridge would flip short), are rejected
+    (:func:`optimizer.validate.transition_plan`)."""
+    d0, plan, moved = validate.transition_plan(
+        start, sold_mv, sold_duration,
+        [(b.date, b.market_value, b.duration) if isinstance(b, BondBuy) else tuple(b)
+         for b in buys], target_dv01)
+    start = pd.Timestamp(d0)
+    bl = [BondBuy(pd.Timestamp(d), a, du) for d, a, du in plan]
     w = ({r: 1.0 / len(roots) for r in roots} if not isinstance(roots, Mapping)
          else {r: float(v) for r, v in roots.items()})
     if abs(sum(w.values()) - 1.0) > 1e-9 or any(v < 0 for v in w.values()):
         raise InputError("transition: DV01 weights must be >= 0 and sum to 1")
-    warnings: list[str] = []
+    warnings: list[str] = list(moved)
     if risk is None:
         risk, notes = model_risk_on_date()
     else:
@@ -272,8 +271,8 @@ def equitization(*, cash: float, target_duration: float, asof, contract: str = "
 
     if not (cash > 0) or not (target_duration > 0):
         raise InputError("equitization: cash and target duration must be > 0")
-    asof = pd.Timestamp(asof).normalize()
-    code = contract.strip().upper()
+    asof = pd.Timestamp(validate.market_date(asof, "asof"))
+    code = validate.contract_on_date(contract, asof, "contract")  # listed on the date
     try:
         c = parse_contract(code, asof)
     except InputError:
@@ -352,7 +351,8 @@ def run_transition(req: TransitionRequest) -> TransitionProgram:
 def run_equitization(req: EquitizationRequest) -> Equitization:
     from data.loaders import latest_curve_date
 
-    asof = pd.Timestamp(req.asof).normalize() if req.asof is not None else latest_curve_date()
+    asof = (pd.Timestamp(validate.market_date(req.asof, "asof")) if req.asof is not None
+            else latest_curve_date())
     return equitization(cash=req.cash, target_duration=req.target_duration, asof=asof,
                         contract=req.contract, horizon_days=req.horizon_days,
                         futures_price=req.futures_price, repo=req.repo)

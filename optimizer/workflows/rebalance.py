@@ -24,10 +24,12 @@ sectors -- every piece with the sign of its contract's net, as the core models d
 puts every sector inside its band: a feasibility solve through the core with every total fixed
 at the held count and the bands as constraints. The mandate's other limits (margin, leverage, K,
 contract bounds, key-rate bands, no net short) are checked on the held totals. Inside and within
-the limits -> **no trade** (with the allocation that shows it). Otherwise the sectors' held DV01s
-are shown at the closest real allocation -- the one that fits the smallest uniform widening
-``k`` of every band (bisection on ``k``, each step the same feasibility solve), stated in the
-reason -- and the proposal restores the mandate. So the optimal hedge, rebalanced on the day it was built, gives no orders.
+the limits -> **no trade**, with the allocation that shows it (one within the mandate's own
+tolerances when the held contracts admit one -- as the hedge's own designations do -- else one
+within the bands). Otherwise the sectors' held DV01s are shown at the closest real allocation --
+the one that fits the smallest uniform widening ``k`` of every band (bisection on ``k``, each
+step the same feasibility solve), stated in the reason -- and the proposal restores the
+mandate. So the optimal hedge, rebalanced on the day it was built, gives no orders.
 
 The proposal (outside a band or a limit)
 ----------------------------------------
@@ -54,6 +56,7 @@ contradict: "no trade" has no trade order; "rebalance" has at least one.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -204,16 +207,21 @@ def _scaled(bl: list[Band], k: float) -> list[Band]:
     return [replace(b, band=b.band * k) for b in bl]
 
 
-def _allocate(inputs: HedgeInputs, mandate: Limits, bl: list[Band], held: np.ndarray,
+def _only_bands(mandate: Limits, bl: list[Band], inputs: HedgeInputs | None = None,
+                restore: set[str] | None = None) -> Limits:
+    """The mandate's targets with the bands as tolerances, and no other limit."""
+    return _banded_mandate(Limits(sector_targets=dict(mandate.sector_targets),
+                                  portfolio_target=mandate.portfolio_target), bl, inputs, restore)
+
+
+def _allocate(inputs: HedgeInputs, bands_only: Limits, held: np.ndarray,
               time_limit: float) -> HedgeResult:
-    """Feasibility solve through the core: every total fixed at ``held``, the bands as the
-    sectors' tolerances, no other limit (raises InfeasibleMandate when no real allocation of
-    the held contracts meets every band)."""
+    """Feasibility solve through the core: every total fixed at ``held``, ``bands_only``'s
+    targets and tolerances (raises InfeasibleMandate when no real allocation of the held
+    contracts meets them)."""
     fixed = _fixed(inputs, held)
-    only_bands = _banded_mandate(Limits(sector_targets=dict(mandate.sector_targets),
-                                        portfolio_target=mandate.portfolio_target), bl)
     return solve(replace(inputs, current=held.astype(float)),
-                 replace(only_bands, lower=fixed, upper=fixed), time_limit=time_limit,
+                 replace(bands_only, lower=fixed, upper=fixed), time_limit=time_limit,
                  diagnose=False)
 
 
@@ -224,12 +232,13 @@ def _closest(inputs: HedgeInputs, mandate: Limits, bl: list[Band], held: np.ndar
     to 5%, each step a feasibility solve). Returns the allocation and k."""
     d = np.abs(held * inputs.instrument_dv01).sum()
     k_hi = max((abs(b.dv01_unhedged - b.target) + d) / b.band for b in bl if b.band > 0) * 1.01
-    best = _allocate(inputs, mandate, _scaled(bl, k_hi), held, time_limit)
+    best = _allocate(inputs, _only_bands(mandate, _scaled(bl, k_hi)), held, time_limit)
     k_lo = 1.0
     while k_hi / k_lo > 1.05:
         k = math.sqrt(k_lo * k_hi)
         try:
-            best, k_hi = _allocate(inputs, mandate, _scaled(bl, k), held, time_limit), k
+            best = _allocate(inputs, _only_bands(mandate, _scaled(bl, k)), held, time_limit)
+            k_hi = k
         except InfeasibleMandate:
             k_lo = k
     return best, k_hi
@@ -237,18 +246,35 @@ def _closest(inputs: HedgeInputs, mandate: Limits, bl: list[Band], held: np.ndar
 
 def check_held(inputs: HedgeInputs, mandate: Limits, bl: list[Band], held: np.ndarray,
                time_limit: float = 10.0) -> HeldBook:
-    """Feasibility of the held totals (see the module docstring)."""
-    try:
-        res, inside, k = _allocate(inputs, mandate, bl, held, time_limit), True, 1.0
-    except InfeasibleMandate:
+    """Feasibility of the held totals (see the module docstring). The allocation shown is one
+    within the mandate's own tolerances when the held contracts admit one (what the hedge's
+    own designations do), else one within the rebalance bands, else the closest."""
+    inside, res, k = True, None, 1.0
+    for lim in (_only_bands(mandate, bl, inputs, {b.sector for b in bl}),
+                _only_bands(mandate, bl)):
+        try:
+            res = _allocate(inputs, lim, held, time_limit)
+            break
+        except InfeasibleMandate:
+            continue
+    if res is None:
         res, k = _closest(inputs, mandate, bl, held, time_limit)
         inside = False
     inp = replace(inputs, current=held.astype(float))
-    full = HedgeProblem(inp, _banded_mandate(mandate, bl))
-    y = _pieces(inp, full.mandate, res)
-    broken = [c.describe() for c in full.constraints
-              if c.kind not in ("dv01_band", "turnover") and not c.check(y)]
-    return HeldBook(inside, res, broken, k)
+    return HeldBook(inside, res, _limits_broken(inp, _banded_mandate(mandate, bl), res), k)
+
+
+def _limits_broken(inputs: HedgeInputs, mandate: Limits, res: HedgeResult) -> list[str]:
+    """The mandate's limits (not the bands) that the allocation ``res`` breaks, as sentences,
+    checked by the core's own constraint checks."""
+    prob = HedgeProblem(inputs, mandate)
+    y = _pieces(inputs, mandate, res)
+    h = np.array([res.contracts[n] for n in inputs.instruments], dtype=float)
+    # the core's check takes (totals, pieces); before the real-position core it took pieces
+    two = len(inspect.signature(prob.broken).parameters) == 2
+    names = prob.broken(h, y) if two else prob.broken(y)
+    cons = [prob.constraint(n) for n in names]
+    return [c.describe() for c in cons if c.kind not in ("dv01_band", "turnover")]
 
 
 @dataclass
@@ -435,7 +461,8 @@ def read_held(positions: Any, asof: pd.Timestamp) -> tuple[pd.DataFrame, str]:
         df = read_positions(positions, resolve=resolve, parse_price=parse_32nds)
         return df, str(positions)
     if positions is None:
-        raise InputError("rebalance needs the positions held (contract, contracts[, sector])")
+        raise InputError("rebalance needs the positions held (contract, contracts[, sector])",
+                         field="positions")
     if isinstance(positions, Mapping):
         positions = pd.DataFrame({"contract": list(positions), "contracts": list(
             positions.values())})
@@ -447,7 +474,8 @@ def read_held(positions: Any, asof: pd.Timestamp) -> tuple[pd.DataFrame, str]:
                      "entry_price": float("nan") if px is None or pd.isna(px) else float(px),
                      "sector": r.get("sector") if isinstance(r.get("sector"), str) else None})
     df = pd.DataFrame(rows, columns=["row", "contract", "contracts", "entry_price", "sector"])
-    designations = df[df["sector"].notna()].to_dict("records")
+    designations = [{k: r[k] for k in ("row", "contract", "sector", "contracts")}
+                    for r in df.to_dict("records") if r["sector"]]
     net = df.groupby("contract", sort=False).agg(
         row=("row", "first"), contracts=("contracts", "sum"),
         entry_price=("entry_price", "mean"), sector=("sector", "first")).reset_index()
@@ -589,9 +617,10 @@ def run_rebalance(req: RebalanceRequest) -> RebalanceOutcome:
 
     asof = pd.Timestamp(req.asof).normalize() if req.asof is not None else latest_curve_date()
     if not 0 < req.band < 1:
-        raise InputError(f"--band {req.band * 100:g}: expected a percentage between 0 and 100")
+        raise InputError(f"{req.band * 100:g}: expected a percentage between 0 and 100",
+                         field="band_pct")
     if req.roll_days < 0:
-        raise InputError("--roll-days must be >= 0")
+        raise InputError(f"{req.roll_days}: must be >= 0 business days", field="roll_days")
     held, source = read_held(req.positions, asof)
     prices: dict[str, float] = {}
     if isinstance(req.prices, (str, Path)):

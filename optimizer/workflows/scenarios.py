@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from data.errors import InputError, Notice
+from optimizer import validate
 from optimizer.assemble import HedgeContext
 from optimizer.workflows.hedge import HedgeOutcome, hedged_fractions, scenario_engine, solve_hedge
 from optimizer.workflows.request import MandateRequest
@@ -73,8 +74,9 @@ def positions_list(positions: PositionsLike, asof: pd.Timestamp) -> tuple[list[d
         from data.positions import read_positions
         from optimizer.workflows.rolls import resolve_position_contract
 
-        df = read_positions(positions, resolve=lambda c: resolve_position_contract(c, asof, allow_root=True))
-        rows = df.attrs.get("designations") or df.to_dict("records")
+        df = read_positions(positions, net=False,  # every row: designated or not
+                            resolve=lambda c: resolve_position_contract(c, asof, allow_root=True))
+        rows = df.to_dict("records")
         src = str(positions)
     elif isinstance(positions, pd.DataFrame):
         rows, src = positions.to_dict("records"), positions.attrs.get("source", "<frame>")
@@ -170,8 +172,10 @@ def run_scenarios(req: ScenarioRequest) -> ScenarioOutcome:
     """Scenario P&L for a typed request."""
     from optimizer.workflows.hedge import merge_notices
 
+    scen, hist = _scenario_set(req)   # read the user's files before any work
     ctx = req.context()
-    scen, hist = _scenario_set(req)   # read the user's files before any solve
+    for f in req.scenario_sets:       # each scenario's sector is a curve or a portfolio sector
+        validate.scenario_file_sectors(f, ctx.inputs.sectors)
     hedge = None
     if req.positions is None:
         hedge = solve_hedge(ctx, time_limit=req.time_limit)

@@ -21,6 +21,7 @@ import pandas as pd
 from data.loaders import PORTFOLIOS_DIR
 from models.curves import ALLOWED_KEY_TENORS, DEFAULT_KEY_TENORS, curve_on, parse_key_tenors
 from models.exposures import Exposures, aggregate, compute_exposures
+from optimizer import validate as V
 from optimizer.reporting.output import csv_text_columnar, table, to_jsonable
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
@@ -47,10 +48,11 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--portfolio", default=str(DEFAULT_PORTFOLIO),
                    help="holdings file (CSV, XLSX or Parquet; columns per SPEC §4)")
-    p.add_argument("--asof", default=None,
+    p.add_argument("--asof", default=None, type=V.arg(V.market_date_text),
                    help="as-of date YYYY-MM-DD (default: latest bundled Treasury curve date; "
                         "a date without a curve uses the nearest earlier one)")
     p.add_argument("--key-tenors", default=",".join(DEFAULT_KEY_TENORS),
+                   type=V.arg(V.key_tenors_text),
                    help=f"comma-separated key tenors from {','.join(ALLOWED_KEY_TENORS)}")
     p.add_argument("--top", type=_top, default=DEFAULT_TOP, metavar="N",
                    help="holdings shown in the terminal, largest |DV01| first (0 = all)")
@@ -82,7 +84,7 @@ def exposures_in_blocks(holdings: pd.DataFrame, curve, key_tenors, block_rows: i
     if len(holdings) <= block_rows:
         return compute_exposures(holdings, asof=curve.asof, key_tenors=keys, curve=curve)
     parts = [compute_exposures(holdings.iloc[i:i + block_rows], asof=curve.asof,
-                               key_tenors=keys, curve=curve)
+                               key_tenors=keys, curve=curve, totals=False)
              for i in range(0, len(holdings), block_rows)]
     rows = pd.concat([e.holdings for e in parts], ignore_index=True)
     sectors, portfolio = aggregate(rows, keys)

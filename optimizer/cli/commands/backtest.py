@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data.errors import InputError
-from optimizer.reporting.output import print_json, table, write_csv_atomic
+from optimizer import validate as V
+from optimizer.cli import emit
+from optimizer.reporting.output import print_json, table
 
 
 def register(subparsers) -> None:
@@ -30,9 +31,9 @@ def register(subparsers) -> None:
     p.add_argument("--mandate", default=None, help="mandate TOML (default: the bundled default)")
     p.add_argument("--sectors", default=None,
                    help="comma-separated sectors of the portfolio to keep (e.g. Treasury)")
-    p.add_argument("--start", default="2023-01-01", help="first date YYYY-MM-DD (default "
+    p.add_argument("--start", default="2023-01-01", type=V.arg(V.market_date_text), help="first date YYYY-MM-DD (default "
                    "2023-01-01; the bundled history runs 1990-2025)")
-    p.add_argument("--end", default=None, help="last date (default: end of the history)")
+    p.add_argument("--end", default=None, type=V.arg(V.market_date_text), help="last date (default: end of the history)")
     p.add_argument("--rebalance", choices=("monthly", "weekly"), default="monthly",
                    help="rebalance frequency (default monthly)")
     p.add_argument("--frequency", choices=("daily", "monthly"), default="daily",
@@ -45,12 +46,12 @@ def register(subparsers) -> None:
                    help="mark Treasury futures legs to the licensed front-month settlements "
                         "when present locally (auto, default), never (off), or fail without "
                         "them (require); the modelled run is always shown")
-    p.add_argument("--window", default="3y", help="estimation window for covariance and betas")
+    p.add_argument("--window", default="3y", type=V.arg(V.window), help="estimation window for covariance and betas")
     p.add_argument("--limit-costs", action="store_true",
                    help="also solve with each capital limit dropped alone (ex-ante TE cost of "
                         "each limit per date)")
-    p.add_argument("--time-limit", type=float, default=10.0, help="solver seconds per date")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--time-limit", type=V.arg(V.time_limit_s), default=10.0, help="solver seconds per date")
+    p.add_argument("--workers", type=V.arg(V.integer, lo=1, hi=256), default=1,
                    help="processes building the rebalance-date hedges (default 1)")
     p.add_argument("--csv", default=None, help="write the daily P&L by strategy to this CSV")
     p.add_argument("--report", metavar="PATH.html", default=None,
@@ -95,8 +96,7 @@ def _calibration(res) -> str:
 def run(args) -> int:
     from optimizer.workflows.backtest import SpreadSource, run_backtest
 
-    if args.workers < 1:
-        raise InputError("--workers must be >= 1")
+    V.backtest_request(args.start, args.end, args.portfolio, args.sectors, args.mandate)
     kind = args.spread or ("hqm" if args.frequency == "monthly" else "constant")
     spread = SpreadSource(kind, label="HQM corporate par minus Treasury par" if kind == "hqm"
                           else "constant")
@@ -108,11 +108,9 @@ def run(args) -> int:
                        limit_costs=args.limit_costs)
     doc = res.to_dict()
     if args.csv:
-        write_csv_atomic(res.daily.reset_index(), args.csv)
+        emit.csv(args.csv, res.daily.reset_index(), "--csv")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report({**res.report_block(), **doc}, args.report, kind="backtest")
+        emit.html(args.report, {**res.report_block(), **doc}, "--report", kind="backtest")
     if args.json:
         print_json(doc)
         return 0

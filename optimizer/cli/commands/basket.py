@@ -12,6 +12,7 @@ from models.contract_codes import format_32nds
 from models.curves import DEFAULT_KEY_TENORS
 from models.instruments.treasury_pricing import BasketAnalysis, basket_analysis
 from models.instruments.treasury_rules import securities_from_csv
+from optimizer import validate as V
 from optimizer.reporting.output import print_json, table
 
 
@@ -29,11 +30,11 @@ def register(subparsers) -> None:
                     "DV01s and the CTD/DV01 after +-50 bp parallel shifts.")
     p.add_argument("contract", help="contract code, e.g. ZNU5 (1-digit year resolves to the "
                                     "nearest decade not in the past of --asof) or ZNU25")
-    p.add_argument("--asof", default=None,
+    p.add_argument("--asof", default=None, type=V.arg(V.market_date_text),
                    help="as-of date YYYY-MM-DD (default: latest bundled Treasury curve date)")
-    p.add_argument("--repo", type=float, default=None,
+    p.add_argument("--repo", type=V.arg(V.repo_pct), default=None,
                    help="repo rate in PERCENT, ACT/360 (default: SOFR on the as-of date)")
-    p.add_argument("--futures-price", default=None,
+    p.add_argument("--futures-price", default=None, type=V.arg(V.futures_price_text),
                    help="futures price (decimal or 32nds, e.g. 125-08+); default theoretical")
     p.add_argument("--prices", default=None,
                    help="CSV with cusip,price (clean per 100) to use instead of the curve")

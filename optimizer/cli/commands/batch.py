@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from optimizer import validate as V
+
 DEFAULT_OUT = "out/batch"
 
 
@@ -37,12 +39,12 @@ def register(sub) -> None:
                         "started for this run")
     p.add_argument("--workers", type=_positive_int, metavar="N",
                    help="LocalCluster worker processes (default: one per core)")
-    p.add_argument("--asof", help="as-of date YYYY-MM-DD for every account (default: latest "
+    p.add_argument("--asof", type=V.arg(V.market_date_text), help="as-of date YYYY-MM-DD for every account (default: latest "
                    "bundled curve date)")
-    p.add_argument("--time-limit", type=float, default=10.0, metavar="S",
+    p.add_argument("--time-limit", type=V.arg(V.time_limit_s), default=10.0, metavar="S",
                    help="integer solver time limit per account, seconds (default 10)")
-    p.add_argument("--key-tenors", help="key tenors, e.g. 2Y,5Y,10Y,30Y (default 2Y..30Y)")
-    p.add_argument("--window", default="3y", help="risk-model lookback window (default 3y)")
+    p.add_argument("--key-tenors", type=V.arg(V.key_tenors_text), help="key tenors, e.g. 2Y,5Y,10Y,30Y (default 2Y..30Y)")
+    p.add_argument("--window", default="3y", type=V.arg(V.window), help="risk-model lookback window (default 3y)")
     p.add_argument("--margins", help="the clearing firm's margins CSV for every account")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

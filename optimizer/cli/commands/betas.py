@@ -21,6 +21,7 @@ from models.betas import (
     sector_betas,
 )
 from models.risk import is_treasury_sector, load_history_csv, parse_window
+from optimizer import validate as V
 from optimizer.reporting.output import print_json, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
@@ -60,17 +61,18 @@ def register(subparsers) -> None:
                               description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--portfolio", default=str(DEFAULT_PORTFOLIO),
                    help="holdings file (CSV/XLSX/Parquet; default: the bundled default portfolio)")
-    p.add_argument("--asof", default=None,
+    p.add_argument("--asof", default=None, type=V.arg(V.market_date_text),
                    help="estimate with data on or before this date (default: latest curve date)")
-    p.add_argument("--window", default="3y",
+    p.add_argument("--window", default="3y", type=V.arg(V.window),
                    help="lookback window: 3y, 18m, 26w, 500d or all (default 3y)")
     p.add_argument("--history", nargs="+", default=[], metavar="FILE",
                    help="sector-yield / swap-rate history CSV(s), see above")
-    p.add_argument("--min-obs", type=int, default=24,
+    p.add_argument("--min-obs", type=V.arg(V.integer, lo=3, hi=100_000), default=24,
                    help="minimum number of changes per regression (default 24)")
     p.add_argument("--horizon", choices=("daily", "weekly"), default="daily",
                    help="changes the betas are estimated on (default daily)")
-    p.add_argument("--prior-sd", type=float, default=None,
+    p.add_argument("--prior-sd", type=V.arg(V.number, what="a dispersion of betas", lo=0,
+                                            lo_open=True), default=None,
                    help="dispersion of the shrinkage prior around beta 1 (default "
                         "models.betas.BETA_PRIOR_SD; a large value turns shrinkage off)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
 
@@ -20,7 +21,7 @@ def register(sub) -> None:
                        description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_hedge_flags(p)
-    p.add_argument("--budgets", metavar="USD,USD,...",
+    p.add_argument("--budgets", metavar="USD,USD,...", type=V.arg(V.budgets_text),
                    help="margin budgets in USD, e.g. 1e6,2e6,4e6,8e6 (default: a grid)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--csv", metavar="PATH", help="write the frontier as CSV")
@@ -81,18 +82,17 @@ def _report(outcome, time_limit: float) -> dict:
 
 
 def run(args) -> int:
-    from optimizer.reporting.output import print_json, write_csv_atomic
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.frontier import run_frontier
 
     req = request_from_args(args)
     outcome = run_frontier(req)
     doc = outcome.to_dict()
     if args.csv:
-        write_csv_atomic(outcome.to_frame(), args.csv)
+        emit.csv(args.csv, outcome.to_frame(), "--csv")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report(_report(outcome, req.time_limit), args.report, kind="frontier")
+        emit.html(args.report, _report(outcome, req.time_limit), "--report", kind="frontier")
     if args.json:
         print_json(doc)
     else:

@@ -7,8 +7,6 @@ terminal table, ``--json``, ``--csv`` (the positions format read back by ``rebal
 
 from __future__ import annotations
 
-import json
-
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
 
@@ -118,25 +116,19 @@ def render_text(doc: dict) -> str:
 
 
 def run(args) -> int:
-    from optimizer.reporting.output import (
-        print_json,
-        to_jsonable,
-        write_csv_atomic,
-        write_text_atomic,
-    )
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.hedge import run_hedge
 
     outcome = run_hedge(request_from_args(args))
     doc = outcome.to_dict()
-    # write files first (each atomically); print only when everything succeeded
+    # outputs are registered, then written together when the command succeeds (cli/emit.py)
     if args.explain:
-        write_text_atomic(args.explain, json.dumps(to_jsonable(outcome.explain()), indent=2))
+        emit.json(args.explain, outcome.explain(), "--explain")
     if args.csv:
-        write_csv_atomic(outcome.to_frame(), args.csv)
+        emit.csv(args.csv, outcome.to_frame(), "--csv")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report({**doc, "title": "Futures overlay hedge"}, args.report)
+        emit.html(args.report, {**doc, "title": "Futures overlay hedge"}, "--report")
     if args.json:
         print_json(doc)
     else:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 
 from data.errors import InputError
+from optimizer import validate as V
+from optimizer.cli import emit
 
 
 def _money(text: str) -> float:
@@ -37,32 +39,36 @@ def register(subparsers) -> None:
                     "a target duration, with expected carry and initial margin.")
     sub = p.add_subparsers(dest="program", metavar="PROGRAM")
     t = sub.add_parser("transition", help="bridge schedule while cash is redeployed")
-    t.add_argument("--sold", required=True, help="market value sold, USD (e.g. 800e6 or 800m)")
-    t.add_argument("--sold-duration", type=float, required=True,
+    t.add_argument("--sold", required=True, type=V.arg(V.usd, what="a market value in USD"),
+                   help="market value sold, USD (e.g. 800e6 or 800m)")
+    t.add_argument("--sold-duration", type=V.arg(V.number, what="a duration in years", lo=0,
+                                                 lo_open=True, hi=50), required=True,
                    help="modified duration of what was sold, years")
-    t.add_argument("--start", required=True, help="sale date YYYY-MM-DD (bridge opened)")
-    t.add_argument("--buy", action="append", default=[],
+    t.add_argument("--start", required=True, type=V.arg(V.program_date_text), help="sale date YYYY-MM-DD (bridge opened)")
+    t.add_argument("--buy", action="append", default=[], type=V.arg(V.buy_text),
                    help="DATE:AMOUNT[:DURATION] a purchase (repeatable)")
-    t.add_argument("--weekly", default=None, help="amount bought each week (with --weeks)")
-    t.add_argument("--weeks", type=int, default=0, help="number of weekly purchases")
-    t.add_argument("--buy-duration", type=float, default=None,
+    t.add_argument("--weekly", default=None, type=V.arg(V.usd, what="an amount in USD"), help="amount bought each week (with --weeks)")
+    t.add_argument("--weeks", type=V.arg(V.integer, lo=0, hi=520), default=0, help="number of weekly purchases")
+    t.add_argument("--buy-duration", type=V.arg(V.duration_years), default=None,
                    help="duration of purchases without their own (default: --sold-duration)")
-    t.add_argument("--instrument", action="append", default=None,
+    t.add_argument("--instrument", action="append", default=None, type=V.arg(V.root),
                    help="bridge contract root (repeatable; DV01 split equally), default ZN")
-    t.add_argument("--target-dv01", type=float, default=None,
+    t.add_argument("--target-dv01", type=V.arg(V.number, what="a DV01 in USD per bp", lo=0,
+                                               lo_open=True), default=None,
                    help="exposure to keep, USD per bp (default: the DV01 sold)")
     t.add_argument("--json", action="store_true")
     t.add_argument("--orders", default=None, help="write the dated order list to this CSV")
     t.set_defaults(func=run_transition)
     e = sub.add_parser("equitize", help="long futures giving cash a target duration")
-    e.add_argument("--cash", required=True, help="cash to equitize, USD")
-    e.add_argument("--duration", type=float, required=True, help="target duration, years")
+    e.add_argument("--cash", required=True, type=V.arg(V.usd, what="an amount in USD"), help="cash to equitize, USD")
+    e.add_argument("--duration", type=V.arg(V.number, what="a duration in years", lo=0,
+                                            lo_open=True, hi=50), required=True, help="target duration, years")
     e.add_argument("--contract", default="ZN", help="root (front contract) or contract code")
-    e.add_argument("--asof", default=None, help="YYYY-MM-DD (default: latest curve date)")
-    e.add_argument("--horizon-days", type=int, default=None,
+    e.add_argument("--asof", default=None, type=V.arg(V.market_date_text), help="YYYY-MM-DD (default: latest curve date)")
+    e.add_argument("--horizon-days", type=V.arg(V.integer, lo=1, hi=3650), default=None,
                    help="carry horizon in days (default: to delivery)")
-    e.add_argument("--repo", type=float, default=None, help="repo rate, percent (default SOFR)")
-    e.add_argument("--futures-price", default=None, help="futures price (decimal or 32nds)")
+    e.add_argument("--repo", type=V.arg(V.repo_pct), default=None, help="repo rate, percent (default SOFR)")
+    e.add_argument("--futures-price", default=None, type=V.arg(V.futures_price_text), help="futures price (decimal or 32nds)")
     e.add_argument("--json", action="store_true")
     e.add_argument("--orders", default=None, help="write the order to this CSV")
     e.set_defaults(func=run_equitize)
@@ -104,7 +110,7 @@ def transition_request(args: argparse.Namespace):
 def run_transition(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from optimizer.reporting.output import print_json, table, write_csv_atomic
+    from optimizer.reporting.output import print_json, table
     from optimizer.workflows.programs import run_transition as run
     from optimizer.workflows.rolls import ORDER_COLUMNS
 
@@ -112,7 +118,7 @@ def run_transition(args: argparse.Namespace) -> int:
     prog = run(req)
     sold = req.sold_mv
     if args.orders:
-        write_csv_atomic(prog.orders_frame(), args.orders)
+        emit.csv(args.orders, prog.orders_frame(), "--orders")
     if args.json:
         print_json(prog.to_dict())
         return 0
@@ -148,16 +154,18 @@ def run_equitize(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from models.contract_codes import format_32nds, parse_32nds
-    from optimizer.reporting.output import print_json, write_csv_atomic
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.programs import EquitizationRequest, run_equitization
 
     e = run_equitization(EquitizationRequest(
         cash=_money(args.cash), target_duration=args.duration, asof=args.asof,
-        contract=args.contract, horizon_days=args.horizon_days,
+        contract=V.contract_on_date(args.contract, args.asof or V.curve_date_range()[1],
+                                    "--contract"),
+        horizon_days=args.horizon_days,
         futures_price=parse_32nds(args.futures_price) if args.futures_price else None,
         repo=None if args.repo is None else args.repo / 100.0))
     if args.orders:
-        write_csv_atomic(e.to_frame(), args.orders)
+        emit.csv(args.orders, e.to_frame(), "--orders")
     d = e.to_dict()
     if args.json:
         print_json(d)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 
+from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
 
@@ -31,14 +32,16 @@ def register(subparsers) -> None:
     add_hedge_flags(p)
     p.add_argument("--prices", default=None, metavar="FILE",
                    help="CSV contract,price (decimal or 32nds such as 110-16+); default theoretical")
-    p.add_argument("--roll-days", type=int, default=5,
+    p.add_argument("--roll-days", type=V.arg(V.integer, lo=0, hi=30), default=5,
                    help="roll window: business days before first notice day (default 5)")
     p.add_argument("--deliver", action="store_true",
                    help="positions past first notice day are intended for delivery (no error)")
-    p.add_argument("--band", type=float, default=10.0, metavar="PCT",
+    p.add_argument("--band", type=V.arg(V.number, what="a percentage", lo=0, hi=100,
+                                        lo_open=True, hi_open=True), default=10.0, metavar="PCT",
                    help="tolerance band in percent of target DV01 (of unhedged DV01 for a zero "
                         "target; never less than the mandate's tolerance); default 10")
-    p.add_argument("--commission", type=float, default=0.0,
+    p.add_argument("--commission", type=V.arg(V.number, what="USD per contract", lo=0),
+                   default=0.0,
                    help="commission USD per contract per leg, added to half a tick (default 0)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--orders", default=None, metavar="PATH",
@@ -170,23 +173,19 @@ def render_text(doc: dict) -> str:
 
 
 def run(args) -> int:
-    from optimizer.reporting.output import print_json, write_csv_atomic
+    from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.rebalance import run_rebalance
 
     outcome = run_rebalance(request_from_args(args))
     doc = outcome.to_dict()
+    # outputs are registered with the command's transaction: written only if it all succeeds
     if args.orders:
-        write_csv_atomic(outcome.to_frame(), args.orders)
+        emit.csv(args.orders, outcome.to_frame(), "--orders")
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report(doc, args.report)
+        emit.html(args.report, doc, "--report")
     if args.json:
         print_json(doc)
         return 0
     print(render_text(doc))
-    if args.orders:
-        print(f"orders written to {args.orders}")
-    if args.report:
-        print(f"report written to {args.report}")
     return 0

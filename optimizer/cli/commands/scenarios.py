@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 
 
@@ -41,7 +42,7 @@ def register(sub) -> None:
     p.add_argument("--history", nargs="+", default=[], metavar="FILE",
                    help="sector/swap yield histories (date + columns in percent, as for "
                         "'overlay betas') for the replays' spread moves")
-    p.add_argument("--daily-window", default="1y",
+    p.add_argument("--daily-window", default="1y", type=V.arg(V.window_or_none),
                    help="rolling daily replay window for regression effectiveness (e.g. 1y, "
                         "6m; 'none' to skip; default 1y)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
@@ -114,14 +115,13 @@ def render_text(doc: dict) -> str:
 
 
 def run(args) -> int:
+    from optimizer.cli import emit
     from optimizer.reporting.output import print_json
     from optimizer.workflows.scenarios import run_scenarios
 
     doc = run_scenarios(request_from_args(args)).to_dict()
     if args.report:
-        from optimizer.reporting.html import write_report
-
-        write_report(doc, args.report, kind="scenarios")
+        emit.html(args.report, doc, "--report", kind="scenarios")
     if args.json:
         print_json(doc)
     else:

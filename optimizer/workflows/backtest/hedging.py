@@ -136,12 +136,35 @@ def _solve_variants(ctx, time_limit: float, limit_costs: bool) -> tuple[dict, li
         ctx.problem_mandate = pm
     out = {"mandate": res}
     free = replace(pm, margin_budget=None, max_leverage=None, max_instruments=None)
-    out["unconstrained"] = _solve_with(ctx, free, time_limit) if free != pm else res
+    if free == pm or _capital_limits_slack(ctx, res):
+        out["unconstrained"] = res   # slack at the (convex) continuous optimum: the same hedge
+    else:
+        out["unconstrained"] = _solve_with(ctx, free, min(time_limit, UNCONSTRAINED_SECONDS))
     if limit_costs:
         for lim in LIMITS:
             if getattr(pm, lim) is not None:
                 out[f"without_{lim}"] = _solve_with(ctx, replace(pm, **{lim: None}), time_limit)
     return out, flags
+
+
+#: Solver seconds for the optimum without capital limits (a comparison; its status is kept).
+UNCONSTRAINED_SECONDS = 2.0
+
+
+def _capital_limits_slack(ctx, res) -> bool:
+    """The continuous optimum leaves margin, leverage and instrument count strictly inside
+    their limits: removing them cannot move the (convex) continuous optimum."""
+    pm, inp = ctx.problem_mandate, ctx.inputs
+    h = np.array([res.continuous_contracts.get(n, 0.0) for n in inp.instruments])
+    a = np.abs(h)
+    if pm.margin_budget is not None and a @ inp.initial_margin >= 0.999 * pm.margin_budget:
+        return False
+    w = getattr(inp, "leverage_weight", None)
+    w = inp.notional if w is None else w
+    mv = abs(inp.portfolio_market_value)
+    if pm.max_leverage is not None and a @ w >= 0.999 * pm.max_leverage * mv:
+        return False
+    return pm.max_instruments is None or int((a > 1e-6).sum()) < pm.max_instruments
 
 
 def _solve_with(ctx, limits, time_limit: float):

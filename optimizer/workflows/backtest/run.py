@@ -236,6 +236,37 @@ def _inputs(portfolio, mandate, sectors):
     return mandate, frame, source
 
 
+def first_hedgeable(mandate, start: pd.Timestamp) -> tuple[pd.Timestamp, str | None]:
+    """The first date on or after ``start`` whose front contracts of every Treasury root of the
+    mandate have a deliverable rule (data/contracts/deliverable_rules.csv: contract months from
+    March 2000, the first with the 6% conversion-factor coupon), and why the start moved."""
+    from data.contracts import deliverable_rules_table
+    from optimizer.assemble import _instrument_roots
+    from optimizer.workflows.backtest.hedging import available_roots
+
+    rules = deliverable_rules_table().groupby("root")["valid_from"].min()
+    roots = [r for r in _instrument_roots(mandate) if r in rules.index]
+    d = pd.Timestamp(start)
+    hist = par_curve_history_pct().index
+    for _ in range(600):   # months
+        listed = [r for r in available_roots(roots, d) if r in rules.index]
+        if not [r for r in listed if _contract_month(r, d) < rules[r]]:
+            break
+        d = hist[min(hist.searchsorted(d + pd.offsets.MonthBegin(1)), len(hist) - 1)]
+    if d == pd.Timestamp(start):
+        return d, None
+    return d, (f"the backtest starts {d.date()}, not {pd.Timestamp(start).date()}: deliverable "
+               f"rules are encoded for contract months from {rules[roots].min().date()} on (the "
+               "first with the 6% conversion-factor coupon; earlier contracts used 8%)")
+
+
+def _contract_month(root: str, d: pd.Timestamp) -> pd.Timestamp:
+    from models.contract_codes import parse_contract
+    from models.instruments import front_contract
+
+    return parse_contract(front_contract(root, d), d).contract_month
+
+
 def run_backtest(portfolio: pd.DataFrame | str | Path | None = None, mandate=None, *,
                  start="2000-01-01", end=None, rebalance: str = "monthly",
                  frequency: str = "daily", spread: SpreadSource | None = None,
@@ -256,6 +287,7 @@ def run_backtest(portfolio: pd.DataFrame | str | Path | None = None, mandate=Non
     mandate, frame, source = _inputs(portfolio, mandate, sectors)
     spread = spread or SpreadSource("constant")
     end = par_curve_history_pct().index[-1] if end is None else pd.Timestamp(end)
+    start, moved = first_hedgeable(mandate, valuation_dates(start, end, frequency)[0])
     dates = valuation_dates(start, end, frequency)
     rdates = rebalance_dates(dates, "monthly" if frequency == "monthly" else rebalance)
     if len(rdates) < 2:
@@ -285,7 +317,7 @@ def run_backtest(portfolio: pd.DataFrame | str | Path | None = None, mandate=Non
                         if cx.market is not None else None),
         calibration=calibration_table(daily, periods, ppy, modes), failed=failed,
         market_coverage=(marked / used if used and cx.market is not None else None))
-    res.notes = _notes(res, cx, hedges)
+    res.notes = ([moved] if moved else []) + _notes(res, cx, hedges)
     res.seconds = {"hedging": round(t_hedge, 2), "valuation": round(time.perf_counter() - t0, 2),
                    "total": round(time.perf_counter() - t_all, 2), "workers": workers}
     return res

@@ -1,0 +1,301 @@
+"""The exact method: branch-and-bound over the sign/zero structure, lattice enumeration at leaves.
+
+Problem: minimize F(h) = ||R h + c||^2 + const + cost . |h - h0| over integer totals h and
+integer pieces y (real positions: each piece has its total's sign) under the forms.
+
+* A **node** is a box ``lo <= h <= hi``. Its relaxation (:mod:`optimizer.core.relax`) gives a
+  rigorous lower bound and a hint point; nodes with ``bound >= U - tol`` are pruned
+  (U = incumbent, tol = 1e-9 x max(1, |U|), $k^2 -- about 1e-9 relative in the variance).
+* **Branching** (only on structure, never on plain integrality while a leaf can be enumerated):
+  a contract whose box straddles a breakpoint (0 for a contract shared by sectors or counted by
+  leverage/margin, h0 for turnover/cost) is split there -- ``h_i <= b | h_i >= b + 1`` -- which
+  for b = 0 is exactly the no-wash rule (pieces <= 0 | pieces >= 0); a relaxation using more
+  than K contracts is split ``h_i = 0 | h_i != 0`` on its smallest nonzero contract.
+* A **leaf** (every box on one side of its breakpoints) is solved by enumerating all integer
+  hedges of its enclosure (:mod:`optimizer.core.leaf`), with a growing radius while there is no
+  incumbent; when the enclosure would hold too many points the leaf is split on the integrality
+  of its widest coordinate instead.
+* Best-first on the bound (deeper first among equals, which dives to a first incumbent).
+  Deterministic: the node and enumeration-work limits decide; the wall-clock limit is only a
+  safety net. The result carries the incumbent, the global bound (min over open nodes) and the
+  proven gap (0 when the tree is exhausted).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimizer.core.errors import SolverFailure
+from optimizer.core.exact import exact_check
+from optimizer.core.lattice import TooManyPoints, enumerate_points, log_volume
+from optimizer.core.leaf import (
+    breakpoints,
+    covers_box,
+    h_halfspaces,
+    infeasible_forms_only,
+    region,
+)
+from optimizer.core.model import HedgeModel
+from optimizer.core.pieces import Pieces
+from optimizer.core.relax import NodeBound, NodeQP
+from optimizer.core.transport import SectorFlow
+
+REL_GAP = 1e-9
+MAX_LEAF_LOGVOL = math.log(3e5)  # enumerate a leaf only when its enclosure is about this small
+START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
+
+
+@dataclass
+class Limits:
+    node_limit: int = 50_000
+    work_limit: int = 50_000_000  # enumeration nodes over the whole solve
+    time_limit: float = 60.0  # wall seconds; safety net only
+
+
+@dataclass
+class Outcome:
+    status: str  # optimal | infeasible | feasible_node_limit | feasible_time_limit
+    h: np.ndarray | None
+    y: np.ndarray | None
+    objective: float  # $k^2
+    bound: float  # $k^2
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        if self.h is None or not math.isfinite(self.bound):
+            return math.inf
+        return max(self.objective - self.bound, 0.0) / max(abs(self.objective), 1e-300)
+
+
+@dataclass(order=True)
+class _Item:
+    bound: float
+    neg_depth: int
+    seq: int
+    lo: np.ndarray = field(compare=False)
+    hi: np.ndarray = field(compare=False)
+
+
+class BranchAndBound:
+    """The exact method on one :class:`HedgeModel` (module docstring)."""
+
+    def __init__(self, model: HedgeModel, limits: Limits | None = None,
+                 qp: NodeQP | None = None, pieces: Pieces | None = None) -> None:
+        self.model = model
+        self.lim = limits or Limits()
+        self.qp = qp or NodeQP(model)
+        self.pieces = pieces or Pieces(model)
+        self.bps = breakpoints(model, self.qp)
+        self.flow = SectorFlow(model)
+        self.K = model.forms.cardinality()
+        self.U, self.h, self.y = math.inf, None, None
+        self.stats = {"nodes": 0, "leaves": 0, "leaf_splits": 0, "enum_work": 0,
+                      "enum_points": 0, "candidates": 0, "pieces_calls": 0, "incumbents": 0}
+        self._seq = itertools.count()
+        self._heap: list[_Item] = []
+
+    def tol(self) -> float:
+        return REL_GAP * max(1.0, abs(self.U)) if math.isfinite(self.U) else 0.0
+
+    def run(self) -> Outcome:
+        t0, c0 = time.perf_counter(), time.process_time()
+        assert self.model.box is not None
+        I = self.model.data.I  # noqa: E741
+        lo, hi = self.model.box[0][:I].copy(), self.model.box[1][:I].copy()
+        self._push(-math.inf, 0, lo, hi)
+        status = "optimal"
+        while self._heap:
+            if self._heap[0].bound >= self.U - self.tol():
+                self._heap.clear()
+                break
+            if self.stats["nodes"] >= self.lim.node_limit or \
+                    self.stats["enum_work"] >= self.lim.work_limit:
+                status = "feasible_node_limit"
+                break
+            if time.perf_counter() - t0 > self.lim.time_limit:
+                status = "feasible_time_limit"
+                break
+            self._process(heapq.heappop(self._heap))
+        bound = min([self.U] + [it.bound for it in self._heap])
+        self.stats.update(seconds=time.perf_counter() - t0, cpu_seconds=time.process_time() - c0,
+                          qp_solves=self.qp.n_solves, pieces_calls=self.pieces.calls)
+        if self.h is None:
+            if status != "optimal":
+                raise SolverFailure(f"no hedge found within the limits ({status}): "
+                                    f"{self.stats['nodes']} nodes")
+            return Outcome("infeasible", None, None, math.inf, math.inf, self.stats)
+        return Outcome(status, self.h, self.y, self.U, bound, self.stats)
+
+    def _push(self, bound: float, depth: int, lo: np.ndarray, hi: np.ndarray) -> None:
+        if np.any(lo > hi) or bound >= self.U - self.tol():
+            return
+        if self.K is not None and int(np.sum((lo >= 1) | (hi <= -1))) > self.K:
+            return
+        heapq.heappush(self._heap, _Item(bound, -depth, next(self._seq), lo, hi))
+
+    def _process(self, it: _Item) -> None:
+        self.stats["nodes"] += 1
+        lo, hi, depth = it.lo, it.hi, -it.neg_depth
+        if self.K is not None and int(np.sum((lo >= 1) | (hi <= -1))) == self.K:
+            free = ~((lo >= 1) | (hi <= -1))  # K used: every other contract is zero
+            lo, hi = np.where(free, np.maximum(lo, 0), lo), np.where(free, np.minimum(hi, 0), hi)
+            if np.any(lo > hi):
+                return
+        nb = self.qp.solve(lo, hi)
+        if nb.status == "infeasible":
+            return
+        if nb.status == "failed":  # no usable relaxation: split without a bound
+            self._split_widest(it.bound, depth, lo, hi, None)
+            return
+        g = max(nb.bound, it.bound)
+        if g >= self.U - self.tol():
+            return
+        choice = self._choose(lo, hi, nb)
+        if choice[0] == "split":
+            _, i, b = choice
+            x = nb.x[i] if nb.x is not None else b
+            left, right = (hi.copy(), lo.copy())
+            left[i], right[i] = b, b + 1
+            kids = [(lo, left), (right, hi)] if x <= b + 0.5 else [(right, hi), (lo, left)]
+            for k, (a, c) in enumerate(kids):
+                self._push(g, depth + 1 + (1 - k), a, c)
+        elif choice[0] == "card":
+            i = choice[1]
+            zl, zh = lo.copy(), hi.copy()
+            zl[i] = zh[i] = 0
+            nl, nh = lo.copy(), hi.copy()
+            if lo[i] >= 0:
+                nl[i] = 1
+            else:
+                nh[i] = -1
+            self._push(g, depth + 1, zl, zh)
+            self._push(g, depth + 1, nl, nh)
+        else:
+            self._leaf(lo, hi, nb, g, depth)
+
+    def _choose(self, lo: np.ndarray, hi: np.ndarray, nb: NodeBound) -> tuple:
+        """("split", i, b) at a breakpoint, ("card", i), or ("leaf",)."""
+        assert nb.x is not None
+        d = self.model.data
+        x = nb.x[:d.I]
+        y = nb.x[d.I:d.I + d.P]
+        wash = np.zeros(d.I)
+        np.add.at(wash, d.piece_instrument, np.abs(y))
+        wash = wash - np.abs(x)
+        best, pick = -1.0, None
+        for i in range(d.I):
+            for b in self.bps[i]:
+                if lo[i] < b < hi[i]:  # the box straddles a breakpoint
+                    score = (1e6 * wash[i] if b == 0 else 0.0) + abs(x[i] - b)
+                    if score > best:
+                        best, pick = score, (i, b)
+        if pick is not None:
+            i, b = pick
+            return ("split", i, int(b) if x[i] <= b else int(b) - 1)
+        if self.K is not None:
+            nonzero = np.abs(x) > 1e-6
+            forced = (lo >= 1) | (hi <= -1)
+            if int(np.sum(nonzero | forced)) > self.K:
+                cand = np.nonzero(nonzero & ~forced)[0]
+                return ("card", int(cand[np.argmin(np.abs(x[cand]))]))
+        return ("leaf",)
+
+    def _leaf(self, lo: np.ndarray, hi: np.ndarray, nb: NodeBound, g: float, depth: int) -> None:
+        """Enumerate the leaf's enclosure with a growing radius (module docstring)."""
+        self.stats["leaves"] += 1
+        hs = h_halfspaces(self.model, lo, hi, self.flow)
+        gp, g = g, nb.bound  # the enclosure is this node's own Lagrangian, not a parent's bound
+        full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+        delta = full
+        if not math.isfinite(full):
+            delta = self._start_radius(lo, hi, nb, hs)
+        while True:
+            if delta <= 0:
+                return
+            reg = region(self.model, self.qp, nb, lo, hi, delta, hs)
+            if len(reg.J) and log_volume(reg.M, max(reg.D, 0.0)) > MAX_LEAF_LOGVOL:
+                self._split_widest(gp, depth, lo, hi, reg)
+                return
+            try:
+                budget = self.lim.work_limit - self.stats["enum_work"]
+                HJ = enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
+                                      max_work=max(min(budget, 5_000_000), 1))
+            except TooManyPoints:
+                self._split_widest(gp, depth, lo, hi, reg)
+                return
+            self.stats["enum_work"] += len(HJ)
+            found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :])
+            if found is not None and found <= g + delta + self.tol():
+                return  # every better point was inside this radius: the leaf is solved
+            if (math.isfinite(full) and delta >= full) or covers_box(reg, lo, hi):
+                return  # the whole region (or the whole box) has been enumerated
+            full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+            delta = min(2.0 * delta, full)
+
+    def _start_radius(self, lo: np.ndarray, hi: np.ndarray, nb: NodeBound, hs: tuple) -> float:
+        """Largest radius (doubling from 1e-6 of the bound) whose enclosure holds about
+        exp(START_LOGVOL) points: the first try when there is no incumbent yet."""
+        delta = 1e-6 * max(1.0, abs(nb.bound))
+        for _ in range(80):
+            reg = region(self.model, self.qp, nb, lo, hi, 2.0 * delta, hs)
+            if log_volume(reg.M, max(reg.D, 0.0)) > START_LOGVOL:
+                break
+            delta *= 2.0
+        return delta
+
+    def _split_widest(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
+                      reg: object) -> None:
+        """Integrality split of the coordinate with the widest box (enclosure too large)."""
+        self.stats["leaf_splits"] += 1
+        w = hi - lo
+        i = int(np.argmax(w))
+        if w[i] <= 0:
+            self._offer(lo[None, :].astype(float))
+            return
+        mid = math.floor((lo[i] + hi[i]) / 2.0)
+        if reg is not None and getattr(reg, "J", None) is not None and len(reg.J):
+            J = reg.J
+            ext = np.sqrt(np.maximum(np.diag(np.linalg.pinv(reg.M)), 0) * max(reg.D, 0))
+            k = int(np.argmax(np.minimum(ext, w[J])))
+            i = int(J[k])
+            mid = int(min(max(math.floor(reg.center[k]), lo[i]), hi[i] - 1))
+        left, right = hi.copy(), lo.copy()
+        left[i], right[i] = mid, mid + 1
+        self._push(g, depth + 1, lo, left)
+        self._push(g, depth + 1, right, hi)
+
+    def _offer(self, H: np.ndarray) -> float | None:
+        """Best feasible point of H (exact pieces and exact check) if better than U."""
+        self.stats["enum_points"] += len(H)
+        if not len(H):
+            return None
+        H = H[~infeasible_forms_only(self.model, H)]
+        H = H[self.flow.ok(H)]
+        if not len(H):
+            return None
+        F = self.model.objective(H)
+        order = np.argsort(F, kind="stable")
+        for k in order:
+            if F[k] >= self.U - self.tol():
+                return None
+            self.stats["candidates"] += 1
+            h = H[k].astype(float)
+            y = self.pieces.find(h)
+            if y is None:
+                continue
+            if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
+                continue
+            self.U, self.h, self.y = float(F[k]), h, y
+            self.stats["incumbents"] += 1
+            return float(F[k])
+        return None
+
+
+__all__ = ["BranchAndBound", "Limits", "Outcome"]
