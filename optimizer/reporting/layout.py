@@ -185,9 +185,11 @@ def rows_of(doc: Mapping, key: str) -> list[Mapping]:
 
 def items(v: Any) -> list:
     """A list from a result value that should be one (a lone value becomes a list of one)."""
-    if v is None or v == "" or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and v != v):
         return []
-    return list(v) if isinstance(v, (list, tuple)) else [v]
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    return [] if isinstance(v, (str, Mapping)) and not v else [v]
 
 
 def sub(doc: Mapping, key: str) -> Mapping:
