@@ -51,8 +51,10 @@ from optimizer.core.transport import SectorFlow
 REL_GAP = 1e-9
 PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
 LEAF_SCIP_NODES = 5_000
-MAX_LEAF_LOGVOL = math.log(3e5)  # enumerate a leaf only when its enclosure is about this small
+MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
+LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is split or given to SCIP
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
+FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
 
 
 @dataclass
@@ -241,7 +243,7 @@ class BranchAndBound:
             try:
                 budget = int(self.lim.work_limit - self.stats["enum_work"])
                 HJ = enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
-                                      max_work=max(min(budget, 2_000_000), 1))
+                                      max_work=max(min(budget, LEAF_WORK), 1))
             except TooManyPoints:
                 self._scip_leaf(gp, depth, lo, hi)
                 return
@@ -326,37 +328,48 @@ class BranchAndBound:
             if sigma is not None else []
         keep = _cuts_ok(pool, H)
         H, F = H[keep], F[keep]
-        keep = self.flow.ok(H)
-        H, F = H[keep], F[keep]
         if not len(H):
             return None
-        for k in np.argsort(F, kind="stable"):
-            if F[k] >= self.U - self.tol():
+        order = np.argsort(F, kind="stable")
+        H, F = H[order], F[order]
+        for k0 in range(0, len(H), FLOW_CHUNK):  # the Hoffman filter in objective order
+            if F[k0] >= self.U - self.tol():
                 return None
-            key = tuple(int(v) for v in H[k])
-            h = H[k].astype(float)
-            if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
-                continue
-            self.stats["candidates"] += 1
-            if self._fails > PIECES_FAIL_LIMIT:
-                return None  # the leaf goes to SCIP (see _leaf)
-            y = self.pieces.find(h)
-            if y is None:
-                self._no_pieces.add(key)
-                self._fails += 1
-                cut = self.cuts.cut(h, sigma) if (self.cuts is not None and
-                                                  sigma is not None) else None
-                if cut is not None:
-                    pool.append(cut)
-                    self.stats["cuts"] = self.stats.get("cuts", 0) + 1
-                continue
-            if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
-                continue
-            self.U, self.h, self.y = float(F[k]), h, y
-            self.stats["incumbents"] += 1
-            return float(F[k])
+            ok = np.nonzero(self.flow.ok(H[k0:k0 + FLOW_CHUNK]))[0] + k0
+            for k in ok:
+                got = self._candidate(H[k], float(F[k]), pool, sigma)
+                if got is not None:
+                    return got if got >= 0 else None
         return None
 
+    def _candidate(self, hk: np.ndarray, Fk: float, pool: list, sigma: np.ndarray | None
+                   ) -> float | None:
+        """Fk if totals hk (objective Fk) have integer pieces and become the incumbent; -1 to
+        stop offering (beyond U, or the leaf goes to SCIP); None to try the next one."""
+        if Fk >= self.U - self.tol():
+            return -1.0
+        key = tuple(int(v) for v in hk)
+        h = hk.astype(float)
+        if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
+            return None
+        self.stats["candidates"] += 1
+        if self._fails > PIECES_FAIL_LIMIT:
+            return -1.0  # the leaf goes to SCIP (see _leaf)
+        y = self.pieces.find(h)
+        if y is None:
+            self._no_pieces.add(key)
+            self._fails += 1
+            cut = self.cuts.cut(h, sigma) if (self.cuts is not None and
+                                              sigma is not None) else None
+            if cut is not None:
+                pool.append(cut)
+                self.stats["cuts"] = self.stats.get("cuts", 0) + 1
+            return None
+        if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
+            return None
+        self.U, self.h, self.y = Fk, h, y
+        self.stats["incumbents"] += 1
+        return Fk
 
 def _cuts_ok(pool: list[tuple[np.ndarray, float]], H: np.ndarray) -> np.ndarray:
     ok = np.ones(H.shape[0], bool)
