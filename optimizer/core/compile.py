@@ -228,12 +228,16 @@ def _scip_forms(m: Any, model: HedgeModel, h: list[Any], y: list[Any]) -> list[A
 
 def scip_textbook(model: HedgeModel, time_limit: float = 10.0,
                   box: tuple[np.ndarray, np.ndarray] | None = None,
-                  cutoff: float | None = None, node_limit: int | None = None) -> dict[str, Any]:
+                  cutoff: float | None = None, node_limit: int | None = None,
+                  pieces: str = "integer") -> dict[str, Any]:
     """Solve the textbook MIQP with SCIP (module docstring). Objective values in $k^2.
 
     ``box`` restricts the totals (a leaf of the exact method); where it fixes a contract's
     sign, its pieces get that sign directly. ``cutoff``: only hedges with objective below it are
-    sought (SCIP's objective limit; "infeasible" then means none exists)."""
+    sought (SCIP's objective limit; "infeasible" then means none exists).
+
+    ``pieces="continuous"`` relaxes the pieces' integrality (totals stay integers): a
+    relaxation, its optimum a lower bound of the leaf. Branching prefers the totals."""
     import pyscipopt as ps
 
     assert model.box is not None
@@ -247,7 +251,8 @@ def scip_textbook(model: HedgeModel, time_limit: float = 10.0,
     m = ps.Model()
     m.hideOutput(True)
     h = [m.addVar(lb=float(lo[i]), ub=float(hi[i]), vtype="I") for i in range(d.I)]
-    y = [m.addVar(lb=float(lo[d.I + p]), ub=float(hi[d.I + p]), vtype="I") for p in range(d.P)]
+    yt = "I" if pieces == "integer" else "C"
+    y = [m.addVar(lb=float(lo[d.I + p]), ub=float(hi[d.I + p]), vtype=yt) for p in range(d.P)]
     for i in range(d.I):
         ps_i = np.nonzero(d.S[i])[0]
         m.addCons(ps.quicksum(y[int(p)] for p in ps_i) == h[i])
@@ -272,6 +277,8 @@ def scip_textbook(model: HedgeModel, time_limit: float = 10.0,
         m.setParam("limits/nodes", int(node_limit))
     if cutoff is not None:
         m.setObjlimit(float(cutoff - model.const))
+    for v in h:  # totals first: once they are integral the pieces are a small feasibility
+        m.chgVarBranchPriority(v, 10)  # question (measured: 2,707 -> 188 nodes on the default)
     return _scip_run(m, model, h, y)
 
 
