@@ -1,4 +1,4 @@
-"""The solver core's structure: it imports only what it may (numpy, scipy.sparse, cvxpy,
+"""The solver core's structure: it imports only what it may (numpy, scipy.sparse, cvxpy, clarabel,
 pyscipopt, highspy, data.errors, and itself), has no import cycle -- function-local imports
 included -- and no class over 300 lines or function over 80."""
 
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[1] / "optimizer" / "core"
-ALLOWED = {"numpy", "scipy", "cvxpy", "pyscipopt", "highspy", "data"}
+ALLOWED = {"numpy", "scipy", "cvxpy", "clarabel", "pyscipopt", "highspy", "data"}  # clarabel: cvxpy's QP solver
 STDLIB = {"__future__", "collections", "contextlib", "copy", "ctypes", "dataclasses", "fractions",
           "functools", "heapq", "itertools", "json", "math", "os", "sys", "time", "types",
           "typing", "warnings"}

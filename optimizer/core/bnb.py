@@ -53,7 +53,7 @@ PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes 
 LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
 LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is split or given to SCIP
-LEAF_CELLS = 20_000_000  # ... and enumeration nodes x half-spaces of one try
+LEAF_CELLS = 5_000_000  # ... and enumeration nodes x half-spaces of one try
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
 FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
 
@@ -269,7 +269,7 @@ class BranchAndBound:
             return
         cutoff = self.U - self.tol() if math.isfinite(self.U) else None
         r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
-                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES)
+                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES, leaf=True)
         self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
         if "h" in r:
             self._offer_exact(r["h"], r["y"])
@@ -287,7 +287,8 @@ class BranchAndBound:
             return False
         cutoff = self.U - self.tol() if math.isfinite(self.U) else None
         r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
-                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES, pieces="continuous")
+                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES, pieces="continuous",
+                          leaf=True)
         self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
         if r["status"] == "infeasible":
             return True

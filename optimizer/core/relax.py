@@ -31,19 +31,26 @@ directions, h* solves R_k h* = -(c + mu/2)), where the terms are those of :meth:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
+import clarabel
 import numpy as np
 import scipy.sparse as sp
-from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
 
 from optimizer.core.forms import AbsSum, LinearForm
 from optimizer.core.model import HedgeModel
 
 INF = np.inf
-_CLARABEL = CLARABEL()
-_OPTS = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-10, "tol_feas": 1e-9, "max_iter": 200}
+_OPTS = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-10, "tol_feas": 1e-9, "max_iter": 200,
+         "verbose": False, "presolve_enable": False}  # no presolve: data updates allowed
+BIG = 1e15  # an infinite column bound, for Clarabel (which then keeps the row)
+
+
+def _settings() -> Any:
+    st = clarabel.DefaultSettings()
+    for k, v in _OPTS.items():
+        setattr(st, k, v)
+    return st
 
 
 @dataclass
@@ -214,14 +221,29 @@ class NodeQP:
         dn = np.nonzero((self.rl != self.ru) & np.isfinite(self.rl))[0]
         self._rows = (eq, up, dn)
         eye = np.eye(n)
-        self._Adense = np.vstack([self.A[eq], self.A[up], -self.A[dn], eye, -eye])
+        top = np.vstack([self.A[eq], self.A[up], -self.A[dn]])
+        for k in self.card_rows:  # keep the (node-dependent) big-M entries in the pattern
+            top[self._stacked(k), self.lay.z0 + self.rows[k].inst] = -1.0
+        self._A = sp.csc_matrix(np.vstack([top, eye, -eye]))
+        self._A.sort_indices()
+        self._card_pos = []  # (position in A.data, instrument) of every big-M entry
+        for k in self.card_rows:
+            r, c = self._stacked(k), self.lay.z0 + self.rows[k].inst
+            lo_, hi_ = self._A.indptr[c], self._A.indptr[c + 1]
+            j = lo_ + int(np.searchsorted(self._A.indices[lo_:hi_], r))
+            self._card_pos.append((j, self.rows[k].inst))
         H = np.zeros((n, n))
         H[:d.I, :d.I] = 2.0 * self.model.R.T @ self.model.R
         self._P = sp.triu(sp.csc_matrix(H)).tocsc()
         self._q = np.concatenate([2.0 * self.model.R.T @ self.model.c, self._linear_cost()])
-        self._dims = SimpleNamespace(zero=len(eq), nonneg=len(up) + len(dn) + 2 * n, soc=[],
-                                     psd=[], exp=0, p3d=[], pnd=[])
-        self._cache: dict[str, Any] = {}
+        self._cones = [clarabel.ZeroConeT(len(eq)),
+                       clarabel.NonnegativeConeT(len(up) + len(dn) + 2 * n)]
+        self._solver: Any = None
+
+    def _stacked(self, k: int) -> int:
+        """Row of the stacked Clarabel matrix holding row k (card rows are upper sides)."""
+        eq, up, _ = self._rows
+        return len(eq) + int(np.nonzero(up == k)[0][0])
 
     def solve(self, lo: np.ndarray, hi: np.ndarray, counted: np.ndarray | None = None
               ) -> NodeBound:
@@ -230,16 +252,19 @@ class NodeQP:
         if np.any(clo > chi):
             return NodeBound("infeasible")
         eq, up, dn = self._rows
-        for k in self.card_rows:  # u_0i <= M_i z_i with M_i the node's box
-            i = self.rows[k].inst
-            self.A[k, self.lay.z0 + i] = -max(abs(float(lo[i])), abs(float(hi[i])), 1.0)
-        self._Adense[:len(eq) + len(up) + len(dn)] = np.vstack(
-            [self.A[eq], self.A[up], -self.A[dn]])
+        for k, (j, i) in zip(self.card_rows, self._card_pos, strict=True):
+            big = max(abs(float(lo[i])), abs(float(hi[i])), 1.0)  # u_0i <= M_i z_i, M_i = box
+            self.A[k, self.lay.z0 + i] = -big
+            self._A.data[j] = -big
         b = np.concatenate([self.rl[eq], self.ru[up], -self.rl[dn], chi, -clo])
-        data = {"A": sp.csc_matrix(self._Adense), "b": b, "c": self._q, "P": self._P,
-                "dims": self._dims}
+        b = np.clip(b, -BIG, BIG)
         self.n_solves += 1
-        res = _CLARABEL.solve_via_data(data, True, False, dict(_OPTS), self._cache)
+        if self._solver is None:
+            self._solver = clarabel.DefaultSolver(self._P, self._q, self._A, b, self._cones,
+                                                  _settings())
+        else:
+            self._solver.update(A=self._A, b=b)
+        res = self._solver.solve()
         status = str(res.status)
         if "Infeasible" in status and "Dual" not in status:
             return NodeBound("infeasible")
