@@ -43,8 +43,9 @@ from optimizer.core.pieces import Pieces
 from optimizer.core.result import Continuous, HedgeResult, build_result
 
 K = 1e3
-METHOD = ("branch-and-bound on contract signs and zeros (HiGHS node QPs, bounds by weak "
-          "duality) + LLL lattice enumeration of the leaves")
+METHOD = ("branch-and-bound on contract signs and zeros (Clarabel node QPs, bounds by weak "
+          "duality) + LLL lattice enumeration of the leaves (SCIP on leaves whose sector "
+          "pieces are the hard part)")
 
 
 class HedgeProblem:

@@ -1,4 +1,4 @@
-"""Node relaxations of the exact method: a convex QP in HiGHS and a rigorous bound from its duals.
+"""Node relaxations of the exact method: a convex QP (Clarabel) and a rigorous bound from its duals.
 
 The relaxation of a node (a box ``lo <= h <= hi`` on the integer totals) is the convex QP over
 continuous (h, y, u, z): the forms with ``|h_i - ref_i|`` replaced by ``u_gi >= +-(h_i - ref_i)``
@@ -8,11 +8,11 @@ node's box, and the no-wash rule by the piece boxes the node's h-box implies (a 
 0 and its total: ``[min(lo_i, 0), max(hi_i, 0)]``; once ``lo_i >= 0`` or ``hi_i <= 0`` this is
 exactly the sign rule). Every integer hedge in the node is a point of this QP.
 
-HiGHS solves it (active set, hot started from the previous node). Its QP solver can cycle on the
-degenerate, semidefinite original (measured: iteration limit on 2 of 6 bound changes of the default
-problem), so a tiny proximal term ``eps ||x||^2`` makes the Hessian definite. The solution is only
-used as a hint: the **bound** is recomputed in exact terms of the true objective from the duals
-(weak Lagrangian duality), so it is valid whatever the solver's accuracy:
+Clarabel (interior point, through its own Python API) solves it: one solver object per problem,
+built once; between nodes only the bound vector and the big-M entries change, handed over with
+``update`` (Clarabel's presolve is off so that updates are allowed). The solution is only used as
+a hint: the **bound** is recomputed in exact terms of the true objective from the duals (weak
+Lagrangian duality), so it is valid whatever the solver's accuracy:
 
   for any row multipliers pi (and h-column multipliers nu) with the sign of their active side,
   F(x) = L(x) + sum_k |pi_k| slack_k(x) >= L(x) for every feasible x, with
@@ -158,7 +158,7 @@ def build_rows(model: HedgeModel, lay: Layout) -> list[Row]:
 
 
 class NodeQP:
-    """The node relaxation of one :class:`HedgeModel` in a persistent HiGHS object."""
+    """The node relaxation of one :class:`HedgeModel` in a persistent Clarabel solver."""
 
     def __init__(self, model: HedgeModel, eps_rel: float = 1e-8) -> None:
         d = model.data
