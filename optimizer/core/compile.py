@@ -189,7 +189,7 @@ def cvxpy_textbook(model: HedgeModel) -> tuple[cp.Problem, cp.Variable]:
     """The textbook MIQP in cvxpy: integer pieces, sign binaries, cardinality binaries, the
     tracking-error variance as ``sum_squares(Lt (x + B h - t))`` (Lt the covariance square root)
     -- no reformulation, no relaxation bounds beyond the stated box -- written in the units a
-    careful user picks: objective in $k^2, each row in its form's solver unit (``scale``).
+    careful user picks: objective in $M^2, each row in its form's solver unit (``scale``).
 
     Why scaled: the same model in raw USD (variance ~1e14 $^2, ``quad_form`` with the
     covariance) made SCIP abort with "unresolved numerical troubles in LP" on 10 of the 31
@@ -223,10 +223,10 @@ def cvxpy_textbook(model: HedgeModel) -> tuple[cp.Problem, cp.Variable]:
     if card is not None:
         z = cp.Variable(d.I, boolean=True)
         cons += [cp.abs(h) <= cp.multiply(big, z), cp.sum(z) <= card]
-    Lt = cov_factor(d.cov) / 1e3  # $k per bp
-    obj = cp.sum_squares(Lt @ (d.x - d.t) + (Lt @ d.B) @ h) + d.resid_var / 1e6
+    Lt = cov_factor(d.cov) / 1e6  # $M per bp: the variance in $M^2 (hundreds, not 1e14)
+    obj = cp.sum_squares(Lt @ (d.x - d.t) + (Lt @ d.B) @ h) + d.resid_var / 1e12
     if np.any(model.cw > 0):
-        obj = obj + model.cw @ cp.abs(h - d.h0)
+        obj = obj + (model.cw / 1e6) @ cp.abs(h - d.h0)
     return cp.Problem(cp.Minimize(obj), cons), y
 
 
