@@ -239,7 +239,7 @@ class BranchAndBound:
             hs = (A0 + [cg for cg, _ in pool], b0 + [cr for _, cr in pool])
             reg = region(self.model, self.qp, nb, lo, hi, delta, hs)
             if len(reg.J) and log_volume(reg.M, max(reg.D, 0.0)) > MAX_LEAF_LOGVOL:
-                self._scip_leaf(gp, depth, lo, hi)
+                self._scip_leaf(gp, depth, lo, hi, "volume")
                 return
             try:
                 budget = int(self.lim.work_limit - self.stats["enum_work"])
@@ -247,12 +247,12 @@ class BranchAndBound:
                 HJ = enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
                                       max_work=max(min(budget, LEAF_WORK, per_try), 1))
             except TooManyPoints:
-                self._scip_leaf(gp, depth, lo, hi)
+                self._scip_leaf(gp, depth, lo, hi, "work")
                 return
             self.stats["enum_work"] += len(HJ)
             found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :], sigma)
             if self._fails > PIECES_FAIL_LIMIT:
-                self._scip_leaf(gp, depth, lo, hi)  # integer pieces are the hard part here
+                self._scip_leaf(gp, depth, lo, hi, "pieces")  # integer pieces are the hard part here
                 return
             if found is not None and found <= g + delta + self.tol():
                 return  # every better point was inside this radius: the leaf is solved
@@ -261,12 +261,13 @@ class BranchAndBound:
             full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
             delta = min(2.0 * delta, full)
 
-    def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray) -> None:
+    def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
+                   why: str = "") -> None:
         """Hand a leaf to SCIP (its box, fixed signs, objective limit U): exact when SCIP
         finishes; at its node limit the leaf is split instead (the search goes on)."""
         self.stats["scip_leaves"] = self.stats.get("scip_leaves", 0) + 1
-        if self._pieces_relaxed_leaf(lo, hi):
-            return
+        if why:  # volume / work: enclosure too large; pieces: integer pieces failed too often
+            self.stats["scip_" + why] = self.stats.get("scip_" + why, 0) + 1
         cutoff = self.U - self.tol() if math.isfinite(self.U) else None
         r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
                           cutoff=cutoff, node_limit=LEAF_SCIP_NODES, leaf=True)
@@ -277,27 +278,6 @@ class BranchAndBound:
                                                          and np.array_equal(self.h, r["h"])):
             return
         self._split_widest(max(g, float(r.get("dual_bound", g))), depth, lo, hi, None)
-
-    def _pieces_relaxed_leaf(self, lo: np.ndarray, hi: np.ndarray) -> bool:
-        """Solve the leaf with continuous pieces first (SCIP, fast: the integer pieces are what
-        makes a leaf hard). True when that settles the leaf: nothing below U even with
-        continuous pieces, or the relaxed optimum's totals have integer pieces (then they are
-        the leaf's optimum, the relaxation being a lower bound)."""
-        if self.pieces.trivial:
-            return False
-        cutoff = self.U - self.tol() if math.isfinite(self.U) else None
-        r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
-                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES, pieces="continuous",
-                          leaf=True)
-        self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
-        if r["status"] == "infeasible":
-            return True
-        y = self.pieces.find(np.asarray(r["h"], float)) if "h" in r else None
-        if y is None:
-            return False
-        self._offer_exact(r["h"], y)
-        h = np.asarray(r["h"], float)  # settled only if that optimum passed the exact check
-        return r["status"] == "optimal" and self.h is not None and np.array_equal(self.h, h)
 
     def _offer_exact(self, h: np.ndarray, y: np.ndarray) -> None:
         h, y = np.asarray(h, float), np.asarray(y, float)
