@@ -1,6 +1,6 @@
 """futures-overlay from Python: the daily loop on the bundled data (run: python docs/api_example.py).
 
-1. hedge the bundled portfolio under a mandate (here: the default mandate with a $10M margin
+1. hedge the bundled portfolio under a mandate (here: the default mandate with a $14M margin
    budget), keep the positions (the positions format: contract, contracts, sector);
 2. the same day, rebalance with those positions: nothing to trade;
 3. scenario P&L of the hedge you hold (the mandate defines the hedged item);
@@ -22,7 +22,7 @@ from optimizer import frontier, hedge, load_mandate, rebalance, scenarios
 
 def main(out_dir: Path) -> dict:
     asof = "2025-07-11"
-    mandate = replace(load_mandate(), margin_budget_usd=10e6)     # a Mandate, edited in code
+    mandate = replace(load_mandate(), margin_budget_usd=14e6)     # a Mandate, edited in code
 
     # 1. the hedge: DataFrames (or paths) in, a typed result out
     h = hedge(None, mandate, asof)                                # None = bundled portfolio
@@ -46,7 +46,7 @@ def main(out_dir: Path) -> dict:
           f"effectiveness {worst['effectiveness']:.0%}; attribution {worst['attribution']}")
 
     # 4. what more margin buys
-    f = frontier(None, mandate, asof, budgets=[6e6, 10e6, 14e6])
+    f = frontier(None, mandate, asof, budgets=[12e6, 14e6, 18e6])
     print(f.to_frame()[["margin_budget_usd", "status", "tracking_error_usd"]].to_string(
         index=False))
     return {"hedge": doc, "rebalance": r.to_dict(), "scenarios": s.to_dict(),

@@ -13,7 +13,6 @@ file fed to the next; issue 11):
 
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
 import sys
@@ -21,7 +20,6 @@ import sys
 import pandas as pd
 import pytest
 
-from data.positions import read_positions
 from optimizer.assemble import DEFAULT_PORTFOLIO
 
 TODAY = "2025-07-11"
@@ -29,14 +27,6 @@ TODAY = "2025-07-11"
 # steeper); the front contracts (June) are the same on both dates
 HEDGED_ON, MONTH_LATER = "2025-03-11", "2025-04-11"
 
-_reader_nets = "net" in inspect.signature(read_positions).parameters
-needs_reader = pytest.mark.xfail(
-    not _reader_nets, strict=False,
-    reason="needs data.positions to net rows of one contract and reject orders files "
-           "(CLI-validation branch, issue 13)")
-needs_no_wash = pytest.mark.xfail(
-    strict=False, reason="needs the core's no-wash solver (issue 11): today's optimum may "
-                         "designate a contract against its net, which no real book can hold")
 
 
 def overlay(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -64,8 +54,6 @@ def test_hedge_csv_is_the_positions_format(today_csv):
     assert (df["contracts"] != 0).all()
 
 
-@needs_reader
-@needs_no_wash
 def test_same_day_rebalance_of_the_hedge_gives_no_orders(today_csv, tmp_path):
     orders = tmp_path / "orders.csv"
     doc = _json(overlay("rebalance", "--positions", str(today_csv), "--asof", TODAY,
@@ -103,7 +91,6 @@ def _sector_dv01_after(doc: dict, positions: pd.DataFrame) -> dict[str, float]:
     return after
 
 
-@needs_reader
 def test_a_month_later_orders_restore_every_band_and_a_second_rebalance_is_quiet(tmp_path):
     # the bundled book without the bonds issued after the hedge date: the same holdings on
     # both dates, only the market moved
@@ -155,7 +142,6 @@ def test_a_single_held_position_gets_a_proposal(tmp_path):
     assert traded == prop["trades"]
 
 
-@needs_reader
 def test_an_orders_file_is_not_read_as_positions(tmp_path):
     o = tmp_path / "orders.csv"
     o.write_text("contract,side,quantity,price,est_cost_usd,reason\n"

@@ -34,7 +34,6 @@ def test_default_hedge_meets_every_stated_constraint(default_hedge):
             assert abs(s["dv01_after"] - s["dv01_target"]) <= tol * abs(s["dv01_before"]) + 1e-6
 
 
-@pytest.mark.xfail(strict=False, reason="needs the core's no-wash solver (issue 11)")
 def test_default_hedge_positions_are_real(default_hedge):
     """Every position row has the sign of its contract's net (no paper designations), so the
     contracts listed are the contracts traded: at most K = 6 of them."""

@@ -23,7 +23,6 @@ from dataclasses import replace
 from functools import cache
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -31,10 +30,6 @@ from optimizer.assemble import build_context
 from optimizer.core.errors import InfeasibleMandate
 from optimizer.core.problem import DV01Target, solve
 from optimizer.mandate import apply_overrides, load_mandate
-
-pytestmark = pytest.mark.xfail(
-    reason="needs the core's no-wash solver (issue 11: pieces take the sign of their contract's "
-           "net); not yet on main", strict=False)
 
 
 @cache

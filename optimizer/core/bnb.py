@@ -31,10 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.core.compile import scip_textbook
 from optimizer.core.errors import SolverFailure
 from optimizer.core.exact import exact_check
 from optimizer.core.lattice import TooManyPoints, enumerate_points, log_volume
 from optimizer.core.leaf import (
+    Region,
     breakpoints,
     covers_box,
     h_halfspaces,
@@ -42,11 +44,13 @@ from optimizer.core.leaf import (
     region,
 )
 from optimizer.core.model import HedgeModel
-from optimizer.core.pieces import Pieces
+from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.relax import NodeBound, NodeQP
 from optimizer.core.transport import SectorFlow
 
 REL_GAP = 1e-9
+PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
+LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(3e5)  # enumerate a leaf only when its enclosure is about this small
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
 
@@ -95,11 +99,18 @@ class BranchAndBound:
         self.bps = breakpoints(model, self.qp)
         self.flow = SectorFlow(model)
         self.K = model.forms.cardinality()
-        self.U, self.h, self.y = math.inf, None, None
-        self.stats = {"nodes": 0, "leaves": 0, "leaf_splits": 0, "enum_work": 0,
+        self.U = math.inf
+        self.h: np.ndarray | None = None
+        self.y: np.ndarray | None = None
+        self.stats: dict[str, float] = {"nodes": 0, "leaves": 0, "leaf_splits": 0, "enum_work": 0,
                       "enum_points": 0, "candidates": 0, "pieces_calls": 0, "incumbents": 0}
         self._seq = itertools.count()
         self._heap: list[_Item] = []
+        self._no_pieces: set[tuple[int, ...]] = set()  # totals proven to have no real pieces
+        self._fails = 0
+        shared = bool(np.any(model.data.S.sum(axis=1) > 1))
+        self.cuts = PiecesCuts(model) if shared and model.forms.linear("y") else None
+        self._pool: dict[tuple[int, ...], list[tuple[np.ndarray, float]]] = {}
 
     def tol(self) -> float:
         return REL_GAP * max(1.0, abs(self.U)) if math.isfinite(self.U) else 0.0
@@ -210,28 +221,35 @@ class BranchAndBound:
     def _leaf(self, lo: np.ndarray, hi: np.ndarray, nb: NodeBound, g: float, depth: int) -> None:
         """Enumerate the leaf's enclosure with a growing radius (module docstring)."""
         self.stats["leaves"] += 1
-        hs = h_halfspaces(self.model, lo, hi, self.flow)
+        self._fails = 0
+        sigma = np.where(lo >= 0, 1, np.where(hi <= 0, -1, 0))
+        A0, b0 = h_halfspaces(self.model, lo, hi, self.flow)
+        pool = self._pool.setdefault(tuple(int(v) for v in sigma), [])
         gp, g = g, nb.bound  # the enclosure is this node's own Lagrangian, not a parent's bound
         full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
         delta = full
         if not math.isfinite(full):
-            delta = self._start_radius(lo, hi, nb, hs)
+            delta = self._start_radius(lo, hi, nb, (A0, b0))
         while True:
             if delta <= 0:
                 return
+            hs = (A0 + [cg for cg, _ in pool], b0 + [cr for _, cr in pool])
             reg = region(self.model, self.qp, nb, lo, hi, delta, hs)
             if len(reg.J) and log_volume(reg.M, max(reg.D, 0.0)) > MAX_LEAF_LOGVOL:
-                self._split_widest(gp, depth, lo, hi, reg)
+                self._scip_leaf(gp, depth, lo, hi)
                 return
             try:
-                budget = self.lim.work_limit - self.stats["enum_work"]
+                budget = int(self.lim.work_limit - self.stats["enum_work"])
                 HJ = enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
-                                      max_work=max(min(budget, 5_000_000), 1))
+                                      max_work=max(min(budget, 2_000_000), 1))
             except TooManyPoints:
-                self._split_widest(gp, depth, lo, hi, reg)
+                self._scip_leaf(gp, depth, lo, hi)
                 return
             self.stats["enum_work"] += len(HJ)
-            found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :])
+            found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :], sigma)
+            if self._fails > PIECES_FAIL_LIMIT:
+                self._scip_leaf(gp, depth, lo, hi)  # integer pieces are the hard part here
+                return
             if found is not None and found <= g + delta + self.tol():
                 return  # every better point was inside this radius: the leaf is solved
             if (math.isfinite(full) and delta >= full) or covers_box(reg, lo, hi):
@@ -250,8 +268,31 @@ class BranchAndBound:
             delta *= 2.0
         return delta
 
+    def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Hand a leaf to SCIP (its box, fixed signs, objective limit U): exact when SCIP
+        finishes; at its node limit the leaf is split instead (the search goes on)."""
+        self.stats["scip_leaves"] = self.stats.get("scip_leaves", 0) + 1
+        cutoff = self.U - self.tol() if math.isfinite(self.U) else None
+        r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
+                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES)
+        self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
+        if "h" in r:
+            self._offer_exact(r["h"], r["y"])
+        if r["status"] in ("optimal", "infeasible") and ("h" not in r or self.h is not None
+                                                         and np.array_equal(self.h, r["h"])):
+            return
+        self._split_widest(max(g, float(r.get("dual_bound", g))), depth, lo, hi, None)
+
+    def _offer_exact(self, h: np.ndarray, y: np.ndarray) -> None:
+        h, y = np.asarray(h, float), np.asarray(y, float)
+        F = float(self.model.objective(h)[0])
+        if F < self.U - self.tol() and \
+                not exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
+            self.U, self.h, self.y = F, h, y
+            self.stats["incumbents"] += 1
+
     def _split_widest(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
-                      reg: object) -> None:
+                      reg: Region | None) -> None:
         """Integrality split of the coordinate with the widest box (enclosure too large)."""
         self.stats["leaf_splits"] += 1
         w = hi - lo
@@ -260,7 +301,7 @@ class BranchAndBound:
             self._offer(lo[None, :].astype(float))
             return
         mid = math.floor((lo[i] + hi[i]) / 2.0)
-        if reg is not None and getattr(reg, "J", None) is not None and len(reg.J):
+        if reg is not None and len(reg.J):
             J = reg.J
             ext = np.sqrt(np.maximum(np.diag(np.linalg.pinv(reg.M)), 0) * max(reg.D, 0))
             k = int(np.argmax(np.minimum(ext, w[J])))
@@ -271,24 +312,43 @@ class BranchAndBound:
         self._push(g, depth + 1, lo, left)
         self._push(g, depth + 1, right, hi)
 
-    def _offer(self, H: np.ndarray) -> float | None:
-        """Best feasible point of H (exact pieces and exact check) if better than U."""
+    def _offer(self, H: np.ndarray, sigma: np.ndarray | None = None) -> float | None:
+        """Best feasible point of H (exact pieces and exact check) if better than U. Totals
+        without continuous pieces yield a feasibility cut for the leaf's signs ``sigma``."""
         self.stats["enum_points"] += len(H)
         if not len(H):
             return None
         H = H[~infeasible_forms_only(self.model, H)]
-        H = H[self.flow.ok(H)]
+        F = self.model.objective(H)
+        keep = F < self.U - self.tol()
+        H, F = H[keep], F[keep]
+        pool = self._pool.setdefault(tuple(int(v) for v in sigma), []) \
+            if sigma is not None else []
+        keep = _cuts_ok(pool, H)
+        H, F = H[keep], F[keep]
+        keep = self.flow.ok(H)
+        H, F = H[keep], F[keep]
         if not len(H):
             return None
-        F = self.model.objective(H)
-        order = np.argsort(F, kind="stable")
-        for k in order:
+        for k in np.argsort(F, kind="stable"):
             if F[k] >= self.U - self.tol():
                 return None
-            self.stats["candidates"] += 1
+            key = tuple(int(v) for v in H[k])
             h = H[k].astype(float)
+            if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
+                continue
+            self.stats["candidates"] += 1
+            if self._fails > PIECES_FAIL_LIMIT:
+                return None  # the leaf goes to SCIP (see _leaf)
             y = self.pieces.find(h)
             if y is None:
+                self._no_pieces.add(key)
+                self._fails += 1
+                cut = self.cuts.cut(h, sigma) if (self.cuts is not None and
+                                                  sigma is not None) else None
+                if cut is not None:
+                    pool.append(cut)
+                    self.stats["cuts"] = self.stats.get("cuts", 0) + 1
                 continue
             if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
                 continue
@@ -296,6 +356,13 @@ class BranchAndBound:
             self.stats["incumbents"] += 1
             return float(F[k])
         return None
+
+
+def _cuts_ok(pool: list[tuple[np.ndarray, float]], H: np.ndarray) -> np.ndarray:
+    ok = np.ones(H.shape[0], bool)
+    for g, rhs in pool:
+        ok &= H @ g <= rhs + 1e-7 * (1.0 + abs(rhs))
+    return ok
 
 
 __all__ = ["BranchAndBound", "Limits", "Outcome"]

@@ -226,13 +226,24 @@ def _scip_forms(m: Any, model: HedgeModel, h: list[Any], y: list[Any]) -> list[A
     return absvars(d.h0) if np.any(model.cw > 0) else []
 
 
-def scip_textbook(model: HedgeModel, time_limit: float = 10.0) -> dict[str, Any]:
-    """Solve the textbook MIQP with SCIP (module docstring). Objective values in $k^2."""
+def scip_textbook(model: HedgeModel, time_limit: float = 10.0,
+                  box: tuple[np.ndarray, np.ndarray] | None = None,
+                  cutoff: float | None = None, node_limit: int | None = None) -> dict[str, Any]:
+    """Solve the textbook MIQP with SCIP (module docstring). Objective values in $k^2.
+
+    ``box`` restricts the totals (a leaf of the exact method); where it fixes a contract's
+    sign, its pieces get that sign directly. ``cutoff``: only hedges with objective below it are
+    sought (SCIP's objective limit; "infeasible" then means none exists)."""
     import pyscipopt as ps
 
     assert model.box is not None
     d = model.data
-    lo, hi = model.box
+    lo, hi = model.box[0].copy(), model.box[1].copy()
+    if box is not None:
+        lo[:d.I], hi[:d.I] = np.maximum(lo[:d.I], box[0]), np.minimum(hi[:d.I], box[1])
+        pi = d.piece_instrument
+        lo[d.I:] = np.maximum(lo[d.I:], np.minimum(lo[pi], 0.0))
+        hi[d.I:] = np.minimum(hi[d.I:], np.maximum(hi[pi], 0.0))
     m = ps.Model()
     m.hideOutput(True)
     h = [m.addVar(lb=float(lo[i]), ub=float(hi[i]), vtype="I") for i in range(d.I)]
@@ -240,7 +251,7 @@ def scip_textbook(model: HedgeModel, time_limit: float = 10.0) -> dict[str, Any]
     for i in range(d.I):
         ps_i = np.nonzero(d.S[i])[0]
         m.addCons(ps.quicksum(y[int(p)] for p in ps_i) == h[i])
-        if len(ps_i) > 1:  # no-wash: every piece of the sign of the total
+        if len(ps_i) > 1 and lo[i] < 0 < hi[i]:  # no-wash: pieces of the sign of the total
             s = m.addVar(vtype="B")
             big = float(max(abs(lo[i]), abs(hi[i])))
             for p in ps_i:
@@ -257,6 +268,14 @@ def scip_textbook(model: HedgeModel, time_limit: float = 10.0) -> dict[str, Any]
     obj = ps.quicksum(ts) + ps.quicksum(float(model.cw[i]) * u for i, u in enumerate(ucost))
     m.setObjective(obj, "minimize")
     m.setParam("limits/time", float(time_limit))
+    if node_limit is not None:
+        m.setParam("limits/nodes", int(node_limit))
+    if cutoff is not None:
+        m.setObjlimit(float(cutoff - model.const))
+    return _scip_run(m, model, h, y)
+
+
+def _scip_run(m: Any, model: HedgeModel, h: list[Any], y: list[Any]) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     with quiet_solver():
         m.optimize()
@@ -297,10 +316,10 @@ def cvxpy_textbook(model: HedgeModel) -> tuple[cp.Problem, cp.Variable]:
                 cons.append(e <= f.hi)
         elif isinstance(f, AbsSum):
             cons.append(f.weights @ cp.abs(h - f.ref) <= f.cap)
-    k = model.forms.cardinality()
-    if k is not None:
+    card = model.forms.cardinality()
+    if card is not None:
         z = cp.Variable(d.I, boolean=True)
-        cons += [cp.abs(h) <= cp.multiply(big, z), cp.sum(z) <= k]
+        cons += [cp.abs(h) <= cp.multiply(big, z), cp.sum(z) <= card]
     r = d.x - d.t + d.B @ h
     obj = cp.quad_form(r, cp.psd_wrap(d.cov)) + d.resid_var
     if np.any(model.cw > 0):

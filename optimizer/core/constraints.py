@@ -406,7 +406,7 @@ class _AbsSumLimit(Constraint):
         return ceil_cents(self.cap() + t)
 
     def widened(self, t: float) -> Constraint:
-        return type(self)(self.required(t))
+        return type(self)(self.required(t))  # type: ignore[call-arg, arg-type]
 
     def mandate_changes(self, limits: Any, t: float) -> dict[str, Any]:
         return {self.field_name: self.required(t)}

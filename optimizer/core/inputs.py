@@ -16,7 +16,7 @@ from data.errors import InputError
 
 
 def _arr(name: str, v: Any, shape: tuple[int, ...], dtype: type = float) -> np.ndarray:
-    a = np.asarray(v, dtype=dtype)
+    a: np.ndarray = np.asarray(v, dtype=dtype)
     if a.shape != shape:
         raise InputError(f"{name} must have shape {shape}, got {a.shape}")
     if dtype is float and not np.all(np.isfinite(a)):
@@ -89,7 +89,7 @@ class HedgeInputs:
            _arr("instrument_exposure", self.instrument_exposure, (I, F)))
         st(self, "instrument_dv01", _arr("instrument_dv01", self.instrument_dv01, (I,)))
         st(self, "cov", _check_cov(_arr("cov", self.cov, (F, F))))
-        des = np.asarray(self.designations, dtype=bool)
+        des = np.asarray(self.designations).astype(bool)
         if des.shape != (S, I):
             raise InputError(f"designations must have shape {(S, I)}, got {des.shape}")
         st(self, "designations", des)
@@ -110,7 +110,8 @@ class HedgeInputs:
         opt("current", zeros, (I,))
         opt("cost_per_contract", zeros, (I,))
         opt("leverage_weight", np.abs(np.asarray(self.notional, float)), (I,))
-        if np.any(self.current != np.round(self.current)):
+        cur = np.asarray(self.current, float)
+        if np.any(cur != np.round(cur)):
             raise InputError("current contracts must be integers")
         for nm in ("notional", "initial_margin", "sector_resid_var", "cost_per_contract",
                    "leverage_weight"):

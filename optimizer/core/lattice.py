@@ -32,12 +32,12 @@ def lll(C: np.ndarray, delta: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
     B = np.asarray(C, float).copy()
     n = B.shape[1]
     U = np.eye(n, dtype=np.int64)
-    R = np.linalg.qr(B, mode="r")
+    R: np.ndarray = np.asarray(np.linalg.qr(B, mode="r"))
     k, guard = 1, 0
     while k < n and guard < 100_000:
         guard += 1
         for j in range(k - 1, -1, -1):
-            q = round(R[j, k] / R[j, j]) if R[j, j] != 0 else 0
+            q = int(np.rint(R[j, k] / R[j, j])) if R[j, j] != 0 else 0
             if q:
                 B[:, k] -= q * B[:, j]
                 U[:, k] -= q * U[:, j]
@@ -47,7 +47,7 @@ def lll(C: np.ndarray, delta: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
         else:
             B[:, [k - 1, k]] = B[:, [k, k - 1]]
             U[:, [k - 1, k]] = U[:, [k, k - 1]]
-            R = np.linalg.qr(B, mode="r")
+            R = np.asarray(np.linalg.qr(B, mode="r"))
             k = max(k - 1, 1)
     return B, U
 

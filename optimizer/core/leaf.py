@@ -81,15 +81,15 @@ def h_halfspaces(model: HedgeModel, lo: np.ndarray, hi: np.ndarray, flow: Sector
     for i in range(d.I):
         A += [eye[i], -eye[i]]
         b += [float(hi[i]), -float(lo[i])]
-    for f in model.forms.linear("h"):
-        _bounds_rows(A, b, f.coef, f.offset, f.lo, f.hi)
+    for lf in model.forms.linear("h"):
+        _bounds_rows(A, b, lf.coef, lf.offset, lf.lo, lf.hi)
     sig = np.where(lo >= 0, 1.0, np.where(hi <= 0, -1.0, 0.0))
-    for f in model.forms.abs_sums():
-        s = np.where(lo >= f.ref, 1.0, np.where(hi <= f.ref, -1.0, 0.0))
-        nz = f.weights > 0
+    for af in model.forms.abs_sums():
+        s = np.where(lo >= af.ref, 1.0, np.where(hi <= af.ref, -1.0, 0.0))
+        nz = af.weights > 0
         if np.all(s[nz] != 0):
-            A.append(f.weights * s)
-            b.append(f.cap + float(np.sum(f.weights * s * f.ref)))
+            A.append(af.weights * s)
+            b.append(af.cap + float(np.sum(af.weights * s * af.ref)))
     if flow.ok_structure:
         fa, fb = flow.halfspaces(lo, hi)
         return A + fa, b + fb

@@ -56,7 +56,7 @@ class Pieces:
                      f.coef[nz] / f.scale)
         for k, s in enumerate(self.targeted):  # e_s >= +-(after_s - target_s) in $k
             row = d.sector_row(s) / 1e3
-            nz = np.nonzero(row)[0]
+            nz = np.nonzero(row)[0].astype(np.int32)
             dev = (float(self.model.targets[s]) - float(d.sd[s])) / 1e3
             idx = np.concatenate([nz, [P + k]]).astype(np.int32)
             h.addRow(-INF, dev, len(idx), idx, np.concatenate([row[nz], [-1.0]]))
@@ -80,8 +80,8 @@ class Pieces:
             return None
         hs = self.highs
         hs.changeColsBounds(P, np.arange(P, dtype=np.int32), ylo, yhi)
-        hs.changeRowsBounds(d.I, np.arange(d.I, dtype=np.int32), h.astype(float),
-                            h.astype(float))
+        hs.changeRowsBounds(d.I, np.arange(d.I, dtype=np.int32),  # type: ignore[attr-defined]
+                            h.astype(float), h.astype(float))
         cost = np.concatenate([np.zeros(P), np.full(ns, 1.0 if nice else 0.0)])
         hs.changeColsCost(P + ns, np.arange(P + ns, dtype=np.int32), cost)
         hs.run()
@@ -94,3 +94,71 @@ class Pieces:
 
 
 __all__ = ["Pieces"]
+
+
+class PiecesCuts:
+    """Feasibility cuts in h for continuous pieces (Benders): for totals h without continuous
+    pieces, ``V(h_bar) + g . (h - h_bar) <= 0`` with V the least total violation of the piece
+    constraints (links, bands, no-wash sides, propagated boxes) and g its subgradient (the
+    reduced costs of h, fixed in an elastic LP). V is convex in h, so the cut holds for every h
+    with the same signs that has continuous -- hence integer -- pieces."""
+
+    def __init__(self, model: HedgeModel) -> None:
+        d = model.data
+        self.model = model
+        assert model.box is not None
+        I, P = d.I, d.P  # noqa: E741
+        h = highspy.Highs()
+        h.silent()
+        h.addVars(I, np.zeros(I), np.zeros(I))  # totals, fixed per call
+        h.addVars(P, model.box[0][I:], model.box[1][I:])  # pieces
+        self.n_rows = 0
+        pi = d.piece_instrument
+
+        def elastic_row(lo: float, hi: float, idx: list[int], val: list[float]) -> None:
+            k = h.getNumCol()
+            h.addVars(2, np.zeros(2), np.full(2, INF))  # violation below / above
+            h.changeColsCost(2, np.array([k, k + 1], np.int32), np.ones(2))
+            h.addRow(lo, hi, len(idx) + 2, np.array(idx + [k, k + 1], np.int32),
+                     np.array(val + [1.0, -1.0]))
+            self.n_rows += 1
+
+        for i in range(I):
+            ps = [I + int(p) for p in np.nonzero(d.S[i])[0]]
+            elastic_row(0.0, 0.0, ps + [i], [1.0] * len(ps) + [-1.0])
+        for f in model.forms.linear("y"):
+            nz = np.nonzero(f.coef)[0]
+            elastic_row((f.lo - f.offset) / f.scale, (f.hi - f.offset) / f.scale,
+                        [I + int(p) for p in nz], [float(f.coef[p]) / f.scale for p in nz])
+        self._sign_rows = []
+        for p in range(P):  # y_p between 0 and h_i: rows y_p >= 0 / y_p - h_i <= 0 per sign
+            self._sign_rows.append(self.n_rows)
+            elastic_row(-INF, INF, [I + p], [1.0])
+            self._sign_rows.append(self.n_rows)
+            elastic_row(-INF, INF, [I + p, int(pi[p])], [1.0, -1.0])
+        self.highs = h
+
+    def cut(self, h: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """(g, rhs) with ``g . h' <= rhs`` for every h' of signs sigma with continuous pieces,
+        violated by h; None when h has continuous pieces."""
+        d, hs = self.model.data, self.highs
+        I = d.I  # noqa: E741
+        hs.changeColsBounds(I, np.arange(I, dtype=np.int32), h, h)
+        pi = d.piece_instrument
+        for p in range(d.P):  # sign sides of each piece
+            s = float(sigma[pi[p]])
+            r0, r1 = self._sign_rows[2 * p], self._sign_rows[2 * p + 1]
+            if s == 0:  # sign not fixed by the box (a contract with one piece): no side rows
+                hs.changeRowBounds(r0, -INF, INF)
+                hs.changeRowBounds(r1, -INF, INF)
+                continue
+            hs.changeRowBounds(r0, 0.0 if s > 0 else -INF, INF if s > 0 else 0.0)
+            hs.changeRowBounds(r1, -INF if s > 0 else 0.0, 0.0 if s > 0 else INF)
+        hs.run()
+        if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        v = float(hs.getInfo().objective_function_value)
+        if v <= 1e-6:
+            return None
+        g = np.asarray(hs.getSolution().col_dual[:I], float)
+        return g, float(g @ h) - (v - 1e-7)  # a hair weaker: LP tolerances cannot cut a hedge

@@ -31,14 +31,19 @@ directions, h* solves R_k h* = -(c + mu/2)), where the terms are those of :meth:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
 
-import highspy
 import numpy as np
+import scipy.sparse as sp
+from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
 
 from optimizer.core.forms import AbsSum, LinearForm
 from optimizer.core.model import HedgeModel
 
-INF = highspy.kHighsInf
+INF = np.inf
+_CLARABEL = CLARABEL()
+_OPTS = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-10, "tol_feas": 1e-9, "max_iter": 200}
 
 
 @dataclass
@@ -137,54 +142,12 @@ def build_rows(model: HedgeModel, lay: Layout) -> list[Row]:
             rows.append(Row("card", -INF, 0.0, [lay.u(0, i), lay.z0 + i], [1.0, -1.0], inst=i))
         rows.append(Row("cardsum", -INF, float(k), [lay.z0 + i for i in range(I)], [1.0] * I))
     for g, r in enumerate(lay.refs):
-        for i in np.nonzero(used[g])[0]:
-            ui, ii = lay.u(g, int(i)), int(i)
-            rows.append(Row("aux", -float(r[i]), INF, [ui, ii], [1.0, -1.0], g, ii, +1))
-            rows.append(Row("aux", float(r[i]), INF, [ui, ii], [1.0, 1.0], g, ii, -1))
+        for i_np in np.nonzero(used[g])[0]:
+            ii = int(i_np)
+            ui = lay.u(g, ii)
+            rows.append(Row("aux", -float(r[ii]), INF, [ui, ii], [1.0, -1.0], g, ii, +1))
+            rows.append(Row("aux", float(r[ii]), INF, [ui, ii], [1.0, 1.0], g, ii, -1))
     return rows
-
-
-def _highs_model(model: HedgeModel, lay: Layout, rows: list[Row], eps: float) -> highspy.HighsModel:
-    n, I = lay.n, model.data.I  # noqa: E741
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(rows)
-    cost = np.zeros(n)
-    cost[:I] = 2.0 * model.R.T @ model.c
-    if np.any(model.cw > 0):
-        g = group_of(lay.refs, model.data.h0)
-        cost[lay.u0[g]:lay.u0[g] + I] = model.cw
-    lp.col_cost_ = cost
-    lp.offset_ = float(model.c @ model.c + model.const)
-    lp.col_lower_, lp.col_upper_ = np.full(n, -INF), np.full(n, INF)
-    lp.row_lower_ = np.array([r.lo for r in rows], float)
-    lp.row_upper_ = np.array([r.hi for r in rows], float)
-    cols: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for k, r in enumerate(rows):
-        for j, v in zip(r.idx, r.val, strict=True):
-            cols[j].append((k, v))
-    start, index, value = [0], [], []
-    for j in range(n):
-        for k, v in cols[j]:
-            index.append(k)
-            value.append(v)
-        start.append(len(index))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = start, index, value
-    H = np.zeros((n, n))
-    H[:I, :I] = 2.0 * model.R.T @ model.R
-    H[np.arange(n), np.arange(n)] += 2.0 * eps
-    hs = highspy.HighsHessian()
-    hs.dim_, hs.format_ = n, highspy.HessianFormat.kTriangular
-    hstart, hidx, hval = [0], [], []
-    for j in range(n):
-        nz = np.nonzero(H[j:, j])[0] + j
-        hidx += nz.tolist()
-        hval += H[nz, j].tolist()
-        hstart.append(len(hidx))
-    hs.start_, hs.index_, hs.value_ = hstart, hidx, hval
-    hm = highspy.HighsModel()
-    hm.lp_, hm.hessian_ = lp, hs
-    return hm
 
 
 class NodeQP:
@@ -209,24 +172,13 @@ class NodeQP:
         self.rl = np.array([r.lo for r in self.rows], float)
         self.ru = np.array([r.hi for r in self.rows], float)
         self.card_rows = [k for k, r in enumerate(self.rows) if r.kind == "card"]
-        q = model.R.T @ model.R
-        self._scale = max(float(np.trace(q)) / max(d.I, 1), 1e-12)
-        self._eps = [eps_rel, 100 * eps_rel, 1e4 * eps_rel]  # escalate when HiGHS cycles
-        self._level = 0
-        self.highs = self._new_highs(self._eps[0])
+        self._build_conic()
         self.n_solves = 0
         # R = U diag(s) V': directions with s below 1e-9 x max are treated as flat (module doc)
         U, sv, Vt = np.linalg.svd(model.R, full_matrices=False)
         keep = sv > 1e-9 * max(float(sv.max(initial=0.0)), 1e-300)
         self.svd = (U, sv, Vt, keep)
         self.Rk = (U[:, keep] * sv[keep]) @ Vt[keep]
-
-    def _new_highs(self, eps_rel: float) -> highspy.Highs:
-        h = highspy.Highs()
-        h.silent()
-        h.setOptionValue("qp_iteration_limit", 5_000)
-        h.passModel(_highs_model(self.model, self.lay, self.rows, eps_rel * self._scale))
-        return h
 
     def column_box(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Column bounds of the node: h box, piece boxes (no-wash), aux and indicator boxes."""
@@ -247,45 +199,56 @@ class NodeQP:
             chi[lay.z0:lay.z0 + d.I] = (~zero).astype(float)
         return clo, chi
 
+    def _build_conic(self) -> None:
+        """The QP in Clarabel's form ``min 1/2 x'Px + q'x, A x + s = b, s in K``: equality rows
+        (zero cone), then row upper sides, row lower sides, column upper and lower bounds
+        (nonnegative cone)."""
+        d, n = self.model.data, self.lay.n
+        eq = np.nonzero(self.rl == self.ru)[0]
+        up = np.nonzero((self.rl != self.ru) & np.isfinite(self.ru))[0]
+        dn = np.nonzero((self.rl != self.ru) & np.isfinite(self.rl))[0]
+        self._rows = (eq, up, dn)
+        eye = np.eye(n)
+        self._Adense = np.vstack([self.A[eq], self.A[up], -self.A[dn], eye, -eye])
+        H = np.zeros((n, n))
+        H[:d.I, :d.I] = 2.0 * self.model.R.T @ self.model.R
+        self._P = sp.triu(sp.csc_matrix(H)).tocsc()
+        self._q = np.concatenate([2.0 * self.model.R.T @ self.model.c, self._linear_cost()])
+        self._dims = SimpleNamespace(zero=len(eq), nonneg=len(up) + len(dn) + 2 * n, soc=[],
+                                     psd=[], exp=0, p3d=[], pnd=[])
+        self._cache: dict[str, Any] = {}
+
     def solve(self, lo: np.ndarray, hi: np.ndarray) -> NodeBound:
-        """Relaxation of the node ``lo <= h <= hi``: HiGHS point + rigorous bound."""
+        """Relaxation of the node ``lo <= h <= hi``: Clarabel point + rigorous bound."""
         clo, chi = self.column_box(lo, hi)
         if np.any(clo > chi):
             return NodeBound("infeasible")
-        status = self._run_at(lo, hi, clo, chi)
-        while status == "retry" and self._level + 1 < len(self._eps):
-            self._level += 1  # a larger proximal term for the rest of the solve
-            self.highs = self._new_highs(self._eps[self._level])
-            status = self._run_at(lo, hi, clo, chi)
-        if status != "optimal":
-            return NodeBound("infeasible" if status == "infeasible" else "failed")
-        h = self.highs
-        sol = h.getSolution()
-        x = np.asarray(sol.col_value, float)
-        return self.lagrangian(lo, hi, clo, chi, x, np.asarray(sol.row_dual, float),
-                               np.asarray(sol.col_dual, float))
-
-    def _run_at(self, lo: np.ndarray, hi: np.ndarray, clo: np.ndarray, chi: np.ndarray) -> str:
-        h = self.highs
-        h.changeColsBounds(self.lay.n, np.arange(self.lay.n, dtype=np.int32), clo, chi)
-        for k in self.card_rows:
+        eq, up, dn = self._rows
+        for k in self.card_rows:  # u_0i <= M_i z_i with M_i the node's box
             i = self.rows[k].inst
-            h.changeCoeff(k, self.lay.z0 + i, -max(abs(float(lo[i])), abs(float(hi[i]))))
-        status = self._run()
-        if status == "retry":
-            h.clearSolver()
-            status = self._run()
-        return status
-
-    def _run(self) -> str:
+            self.A[k, self.lay.z0 + i] = -max(abs(float(lo[i])), abs(float(hi[i])), 1.0)
+        self._Adense[:len(eq) + len(up) + len(dn)] = np.vstack(
+            [self.A[eq], self.A[up], -self.A[dn]])
+        b = np.concatenate([self.rl[eq], self.ru[up], -self.rl[dn], chi, -clo])
+        data = {"A": sp.csc_matrix(self._Adense), "b": b, "c": self._q, "P": self._P,
+                "dims": self._dims}
         self.n_solves += 1
-        self.highs.run()
-        st = self.highs.getModelStatus()
-        if st == highspy.HighsModelStatus.kOptimal:
-            return "optimal"
-        if st == highspy.HighsModelStatus.kInfeasible:
-            return "infeasible"
-        return "retry"
+        res = _CLARABEL.solve_via_data(data, True, False, dict(_OPTS), self._cache)
+        status = str(res.status)
+        if "Infeasible" in status and "Dual" not in status:
+            return NodeBound("infeasible")
+        if status not in ("Solved", "AlmostSolved"):
+            return NodeBound("failed")
+        x, z = np.asarray(res.x, float), np.asarray(res.z, float)
+        ne, nu_, nd = len(eq), len(up), len(dn)
+        pi = np.zeros(len(self.rows))
+        pi[eq] = -z[:ne]
+        pi[up] -= z[ne:ne + nu_]
+        pi[dn] += z[ne + nu_:ne + nu_ + nd]
+        n = self.lay.n
+        zc = z[ne + nu_ + nd:]
+        col = zc[n:] - zc[:n]  # lower-bound multiplier minus upper-bound multiplier
+        return self.lagrangian(lo, hi, clo, chi, x, pi, col)
 
     def lagrangian(self, lo: np.ndarray, hi: np.ndarray, clo: np.ndarray, chi: np.ndarray,
                    x: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarray) -> NodeBound:

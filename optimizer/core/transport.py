@@ -10,7 +10,8 @@ T of banded sectors
     sum_{s in T} u_s >= sum_{i: D_i < 0, N(i) meets T} D_i + sum_{i: D_i > 0, N(i) within T} D_i
 
 (N(i) = the sectors contract i may hedge; a contract that may also go to an unbanded sector is
-never "within" T). Sets spanning several connected components split into their components, so
+never "within" T). Each band is first cut to what the sector's pieces can reach inside their
+propagated integer boxes (for a sector with one contract: the band rounded to whole contracts). Sets spanning several connected components split into their components, so
 only sets inside one component are listed. Integer pieces need these and a little more; the
 exact answer for a candidate comes from :class:`optimizer.core.pieces.Pieces`. Used twice: as a
 vectorized filter of enumerated candidates, and (for small components, signs known) as
@@ -52,6 +53,7 @@ class SectorFlow:
         N = np.zeros((d.I, S), bool)
         for s, i in d.pieces:
             N[i, s] = True
+        lo, hi = self._tighten(model, lo, hi)
         self.subsets = self._subsets(N, banded)
         T = np.array(self.subsets, bool).reshape(-1, S)
         self.meet = (T.astype(int) @ N.T.astype(int)) > 0  # (nT, I)
@@ -62,6 +64,22 @@ class SectorFlow:
         self.tolL = np.array([row_tol(v) for v in self.L])
         self.tolU = np.array([row_tol(v) for v in self.U])
         self.size = T.sum(axis=1)
+
+    @staticmethod
+    def _tighten(model: HedgeModel, lo: np.ndarray, hi: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """A sector can only receive what its pieces' integer boxes allow: with one contract
+        that is a multiple of its DV01 inside the band (the band rounded to whole contracts)."""
+        d = model.data
+        if model.box is None:
+            return lo, hi
+        ylo, yhi = model.box[0][d.I:], model.box[1][d.I:]
+        reach_lo, reach_hi = np.zeros(len(lo)), np.zeros(len(lo))
+        for p, (s, i) in enumerate(d.pieces):
+            a, b = d.d[i] * ylo[p], d.d[i] * yhi[p]
+            reach_lo[s] += min(a, b)
+            reach_hi[s] += max(a, b)
+        return np.maximum(lo, reach_lo), np.minimum(hi, reach_hi)
 
     @staticmethod
     def _subsets(N: np.ndarray, banded: np.ndarray) -> list[list[bool]]:
@@ -90,8 +108,8 @@ class SectorFlow:
                                 for c in itertools.combinations(members, r)]
             for c in members_sets:
                 mask = [False] * S
-                for s in c:
-                    mask[s] = True
+                for sec in c:
+                    mask[int(sec)] = True
                 out.append(mask)
         return out
 

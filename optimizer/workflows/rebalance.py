@@ -42,9 +42,9 @@ their bands keep the band as their constraint; the mandate's other limits apply,
   count (no trade that is not needed), unless a limit is breached;
 * trading cost ``c_i |h_i - h0_i|`` with ``c_i`` = half a tick per contract
   (:func:`optimizer.workflows.rolls.cost_per_contract`) and, unless the mandate states one, a cost
-  weight of ``2 x TE*`` USD^2/yr per USD, TE* = the tracking error of the same problem solved
-  without cost (first-order exchange rate: $1 of trading cost ~ $1/yr of tracking error at the
-  restored level), so keeping what is held wins whenever it is as good;
+  weight of ``2 x TE*`` USD^2/yr per USD, TE* = the tracking error of the same problem without
+  cost at its continuous optimum (first-order exchange rate: $1 of trading cost ~ $1/yr of
+  tracking error at the restored level), so keeping what is held wins whenever it is as good;
 * ``turnover`` (contracts, sum |h - h0|) if the mandate gives one: hard. A band that turnover
   cannot reach is an infeasible mandate (exit 3) with the smallest turnover that works.
 
@@ -68,7 +68,7 @@ import pandas as pd
 
 from data.errors import InputError, Notice
 from models.instruments import DEFAULT_ROLL_DAYS
-from optimizer.core.errors import InfeasibleMandate
+from optimizer.core.errors import InfeasibleMandate, SolverFailure
 from optimizer.core.problem import (
     DV01Target,
     HedgeInputs,
@@ -273,8 +273,9 @@ def _limits_broken(inputs: HedgeInputs, mandate: Limits, res: HedgeResult) -> li
     # the core's check takes (totals, pieces); before the real-position core it took pieces
     two = len(inspect.signature(prob.broken).parameters) == 2
     names = prob.broken(h, y) if two else prob.broken(y)
-    cons = [prob.constraint(n) for n in names]
-    return [c.describe() for c in cons if c.kind not in ("dv01_band", "turnover")]
+    cons = {c.name: c for c in prob.constraints}
+    return [cons[n].describe() for n in names
+            if n in cons and cons[n].kind not in ("dv01_band", "turnover")]
 
 
 @dataclass
@@ -334,6 +335,22 @@ def _frozen(inputs: HedgeInputs, before: list[dict], new: bool, broken: list[str
     return out
 
 
+def _te_star(inputs: HedgeInputs, m: Limits, time_limit: float, diagnose: bool) -> float:
+    """TE (USD/yr) of the restored mandate without trading cost, from the continuous
+    relaxation's optimum (one convex solve; the cost weight is a first-order exchange rate, so a
+    lower bound of the integer TE is enough). An infeasible relaxation falls through to the
+    integer solve, which states the infeasibility with its diagnosis."""
+    prob = HedgeProblem(inputs, replace(m, cost_weight=0.0))
+    try:
+        if prob.model.box is not None:  # None: bound propagation proved it infeasible
+            h, _ = prob.continuous()
+            return float(prob.te_usd(h))
+    except (SolverFailure, InfeasibleMandate):
+        pass
+    return solve(inputs, replace(m, cost_weight=0.0), time_limit=time_limit,
+                 diagnose=diagnose).te_after_usd
+
+
 def _solve_candidates(inputs: HedgeInputs, mandate: Limits, candidates: list[Limits],
                       cost_weight: float | None, time_limit: float, diagnose: bool,
                       warnings: list[Notice]) -> tuple[HedgeResult, float]:
@@ -347,8 +364,7 @@ def _solve_candidates(inputs: HedgeInputs, mandate: Limits, candidates: list[Lim
                 w = mandate.cost_weight
                 if not w and np.any(c > 0):
                     # $1 of trading cost ~ $1/yr of TE at the restored level: 2 x TE(no cost)
-                    w = 2.0 * solve(inputs, replace(m, cost_weight=0.0), time_limit=time_limit,
-                                    diagnose=diagnose and last).te_after_usd
+                    w = 2.0 * _te_star(inputs, m, time_limit, diagnose and last)
             res = solve(inputs, replace(m, cost_weight=float(w)), time_limit=time_limit,
                         diagnose=diagnose and last)
             if j > 0:
