@@ -51,8 +51,11 @@ from optimizer.core.transport import SectorFlow
 REL_GAP = 1e-9
 PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
 LEAF_SCIP_NODES = 5_000
-MAX_LEAF_LOGVOL = math.log(3e5)  # enumerate a leaf only when its enclosure is about this small
+MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
+LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is split or given to SCIP
+LEAF_CELLS = 20_000_000  # ... and enumeration nodes x half-spaces of one try
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
+FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
 
 
 @dataclass
@@ -229,7 +232,7 @@ class BranchAndBound:
         full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
         delta = full
         if not math.isfinite(full):
-            delta = self._start_radius(lo, hi, nb, (A0, b0))
+            delta = start_radius(self.model, self.qp, nb, lo, hi, (A0, b0))
         while True:
             if delta <= 0:
                 return
@@ -240,8 +243,9 @@ class BranchAndBound:
                 return
             try:
                 budget = int(self.lim.work_limit - self.stats["enum_work"])
+                per_try = LEAF_CELLS // max(len(reg.b), 1)  # each node is checked on every row
                 HJ = enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
-                                      max_work=max(min(budget, 2_000_000), 1))
+                                      max_work=max(min(budget, LEAF_WORK, per_try), 1))
             except TooManyPoints:
                 self._scip_leaf(gp, depth, lo, hi)
                 return
@@ -257,21 +261,12 @@ class BranchAndBound:
             full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
             delta = min(2.0 * delta, full)
 
-    def _start_radius(self, lo: np.ndarray, hi: np.ndarray, nb: NodeBound, hs: tuple) -> float:
-        """Largest radius (doubling from 1e-6 of the bound) whose enclosure holds about
-        exp(START_LOGVOL) points: the first try when there is no incumbent yet."""
-        delta = 1e-6 * max(1.0, abs(nb.bound))
-        for _ in range(80):
-            reg = region(self.model, self.qp, nb, lo, hi, 2.0 * delta, hs)
-            if log_volume(reg.M, max(reg.D, 0.0)) > START_LOGVOL:
-                break
-            delta *= 2.0
-        return delta
-
     def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray) -> None:
         """Hand a leaf to SCIP (its box, fixed signs, objective limit U): exact when SCIP
         finishes; at its node limit the leaf is split instead (the search goes on)."""
         self.stats["scip_leaves"] = self.stats.get("scip_leaves", 0) + 1
+        if self._pieces_relaxed_leaf(lo, hi):
+            return
         cutoff = self.U - self.tol() if math.isfinite(self.U) else None
         r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
                           cutoff=cutoff, node_limit=LEAF_SCIP_NODES)
@@ -282,6 +277,26 @@ class BranchAndBound:
                                                          and np.array_equal(self.h, r["h"])):
             return
         self._split_widest(max(g, float(r.get("dual_bound", g))), depth, lo, hi, None)
+
+    def _pieces_relaxed_leaf(self, lo: np.ndarray, hi: np.ndarray) -> bool:
+        """Solve the leaf with continuous pieces first (SCIP, fast: the integer pieces are what
+        makes a leaf hard). True when that settles the leaf: nothing below U even with
+        continuous pieces, or the relaxed optimum's totals have integer pieces (then they are
+        the leaf's optimum, the relaxation being a lower bound)."""
+        if self.pieces.trivial:
+            return False
+        cutoff = self.U - self.tol() if math.isfinite(self.U) else None
+        r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
+                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES, pieces="continuous")
+        self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
+        if r["status"] == "infeasible":
+            return True
+        y = self.pieces.find(np.asarray(r["h"], float)) if "h" in r else None
+        if y is None:
+            return False
+        self._offer_exact(r["h"], y)
+        h = np.asarray(r["h"], float)  # settled only if that optimum passed the exact check
+        return r["status"] == "optimal" and self.h is not None and np.array_equal(self.h, h)
 
     def _offer_exact(self, h: np.ndarray, y: np.ndarray) -> None:
         h, y = np.asarray(h, float), np.asarray(y, float)
@@ -326,36 +341,60 @@ class BranchAndBound:
             if sigma is not None else []
         keep = _cuts_ok(pool, H)
         H, F = H[keep], F[keep]
-        keep = self.flow.ok(H)
-        H, F = H[keep], F[keep]
         if not len(H):
             return None
-        for k in np.argsort(F, kind="stable"):
-            if F[k] >= self.U - self.tol():
+        order = np.argsort(F, kind="stable")
+        H, F = H[order], F[order]
+        for k0 in range(0, len(H), FLOW_CHUNK):  # the Hoffman filter in objective order
+            if F[k0] >= self.U - self.tol():
                 return None
-            key = tuple(int(v) for v in H[k])
-            h = H[k].astype(float)
-            if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
-                continue
-            self.stats["candidates"] += 1
-            if self._fails > PIECES_FAIL_LIMIT:
-                return None  # the leaf goes to SCIP (see _leaf)
-            y = self.pieces.find(h)
-            if y is None:
-                self._no_pieces.add(key)
-                self._fails += 1
-                cut = self.cuts.cut(h, sigma) if (self.cuts is not None and
-                                                  sigma is not None) else None
-                if cut is not None:
-                    pool.append(cut)
-                    self.stats["cuts"] = self.stats.get("cuts", 0) + 1
-                continue
-            if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
-                continue
-            self.U, self.h, self.y = float(F[k]), h, y
-            self.stats["incumbents"] += 1
-            return float(F[k])
+            ok = np.nonzero(self.flow.ok(H[k0:k0 + FLOW_CHUNK]))[0] + k0
+            for k in ok:
+                got = self._candidate(H[k], float(F[k]), pool, sigma)
+                if got is not None:
+                    return got if got >= 0 else None
         return None
+
+    def _candidate(self, hk: np.ndarray, Fk: float, pool: list, sigma: np.ndarray | None
+                   ) -> float | None:
+        """Fk if totals hk (objective Fk) have integer pieces and become the incumbent; -1 to
+        stop offering (beyond U, or the leaf goes to SCIP); None to try the next one."""
+        if Fk >= self.U - self.tol():
+            return -1.0
+        key = tuple(int(v) for v in hk)
+        h = hk.astype(float)
+        if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
+            return None
+        self.stats["candidates"] += 1
+        if self._fails > PIECES_FAIL_LIMIT:
+            return -1.0  # the leaf goes to SCIP (see _leaf)
+        y = self.pieces.find(h)
+        if y is None:
+            self._no_pieces.add(key)
+            self._fails += 1
+            cut = self.cuts.cut(h, sigma) if (self.cuts is not None and
+                                              sigma is not None) else None
+            if cut is not None:
+                pool.append(cut)
+                self.stats["cuts"] = self.stats.get("cuts", 0) + 1
+            return None
+        if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
+            return None
+        self.U, self.h, self.y = Fk, h, y
+        self.stats["incumbents"] += 1
+        return Fk
+
+def start_radius(model: HedgeModel, qp: NodeQP, nb: NodeBound, lo: np.ndarray, hi: np.ndarray,
+                 hs: tuple) -> float:
+    """Largest radius (doubling from 1e-6 of the bound) whose enclosure holds about
+    exp(START_LOGVOL) points: a leaf's first try when there is no incumbent yet."""
+    delta = 1e-6 * max(1.0, abs(nb.bound))
+    for _ in range(80):
+        reg = region(model, qp, nb, lo, hi, 2.0 * delta, hs)
+        if log_volume(reg.M, max(reg.D, 0.0)) > START_LOGVOL:
+            break
+        delta *= 2.0
+    return delta
 
 
 def _cuts_ok(pool: list[tuple[np.ndarray, float]], H: np.ndarray) -> np.ndarray:

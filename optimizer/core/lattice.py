@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 SLACK = 1e-9
+CHECK_CELLS = 2_000_000  # points x half-spaces tested at once
 
 
 class TooManyPoints(Exception):
@@ -120,7 +121,12 @@ def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
 
 def _halfspaces_ok(lv: _Levels, k: int, Z: np.ndarray, part: np.ndarray, Dt: float,
                    btol: np.ndarray) -> np.ndarray:
-    """Partial assignments (coordinates k.. fixed) whose ellipsoid slice meets every half-space."""
+    """Partial assignments (coordinates k.. fixed) whose ellipsoid slice meets every half-space
+    (in row blocks, so that memory stays bounded with many half-spaces)."""
+    step = max(1, CHECK_CELLS // max(len(btol), 1))
+    if len(Z) > step:
+        return np.concatenate([_halfspaces_ok(lv, k, Z[a:a + step], part[a:a + step], Dt, btol)
+                               for a in range(0, len(Z), step)])
     if k == 0:
         return np.all(Z @ lv.al.T <= btol[None, :], axis=1)
     pre = lv.pre[k]

@@ -13,8 +13,9 @@ the leaves; statuses ``optimal`` (tree exhausted: gap 0 within 1e-9 relative), o
 raises :class:`InfeasibleMandate` with the diagnosis. Every hedge returned has passed the exact
 rational check of every constraint (``solver["exact_check"]``). ``method="scip"`` solves the
 textbook MIQP with SCIP instead (an independent engine for cross-checks). The continuous
-relaxation (cvxpy, compiled once per structure) is reported beside the integer hedge with its
-naive rounding and the constraints that rounding breaks.
+optimum of the same problem (real positions and K kept, integrality dropped:
+:mod:`optimizer.core.continuous`) is reported beside the integer hedge with its naive rounding
+and the constraints that rounding breaks.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import numpy as np
 from data.errors import InputError, Notice
 from optimizer.core.bnb import BranchAndBound, Outcome
 from optimizer.core.bnb import Limits as SearchLimits
-from optimizer.core.compile import CvxRelaxation, quiet_solver, scip_textbook, structure
+from optimizer.core.compile import quiet_solver, scip_textbook
 from optimizer.core.constraints import Constraint, ContractBounds
+from optimizer.core.continuous import ContinuousSearch
 from optimizer.core.diagnose import diagnose as _diagnose
 from optimizer.core.errors import InfeasibleMandate, SolverFailure
 from optimizer.core.exact import exact_check
@@ -58,7 +60,6 @@ class HedgeProblem:
         self.mandate = mandate or Limits()
         self._extra: list[Constraint] = []
         self._overrides: dict[str, Constraint] = {}  # mandate constraints replaced by name
-        self._relax: CvxRelaxation | None = None
         self._rebuild()
 
     # -- composition ---------------------------------------------------------------------
@@ -121,12 +122,12 @@ class HedgeProblem:
         return self.model.broken(np.asarray(h, float), np.asarray(y, float))
 
     def continuous(self) -> tuple[np.ndarray, float]:
-        """The continuous relaxation's optimum (totals, objective $k^2), cvxpy + Clarabel."""
-        if self._relax is None or self._relax.sig != structure(self.model):
-            self._relax = CvxRelaxation(self.model)
-        st, h, val = self._relax.solve(self.model)
-        if st != "optimal" or h is None:
-            raise SolverFailure(f"continuous relaxation: {st}")
+        """The continuous optimum of the same problem (totals, objective $k^2): contracts and
+        pieces continuous, the sign rule and K kept (:mod:`optimizer.core.continuous`), so that
+        integer vs continuous measures integrality alone (SPEC §6)."""
+        if self.model.box is None:
+            raise SolverFailure("continuous relaxation: infeasible (bound propagation)")
+        h, _, val = ContinuousSearch(self.model).run()
         return h, val
 
     # -- solve ---------------------------------------------------------------------------
@@ -202,7 +203,7 @@ class HedgeProblem:
             warnings.append(Notice("continuous_failed", str(exc), "solver", "info"))
             hc, val = out.h.copy() if out.h is not None else np.zeros(m.data.I), float("nan")
         if np.isfinite(val) and val > out.objective + 1e-6 * max(1.0, abs(out.objective)):
-            warnings.append(Notice("relaxation_check", f"the cvxpy relaxation ({val:.6g}) is "
+            warnings.append(Notice("relaxation_check", f"the continuous optimum ({val:.6g}) is "
                                    f"above the integer optimum ({out.objective:.6g}) $k^2",
                                    "solver", "warning"))
         hr = np.clip(np.round(hc), m.box[0][:m.data.I], m.box[1][:m.data.I]) \

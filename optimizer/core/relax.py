@@ -180,8 +180,11 @@ class NodeQP:
         self.svd = (U, sv, Vt, keep)
         self.Rk = (U[:, keep] * sv[keep]) @ Vt[keep]
 
-    def column_box(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Column bounds of the node: h box, piece boxes (no-wash), aux and indicator boxes."""
+    def column_box(self, lo: np.ndarray, hi: np.ndarray, counted: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds of the node: h box, piece boxes (no-wash), aux and indicator boxes
+        (``counted``: contracts whose cardinality indicator is fixed to 1 although their box
+        holds 0 -- the continuous search's "nonzero" branch)."""
         d, lay = self.model.data, self.lay
         assert self.model.box is not None
         ylo_g, yhi_g = self.model.box[0][d.I:], self.model.box[1][d.I:]
@@ -195,6 +198,8 @@ class NodeQP:
         if lay.z0 >= 0:
             nonzero = (lo >= 1) | (hi <= -1)
             zero = (lo == 0) & (hi == 0)
+            if counted is not None:
+                nonzero = nonzero | counted
             clo[lay.z0:lay.z0 + d.I] = nonzero.astype(float)
             chi[lay.z0:lay.z0 + d.I] = (~zero).astype(float)
         return clo, chi
@@ -218,9 +223,10 @@ class NodeQP:
                                      psd=[], exp=0, p3d=[], pnd=[])
         self._cache: dict[str, Any] = {}
 
-    def solve(self, lo: np.ndarray, hi: np.ndarray) -> NodeBound:
+    def solve(self, lo: np.ndarray, hi: np.ndarray, counted: np.ndarray | None = None
+              ) -> NodeBound:
         """Relaxation of the node ``lo <= h <= hi``: Clarabel point + rigorous bound."""
-        clo, chi = self.column_box(lo, hi)
+        clo, chi = self.column_box(lo, hi, counted)
         if np.any(clo > chi):
             return NodeBound("infeasible")
         eq, up, dn = self._rows

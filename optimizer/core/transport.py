@@ -29,7 +29,24 @@ from optimizer.core.forms import row_tol
 from optimizer.core.model import HedgeModel
 
 MAX_SUBSETS = 1023  # per component, for the filter
-MAX_HALFSPACE_SUBSETS = 63  # per component, as pruning half-spaces
+MAX_HALFSPACE_SUBSETS = 1023  # per component, as pruning half-spaces
+
+
+def _connected(secs: tuple[int, ...], N: np.ndarray) -> bool:
+    """Whether the sectors ``secs`` are linked through shared contracts (N: contract x sector).
+    The condition of a set whose sectors fall into unlinked groups is the sum of the groups'
+    conditions, so only linked sets are kept."""
+    sub = N[:, list(secs)]
+    seen = {0}
+    frontier = [0]
+    while frontier:
+        k = frontier.pop()
+        for i in np.nonzero(sub[:, k])[0]:
+            for j in np.nonzero(sub[i])[0]:
+                if int(j) not in seen:
+                    seen.add(int(j))
+                    frontier.append(int(j))
+    return len(seen) == len(secs)
 
 
 class SectorFlow:
@@ -107,6 +124,8 @@ class SectorFlow:
                 members_sets = [c for r in range(1, len(members) + 1)
                                 for c in itertools.combinations(members, r)]
             for c in members_sets:
+                if len(c) > 1 and not _connected(c, N):
+                    continue  # a set of unlinked parts: implied by the conditions of its parts
                 mask = [False] * S
                 for sec in c:
                     mask[int(sec)] = True
