@@ -102,8 +102,10 @@ def test_a_month_later_orders_restore_every_band_and_a_second_rebalance_is_quiet
     r = overlay("hedge", "--portfolio", str(port), "--asof", HEDGED_ON, "--csv", str(p0))
     assert r.returncode == 0, r.stderr
     orders = tmp_path / "orders.csv"
+    # the desk runs its bands at the mandate's own tolerance (--band 2: every band floored at
+    # the mandate's tolerance); the month's move puts the book about twice that far out
     doc = _json(overlay("rebalance", "--positions", str(p0), "--portfolio", str(port),
-                        "--asof", MONTH_LATER, "--orders", str(orders), "--json"))
+                        "--asof", MONTH_LATER, "--band", "2", "--orders", str(orders), "--json"))
     assert doc["decision"]["status"] == "rebalance" and doc["orders"]
     assert any(not b["inside"] for b in doc["bands"])
     o = pd.read_csv(orders)
@@ -116,7 +118,7 @@ def test_a_month_later_orders_restore_every_band_and_a_second_rebalance_is_quiet
     f1 = tmp_path / "april.csv"
     p1.to_csv(f1, index=False)
     again = _json(overlay("rebalance", "--positions", str(f1), "--portfolio", str(port),
-                          "--asof", MONTH_LATER, "--json"))
+                          "--asof", MONTH_LATER, "--band", "2", "--json"))
     assert again["decision"]["status"] == "no_trade" and again["orders"] == []
     assert again["held_book"] == {c: n for c, n in zip(p1["contract"], p1["contracts"],
                                                         strict=True) if n}

@@ -36,13 +36,16 @@ pytestmark = pytest.mark.skipif(
 SHOTS = Path(os.environ.get("REPORT_SCREENSHOT_DIR") or ROOT / "out" / "report-screens")
 WIDTH = 1280
 
-# verb -> argv (without --json/--report); small real runs on the bundled data
+# verb -> argv (without --json/--report): real runs on the bundled default portfolio and mandate,
+# hedged with four contracts (all eight take the exact integer solver minutes on a loaded
+# 2-core machine; four keep this test at seconds and still fill every section of every page)
+FOUR = ["--instruments", "ZF,ZN,ZB,SSF5"]
 RUNS = {
-    "hedge": ["hedge", "--time-limit", "2"],
+    "hedge": ["hedge", *FOUR],
     "rebalance": ["rebalance", "--positions", "data/positions/roll_sep2024.csv", "--portfolio",
                   "data/portfolios/sector_14.csv", "--asof", "2024-08-26"],
-    "scenarios": ["scenarios", "--daily-window", "3m"],
-    "frontier": ["frontier", "--budgets", "8e6,12e6,16e6"],
+    "scenarios": ["scenarios", *FOUR, "--daily-window", "3m"],
+    "frontier": ["frontier", *FOUR, "--budgets", "8e6,12e6,16e6"],
     "backtest": ["backtest", "--sectors", "Treasury", "--start", "2005-02-01", "--end",
                  "2005-04-01"],
 }
@@ -73,8 +76,7 @@ def _run(name: str, argv: list[str]) -> tuple[dict, Path]:
     return json.loads(buf.getvalue()), page
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
+def make_reports(tmp: Path) -> dict[str, tuple[dict, Path]]:
     """Each verb's --json object and the --report page written by the same command; the hedge's
     net contracts are then fed to a same-day rebalance (the daily loop: no orders)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -84,18 +86,17 @@ def reports(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
     try:
         for name, argv in RUNS.items():
             out[name] = _run(name, argv)
-        held = tmp_path_factory.mktemp("loop") / "held.csv"
+        held = tmp / "held.csv"
         held.write_text("contract,contracts\n" + "".join(
             f"{c},{n}\n" for c, n in out["hedge"][0]["contracts"].items() if n))
         out["rebalance-same-day"] = _run("rebalance-same-day", [
-            "rebalance", "--positions", str(held)])
+            "rebalance", *FOUR, "--positions", str(held)])
     finally:
         os.chdir(cwd)
     return out
 
 
-@pytest.fixture(scope="module")
-def rendered(reports) -> dict[str, dict]:
+def render_all(reports: dict[str, tuple[dict, Path]]) -> dict[str, dict]:
     """One browser session: every page opened, probed and screenshotted (PNG under SHOTS)."""
     browser = Browser(CHROMIUM, width=WIDTH)
     out = {}
@@ -123,8 +124,7 @@ def _hex(c: str) -> np.ndarray:
     return np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], np.int16)
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_page_renders_clean_at_1280px(rendered, name):
+def check_page_renders_clean_at_1280px(rendered: dict, name: str) -> None:
     r = rendered[name]
     assert r["result"].console_errors == [], r["result"].console_errors
     assert [u for u in r["result"].requests if u != r["result"].url] == []  # offline: no fetch
@@ -145,7 +145,7 @@ def test_page_renders_clean_at_1280px(rendered, name):
         assert box["colors"] and min(need) > 20, (name, chart, box["colors"], seen)
 
 
-def test_hedge_page_numbers_match_the_json(reports, rendered):
+def check_hedge_page_numbers_match_the_json(reports: dict, rendered: dict) -> None:
     doc, _ = reports["hedge"]
     r = rendered["hedge"]
     status = r["layout"]["text"]
@@ -181,7 +181,7 @@ def test_hedge_page_numbers_match_the_json(reports, rendered):
             assert total == pytest.approx(_n(row[col]), abs=len(doc["sectors"])), (row[0], col)
 
 
-def test_scenarios_page_matches_the_json(reports, rendered):
+def check_scenarios_page_matches_the_json(reports: dict, rendered: dict) -> None:
     doc, _ = reports["scenarios"]
     r = rendered["scenarios"]
     rows = doc["scenario_results"]
@@ -214,7 +214,7 @@ def test_scenarios_page_matches_the_json(reports, rendered):
         assert sum(_n(c) for c in shown[1:-1]) == pytest.approx(_n(shown[-1]), abs=len(shown))
 
 
-def test_rebalance_page_matches_the_json(reports, rendered):
+def check_rebalance_page_matches_the_json(reports: dict, rendered: dict) -> None:
     doc, _ = reports["rebalance"]
     r = rendered["rebalance"]
     text = r["layout"]["text"]
@@ -235,7 +235,7 @@ def test_rebalance_page_matches_the_json(reports, rendered):
     assert [row[1] for row in held["body"]] == [h["contract"] for h in doc["held_positions"]]
 
 
-def test_rebalance_on_the_day_of_the_hedge_says_no_orders_and_why(reports, rendered):
+def check_rebalance_on_the_day_of_the_hedge_says_no_orders_and_why(reports: dict, rendered: dict) -> None:
     doc, _ = reports["rebalance-same-day"]
     r = rendered["rebalance-same-day"]
     assert doc["orders"] == [] and doc["decision"]["status"] == "no_trade"
@@ -244,7 +244,7 @@ def test_rebalance_on_the_day_of_the_hedge_says_no_orders_and_why(reports, rende
     assert "No trade" in text["decision"] and "No position is inside its roll" in text["rolls"]
 
 
-def test_backtest_page_is_transposed_with_percentages(reports, rendered):
+def check_backtest_page_is_transposed_with_percentages(reports: dict, rendered: dict) -> None:
     doc, _ = reports["backtest"]
     r = rendered["backtest"]
     t = _table(r, "strategies")
@@ -263,7 +263,7 @@ def test_backtest_page_is_transposed_with_percentages(reports, rendered):
         assert -_n(row[1]) == pytest.approx(m["max_drawdown_usd"], abs=1)
 
 
-def test_frontier_page_marks_the_mandate_budget(reports, rendered):
+def check_frontier_page_marks_the_mandate_budget(reports: dict, rendered: dict) -> None:
     doc, _ = reports["frontier"]
     r = rendered["frontier"]
     t = _table(r, "frontier")
@@ -271,3 +271,31 @@ def test_frontier_page_marks_the_mandate_budget(reports, rendered):
     chosen = [row for row in t["body"] if "chosen" in row[0]]
     assert len(chosen) == 1 and _n(chosen[0][0]) == doc["mandate_margin_budget_usd"]
     assert "chosen hedge: TE" in r["layout"]["text"]["frontier"]
+
+
+CHECKS = (check_hedge_page_numbers_match_the_json, check_scenarios_page_matches_the_json,
+          check_rebalance_page_matches_the_json,
+          check_rebalance_on_the_day_of_the_hedge_says_no_orders_and_why,
+          check_backtest_page_is_transposed_with_percentages,
+          check_frontier_page_marks_the_mandate_budget)
+
+
+def _collect(failures: list[str], what: str, check, *args) -> None:
+    try:
+        check(*args)
+    except Exception as exc:  # every check runs; all failures are reported together
+        failures.append(f"{what}: {type(exc).__name__}: {exc}")
+
+
+def test_every_report_renders_in_a_real_browser(tmp_path):
+    """One test on purpose: the commands and the browser session run once, on one xdist worker
+    (two workers would run them twice and write the same screenshot files). Every check runs and
+    every failure is listed."""
+    reports = make_reports(tmp_path)
+    rendered = render_all(reports)
+    failures: list[str] = []
+    for name in PAGES:
+        _collect(failures, f"{name} page", check_page_renders_clean_at_1280px, rendered, name)
+    for check in CHECKS:
+        _collect(failures, check.__name__, check, reports, rendered)
+    assert not failures, "\n\n".join(failures)

@@ -119,31 +119,36 @@ def exante_te(data, h: np.ndarray) -> float:
     return float(np.sqrt(max(e @ data.cov @ e + data.resid_var, 0.0)))
 
 
+def _solve(ctx, limits, time_limit: float):
+    """The integer hedge under ``limits``; an infeasible mandate raises without the (costly)
+    diagnosis: the backtest relaxes the capital limits for that date instead, flagged."""
+    from optimizer.core import problem as P
+
+    return P.solve(ctx.inputs, limits, time_limit=time_limit, diagnose=False)
+
+
 def _solve_variants(ctx, time_limit: float, limit_costs: bool) -> tuple[dict, list[str]]:
     """Mandate optimum (relaxing margin/leverage on an infeasible date, flagged), the optimum
     without the capital limits, and optionally each limit dropped alone."""
-    from optimizer.assemble import solve_context
     from optimizer.core.errors import InfeasibleMandate
 
     flags: list[str] = []
     pm = ctx.problem_mandate
     try:
-        res = solve_context(ctx, time_limit=time_limit)
+        res = _solve(ctx, pm, time_limit)
     except InfeasibleMandate as exc:
         flags.append(f"relaxed: {str(exc).splitlines()[0][:200]}")
-        ctx.problem_mandate = replace(pm, margin_budget=None, max_leverage=None)
-        res = solve_context(ctx, time_limit=time_limit)
-        ctx.problem_mandate = pm
+        res = _solve(ctx, replace(pm, margin_budget=None, max_leverage=None), time_limit)
     out = {"mandate": res}
     free = replace(pm, margin_budget=None, max_leverage=None, max_instruments=None)
     if free == pm or _capital_limits_slack(ctx, res):
         out["unconstrained"] = res   # slack at the (convex) continuous optimum: the same hedge
     else:
-        out["unconstrained"] = _solve_with(ctx, free, min(time_limit, UNCONSTRAINED_SECONDS))
+        out["unconstrained"] = _solve(ctx, free, min(time_limit, UNCONSTRAINED_SECONDS))
     if limit_costs:
         for lim in LIMITS:
             if getattr(pm, lim) is not None:
-                out[f"without_{lim}"] = _solve_with(ctx, replace(pm, **{lim: None}), time_limit)
+                out[f"without_{lim}"] = _solve(ctx, replace(pm, **{lim: None}), time_limit)
     return out, flags
 
 
@@ -165,17 +170,6 @@ def _capital_limits_slack(ctx, res) -> bool:
     if pm.max_leverage is not None and a @ w >= 0.999 * pm.max_leverage * mv:
         return False
     return pm.max_instruments is None or int((a > 1e-6).sum()) < pm.max_instruments
-
-
-def _solve_with(ctx, limits, time_limit: float):
-    from optimizer.assemble import solve_context
-
-    keep = ctx.problem_mandate
-    ctx.problem_mandate = limits
-    try:
-        return solve_context(ctx, time_limit=time_limit)
-    finally:
-        ctx.problem_mandate = keep
 
 
 def _naive(ctx, ratios: dict[str, float], date) -> tuple[dict, dict, object]:
