@@ -79,6 +79,45 @@ def run_textbook(model: HedgeModel) -> dict[str, Any]:
             "cpu": time.process_time() - c0, "wall": time.perf_counter() - t0}
 
 
+NOTES = """
+## Notes
+
+**Before this round of work** (commit 798e8dc, same machine and family, CPU seconds): median
+0.131-0.177, max 5.4-6.8 (stress-01), 5 instances over 1 s. Under cProfile on the five slowest
+(stress-18/22/31/41/42): SCIP leaves 57%, the sector-flow filter over enumerated points 36%,
+lattice enumeration 2%, node QPs 1%; stress-01 alone spent 13.2 of 14.6 s in the flow filter
+(10 sectors: up to 1,023 Hoffman subsets tested on ~10^5 enumerated points, none feasible).
+
+**What changed**, each measured on the family before it was kept:
+* the Hoffman conditions of every *linked* set of sectors (sets whose sectors share no
+  contract are implied by their parts) prune the lattice enumeration as half-spaces instead of
+  filtering its output; the filter that remains runs lazily in objective order; half-space
+  checks run in bounded-memory blocks and the enumeration budget counts nodes x half-spaces
+  (the flow filter went from 36% to ~0%; stress-01 6.8 s -> 0.5 s);
+* SCIP on a leaf branches on the totals first (priority 10 over the pieces: the default's leaf
+  2,707 -> 188 nodes) with fast presolve/separation and no primal heuristics once the incumbent
+  is its objective limit (~30% less leaf CPU, same optima);
+* node QPs call Clarabel's own API on one persistent solver per problem, updating only the
+  bound vector and the big-M entries (presolve off so that updates are allowed), instead of
+  cvxpy's wrapper re-building the sparse matrices at every node (~0.6 ms per node);
+* tried and dropped: integrality splits instead of SCIP on large leaves (3x more nodes, slower);
+  a continuous-pieces SCIP pre-solve of hard leaves (settled 3 of 23 leaves: no net gain).
+
+**Not reached**: median under 50 ms (see the summary). What remains is SCIP on leaves whose
+Lagrangian enclosure is too large to enumerate (the node QP bound is weak when the optimum sits
+on several sector bands at once, while SCIP closes that gap at its root with integer cuts, often
+in one node) -- about 60 ms per such leaf, on 20 of 31 instances.
+
+**Continuous optimum** (SPEC §6): now the relaxation of the same problem -- contracts and pieces
+continuous, the no-wash sign rule and K kept (:mod:`optimizer.core.continuous`) -- checked
+against SCIP with sign and cardinality binaries. On the default book it is $6.054M against the
+integer $6.060M (it was $4.99M when the relaxation allowed offsetting "paper" pieces).
+
+**Textbook baseline**: written in raw USD (variance ~1e14 $^2, `quad_form`) SCIP aborted with
+"unresolved numerical troubles in LP" on 10 of 31 instances (cvxpy: "Solver 'SCIP' failed");
+in $M^2 with rows in their solver units it runs everywhere (the table above).
+"""
+
 PARTS = {"node QPs (Clarabel)": ("relax.py", "solve"),
          "lattice enumeration": ("lattice.py", "enumerate_points"),
          "SCIP leaves": ("compile.py", "scip_textbook"),
@@ -188,7 +227,7 @@ def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
             f"{t['status']} | {_fmt(t['gap'], '.1e')} | {_fmt(t['nodes'], 'd')} | "
             f"{t['cpu']:.2f} | {r['agree']} |")
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text("\n".join(lines) + "\n")
+    OUT.write_text("\n".join(lines) + "\n" + NOTES)
     print("\n".join(lines))
 
 
