@@ -215,6 +215,8 @@ def main(full: bool = False, argv: list[str] | None = None) -> int:
     ap.add_argument("--full", action="store_true", default=full)
     ap.add_argument("--books", default=None)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pickle", default=None, help="also save each book's backtest to "
+                    "DIR/<book>.pkl (for calibrate_risk --pickled; not committed)")
     a = ap.parse_args(argv or [])
     start, end = span(a.full)
     books = a.books.split(",") if a.books else list(BOOKS) + (
@@ -222,6 +224,12 @@ def main(full: bool = False, argv: list[str] | None = None) -> int:
     command = "python -m benchmarks.backtest_report" + (" --full" if a.full else "")
     rows = []
     for name, res in run_books(books, start, end, a.workers).items():
+        if a.pickle:
+            import pickle
+
+            Path(a.pickle).mkdir(parents=True, exist_ok=True)
+            with open(Path(a.pickle) / f"{name}.pkl", "wb") as f:
+                pickle.dump(res, f)
         write_book(name + ("_full" if a.full else ""), res, command)
         rows.append(summary_row(name, res))
     write_summary(rows, command)

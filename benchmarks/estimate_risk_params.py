@@ -213,43 +213,97 @@ def estimate_corporate_beta(window_years: int = 3) -> int:
 
 
 # ------------------------------------------------------------------------------ corporate spread
-def estimate_corporate_spread(window_years: int = 3) -> int:
-    """The corporate spread factor for sectors without a history: ICE BofA BBB US Corporate OAS,
-    month-end changes over the trailing ``window_years`` at each year end 1999 ..: volatility
-    (x sqrt 12) and correlations with the Treasury key-rate par yields' month-end changes."""
+#: The corporate spread estimator shipped (chosen by ``benchmarks/calibrate_risk.py``: out-of-
+#: sample QLIKE and bias at the holding period on the benchmark books).
+SPREAD_SPEC = {"horizon_days": 21, "halflife": 126.0, "window_years": 5, "cadence": "monthly"}
+
+
+def oas_levels() -> pd.DataFrame | None:
+    """Treasury key-rate par yields and the ICE BofA BBB OAS (``oas``), percent, on common
+    dates; None when the licensed OAS file is absent."""
     from data.loaders import par_curve_history_pct
-    from models.risk_params import CORPORATE_SPREAD_FILE
 
     src = _third_party() / "ice_bofa_oas_daily_1996_2026.csv"
     if not src.exists():
-        print(f"SKIPPED corporate_spread: {src} not present (licensed data)")
-        return 0
+        return None
     oas = pd.read_csv(src, parse_dates=["date"]).set_index("date")["BAMLC0A4CBBB"].dropna()
-    ust = par_curve_history_pct()
-    lv = ust.join(oas.rename("oas"), how="inner")
-    me = lv.resample("ME").last()
-    chg = me.diff() * 100.0
+    return par_curve_history_pct()[KEYS].join(oas.rename("oas"), how="inner")
+
+
+def spread_estimate(lv: pd.DataFrame, asof, horizon_days: int = 21,
+                    halflife: float | None = None, window_years: int = 3) -> dict:
+    """The spread factor (``oas`` column of ``lv``, percent) from data on or before ``asof``.
+
+    ``horizon_days`` = 0: month-end changes (x sqrt 12, sample); >= 1: daily changes summed over
+    overlapping ``horizon_days`` windows, covariance / horizon x 252 (``models.risk.
+    estimate_cov_horizon``; EWMA with ``halflife`` days, else sample), so the variance is the one
+    a position held that long earns: daily BBB OAS changes are strongly autocorrelated (lag-1
+    ~0.5, 21-day variance ratio ~4, 2005-2025), and x252 of the daily variance understates the
+    monthly risk about fourfold. Correlations with the key rates at the same horizon.
+    Returns {vol_bp_annual, corr{tenor}, nobs, window}.
+    """
+    from models.risk import estimate_cov_horizon
+
+    asof = pd.Timestamp(asof)
+    w = lv[(lv.index > asof - pd.DateOffset(years=window_years)) & (lv.index <= asof)]
+    if horizon_days == 0:
+        me = w.resample("ME").last()
+        ch = (me.diff() * 100.0).dropna(subset=["oas"]).iloc[1:]
+        ch = ch[ch.index <= asof]
+        vol = float(ch["oas"].std() * np.sqrt(12))
+        corr = {t: float(ch["oas"].corr(ch[t])) for t in KEYS if ch[t].notna().sum() > 12}
+        return {"vol_bp_annual": vol, "corr": corr, "nobs": len(ch),
+                "window": f"{ch.index[0]:%Y-%m}..{ch.index[-1]:%Y-%m}"}
+    gap = w.index.to_series().diff().dt.days
+    ch = (w.diff() * 100.0)[gap <= 7]
+    cols = ["oas"] + [t for t in KEYS if ch[t].notna().mean() > 0.99]
+    x = ch[cols].dropna()
+    c, _ = estimate_cov_horizon(x.to_numpy(), "ewma" if halflife else "sample", halflife,
+                                horizon_days)
+    sd = np.sqrt(np.diag(c))
+    corr = {t: float(c[0, j] / (sd[0] * sd[j])) for j, t in enumerate(cols) if j > 0}
+    return {"vol_bp_annual": float(sd[0] * np.sqrt(252)), "corr": corr, "nobs": len(x),
+            "window": f"{x.index[0]:%Y-%m}..{x.index[-1]:%Y-%m}"}
+
+
+def estimate_dates(last: pd.Timestamp, cadence: str, first_year: int = 1999) -> list:
+    """Re-estimation dates: each year end or each month end from ``first_year``, and ``last``."""
+    freq = "YE" if cadence == "yearly" else "ME"
+    d = [x for x in pd.date_range(f"{first_year}-01-01", last, freq=freq)]
+    return d + ([last] if not d or d[-1] < last else [])
+
+
+def estimate_corporate_spread(spec: dict | None = None) -> int:
+    """The corporate spread factor for sectors without a history: ICE BofA BBB US Corporate OAS
+    with ``SPREAD_SPEC`` (``spread_estimate``), re-estimated at each month end 1999 .."""
+    from models.risk_params import CORPORATE_SPREAD_FILE
+
+    spec = dict(SPREAD_SPEC if spec is None else spec)
+    lv = oas_levels()
+    if lv is None:
+        print("SKIPPED corporate_spread: ICE BofA OAS not present (licensed data)")
+        return 0
+    h, hl, wy = spec["horizon_days"], spec["halflife"], spec["window_years"]
+    how = ("month-end changes" if h == 0 else
+           f"overlapping {h}-day changes / {h} x 252, " + (f"EWMA half-life {hl:g} days"
+                                                           if hl else "sample"))
     rows = []
-    for y in range(1999, lv.index[-1].year + 1):
-        asof = min(pd.Timestamp(f"{y}-12-31"), lv.index[-1])
-        w = chg[(chg.index > asof - pd.DateOffset(years=window_years))
-                & (chg.index <= asof + pd.offsets.MonthEnd(0))].dropna(subset=["oas"])
-        w = w[w.index <= asof + pd.offsets.MonthEnd(0)]
+    for asof in estimate_dates(lv.index[-1], spec["cadence"]):
+        est = spread_estimate(lv, asof, h, hl, wy)
         base = {"valid_from": asof.strftime("%Y-%m-%d"), "factor": "Corporate_spread",
-                "nobs": len(w), "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}"}
+                "nobs": est["nobs"], "window": est["window"]}
         rows.append({**base, "other": "", "kind": "vol_bp_annual",
-                     "value": round(float(w["oas"].std() * np.sqrt(12)), 2)})
-        for t in KEYS:
-            c = w[["oas", t]].dropna()
-            rows.append({**base, "other": t, "kind": "corr",
-                         "value": round(float(c["oas"].corr(c[t])), 4) if len(c) > 12 else 0.0})
+                     "value": round(est["vol_bp_annual"], 2)})
+        rows += [{**base, "other": t, "kind": "corr", "value": round(est["corr"].get(t, 0.0), 4)}
+                 for t in KEYS]
     out = pd.DataFrame(rows)
     out["source"] = ("ICE BofA BBB US Corporate OAS (BAMLC0A4CBBB; ICE Data Indices, licensed, "
-                     f"not shipped), month-end changes, trailing {window_years}y; "
+                     f"not shipped), {how}, trailing {wy}y, re-estimated each "
+                     f"{'month' if spec['cadence'] == 'monthly' else 'year'} end; "
                      "benchmarks/estimate_risk_params.py")
     out.to_csv(CORPORATE_SPREAD_FILE, index=False)
     v = out[out["kind"] == "vol_bp_annual"]
-    print(v[["valid_from", "value", "nobs"]].to_string(index=False))
+    print(v[["valid_from", "value", "nobs"]].tail(24).to_string(index=False))
     print(f"wrote {CORPORATE_SPREAD_FILE.relative_to(REPO)}")
     return 0
 

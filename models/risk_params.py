@@ -113,6 +113,7 @@ class RiskModelSpec:
     halflife: float | None = None
     basis: bool = True
     source: str = "built-in"
+    horizon_days: int = 1            # daily block from overlapping h-day changes (h = 1: daily)
 
 
 @cache
@@ -122,8 +123,10 @@ def default_risk_spec() -> RiskModelSpec:
         return RiskModelSpec()
     r = pd.read_csv(RISK_MODEL_FILE).iloc[0]
     hl = r.get("halflife")
+    h = r.get("horizon_days", 1)
     return RiskModelSpec(str(r["method"]), None if pd.isna(hl) else float(hl),
-                         bool(r.get("basis", True)), str(r["source"]))
+                         bool(r.get("basis", True)), str(r["source"]),
+                         1 if pd.isna(h) else int(h))
 
 
 def basis_block(contracts: list[tuple[str, str]], asof

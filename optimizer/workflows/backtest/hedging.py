@@ -119,6 +119,19 @@ def exante_te(data, h: np.ndarray) -> float:
     return float(np.sqrt(max(e @ data.cov @ e + data.resid_var, 0.0)))
 
 
+def basis_split(data, names: list[str]) -> tuple[np.ndarray, dict[str, float]]:
+    """The factor covariance without the futures-basis factors, and each instrument's basis
+    variance per contract (USD^2/yr): the part of the forecast only a market-marked leg can
+    realize (a modelled futures price has no basis by construction)."""
+    b = np.array([str(f).startswith("basis:") for f in data.factors])
+    cov = np.array(data.cov, float)
+    var_b = np.diag(cov)[b]
+    per = {n: float(np.sum(data.B[b, i] ** 2 * var_b)) for i, n in enumerate(names)}
+    cov[b, :] = 0.0
+    cov[:, b] = 0.0
+    return cov, per
+
+
 def _solve(ctx, limits, time_limit: float):
     """The integer hedge under ``limits``; an infeasible mandate raises without the (costly)
     diagnosis: the backtest relaxes the capital limits for that date instead, flagged."""
@@ -294,6 +307,9 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y", time_limit:
         return np.array([c.get(n, 0.0) for n in names])
 
     te = {s: exante_te(data, vec(c)) for s, c in contracts.items() if s != "naive_zn"}
+    cov_nb, basis_var = basis_split(data, names)
+    te_nb = {s: exante_te(replace(data, cov=cov_nb), vec(c)) for s, c in contracts.items()
+             if all(k in names for k in c)}
     legs: dict[str, FutureLeg] = {}
     for ir in list(ctx.instruments) + ([zn] if zn not in ctx.instruments else []):
         leg = _leg_for(ir, date)
@@ -308,12 +324,15 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y", time_limit:
         "date": date, "next_date": next_date, "legs": legs, "ratios": ratios,
         "sector_dv01": {s: float(raw[s]) for s in inp.sectors},
         "contracts": contracts, "te_model": te,
+        # the forecast a modelled run can realize (no basis) and the basis per contract
+        "te_nobasis": te_nb, "basis_var": basis_var,
         "limit_costs": {k: v.te_after_usd for k, v in sols.items() if k.startswith("without_")},
         "status": res.status, "flags": flags,
         "notices": [str(w) for w in ctx.warnings][:8],
         "betas": {k: float(v.get("beta", 1.0)) for k, v in ctx.betas.items()},
         "portfolio_mv": float(inp.portfolio_market_value),
         "risk_model": {"method": ctx.factor_model.method, "halflife": ctx.factor_model.halflife,
+                       "horizon_days": ctx.factor_model.horizon_days,
                        "window_start": ctx.factor_model.window_start.strftime("%Y-%m-%d")},
         # the model on the date, for re-scoring other risk models on the same positions
         "model": {"factors": list(data.factors), "book_exposure": (data.x - data.t).tolist(),
