@@ -7,15 +7,17 @@ the tracking P&L that followed (market moves only: carry and costs out). Each ca
 model re-forecasts the TE of the *same* positions with data up to each rebalance date only.
 A candidate combines three blocks:
 
-* **key rates**: ``sample`` over a 3/5-year window, ``ledoit_wolf_cc`` or ``ewma`` (half-life
-  in days), estimated from daily changes (``h1``) or from overlapping 5-/21-day changes divided
+* **key rates**: ``sample``, ``ledoit_wolf_cc`` or ``ewma`` (half-life in days) over the
+  hedge's default 3-year window, estimated from daily changes (``h1``) or from overlapping 5-/21-day changes divided
   by the horizon (``h5``/``h21``: the variance a position held that long earns);
 * **corporate spread** (ICE BofA BBB OAS, licensed, read locally; the estimate is what would be
   shipped): ``ME yearly`` = month-end changes, re-estimated each year end (the previous
   shipped file); ``ME monthly`` = the same each month end; ``d1``/``h5``/``h21`` = daily /
   overlapping 5- or 21-day changes, each month end, sample or EWMA;
 * **futures basis**: the shipped per-root basis variance (monthly sums of settlement-minus-model
-  residuals) or none.
+  residuals) or none; and with ``resid``, the modelled futures price's own residual to its
+  key-rate DV01s (``futures_residual.csv``: CTD cash flows between key tenors, convexity, DV01
+  drift over the month; public data), which the modelled run realizes too.
 
 Forecast and realization are matched: the *modelled* run's futures legs carry no basis by
 construction, so it is scored against the forecast without the basis term; the *market-marked*
@@ -87,24 +89,29 @@ class Candidate:
     key: KeySpec
     spread: SpreadSpec
     basis: bool = True
+    resid: bool = True           # futures' modelled-price residual to their key-rate DV01s
 
     @property
     def label(self) -> str:
-        return (f"{self.key.label} | spread {self.spread.label} | "
-                f"{'basis' if self.basis else 'no basis'}")
+        b = ("basis+resid" if self.resid else "basis") if self.basis else (
+            "resid" if self.resid else "no basis")
+        return f"{self.key.label} | spread {self.spread.label} | {b}"
 
 
-KEY_SPECS = (KeySpec("sample", "3y"), KeySpec("sample", "5y"), KeySpec("ewma", "5y", 63.0),
-             KeySpec("ewma", "5y", 21.0), KeySpec("ledoit_wolf_cc", "3y"),
-             KeySpec("sample", "3y", None, 21), KeySpec("sample", "5y", None, 21),
-             KeySpec("ewma", "5y", 126.0, 21), KeySpec("ewma", "5y", 63.0, 5))
+#: Key-rate blocks over the hedge's default 3-year window (the window is the user's choice;
+#: the estimator within it is calibrated; an EWMA's weight beyond 3 years is negligible).
+KEY_SPECS = (KeySpec("sample", "3y"), KeySpec("ewma", "3y", 63.0), KeySpec("ewma", "3y", 21.0),
+             KeySpec("ledoit_wolf_cc", "3y"), KeySpec("sample", "3y", None, 21),
+             KeySpec("ewma", "3y", 126.0, 21), KeySpec("ledoit_wolf_cc", "3y", None, 21),
+             KeySpec("ewma", "3y", 63.0, 5))
 SPREAD_SPECS = (SpreadSpec(0, None, 3, "yearly"), SpreadSpec(0, None, 3, "monthly"),
                 SpreadSpec(1, None, 3), SpreadSpec(21, None, 3), SpreadSpec(21, None, 5),
                 SpreadSpec(21, 126.0, 5), SpreadSpec(21, 63.0, 5), SpreadSpec(5, 63.0, 5))
-CANDIDATES = tuple(Candidate(k, s, b) for k in KEY_SPECS for s in SPREAD_SPECS
-                   for b in (True, False))
+CANDIDATES = tuple(Candidate(k, s, b, r) for k in KEY_SPECS for s in SPREAD_SPECS
+                   for b, r in ((True, True), (True, False), (False, False))
+                   if b or k.horizon_days == 1)
 #: The previous default (sample 3y daily, yearly month-end spread, basis): the "before" row.
-BASELINE = Candidate(KeySpec("sample", "3y"), SpreadSpec(0, None, 3, "yearly"), True)
+BASELINE = Candidate(KeySpec("sample", "3y"), SpreadSpec(0, None, 3, "yearly"), True, False)
 
 
 # ------------------------------------------------------------------------------ block estimates
@@ -148,7 +155,7 @@ def period_variances(res, c: Candidate, lv: pd.DataFrame | None,
     marked to market (``marked``)."""
     from benchmarks.risk_decompose import group_of, position_exposure
     from models.risk import ensure_psd
-    from models.risk_params import futures_basis
+    from models.risk_params import futures_basis, futures_residual
 
     rows = []
     hedges = [h for h in res.rebalances if "error" not in h]
@@ -177,11 +184,14 @@ def period_variances(res, c: Candidate, lv: pd.DataFrame | None,
         cov = np.asarray(ensure_psd(cov), float)
         nob = float(e @ cov @ e + h["model"]["resid_var"])
         full = marked = 0.0
-        if c.basis:
-            for code, n in h["contracts"]["integer"].items():
-                leg = h["legs"][code]
-                if leg.kind != "treasury_future":
-                    continue
+        for code, n in h["contracts"]["integer"].items():
+            leg = h["legs"][code]
+            if leg.kind != "treasury_future":
+                continue
+            if c.resid:
+                r = futures_residual(leg.root, h["date"])
+                nob += 0.0 if r is None else (n * leg.dv01 * r.vol_bp_annual) ** 2
+            if c.basis:
                 v = (n * leg.dv01 * futures_basis(leg.root, h["date"]).vol_bp_annual) ** 2
                 full += v
                 marked += v * share.get(p["index"], {}).get(code, 0.0)
@@ -220,8 +230,6 @@ def score_book(name: str, res, lv, share) -> pd.DataFrame:
     rows = []
     modes = ["model"] + (["market"] if res.metrics_market is not None else [])
     for c in CANDIDATES:
-        if c.basis is False and c.key.horizon_days not in (1,):
-            continue   # without basis: only the daily key blocks (the previous grid)
         var = period_variances(res, c, lv, share)
         for mode in modes:
             rows.append({"book": name, "candidate": c.label, "key": c.key.label,
@@ -351,6 +359,7 @@ def save_choice(best: pd.Series, command: str) -> None:
     c = by_label(best.name)
     pd.DataFrame([{"method": c.key.method, "halflife": c.key.halflife, "window": c.key.window,
                    "horizon_days": c.key.horizon_days, "basis": c.basis,
+                   "model_residual": c.resid,
                    "spread": c.spread.label,
                    "source": f"chosen by out-of-sample calibration ({command}, "
                              f"{dt.date.today().isoformat()}; benchmarks/results/"

@@ -215,7 +215,7 @@ def estimate_corporate_beta(window_years: int = 3) -> int:
 # ------------------------------------------------------------------------------ corporate spread
 #: The corporate spread estimator shipped (chosen by ``benchmarks/calibrate_risk.py``: out-of-
 #: sample QLIKE and bias at the holding period on the benchmark books).
-SPREAD_SPEC = {"horizon_days": 21, "halflife": 126.0, "window_years": 5, "cadence": "monthly"}
+SPREAD_SPEC = {"horizon_days": 21, "halflife": None, "window_years": 5, "cadence": "monthly"}
 
 
 def oas_levels() -> pd.DataFrame | None:
@@ -308,8 +308,89 @@ def estimate_corporate_spread(spec: dict | None = None) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------ futures residual
+RESIDUAL_ROOTS = ("ZT", "ZF", "ZN", "TN", "ZB", "UB")
+
+
+def model_residuals(root: str, start="2000-01-01", end=None) -> pd.DataFrame:
+    """Per month: the sum of the front contract's daily *modelled* price change (CTD-forward, as
+    the backtest and the hedge value it; carry out) minus its key-rate-linear change (key-rate
+    DV01s on the rebalance date x the par key-rate changes), in bp of yield (/ DV01). Public data
+    only (Treasury curve and security master): what a key-rate factor model misses in a futures
+    leg -- CTD cash flows between key tenors, convexity, DV01 drift over the month."""
+    from data.errors import InputError
+    from data.loaders import par_curve_history_pct
+    from models.instruments import front_contract, instrument_risk
+    from optimizer.workflows.backtest import (
+        CurveBook,
+        SwapRates,
+        key_tenors_on,
+        leg_pnl,
+        rebalance_dates,
+        repo_series,
+        treasury_leg,
+        valuation_dates,
+    )
+    from optimizer.workflows.backtest.hedging import _next_leg
+
+    par = par_curve_history_pct() * 100.0
+    end = par.index[-1] if end is None else end
+    dates = valuation_dates(start, end)
+    rd = rebalance_dates(dates)
+    curves, swaps = CurveBook(), SwapRates("proxy")
+    rows = []
+    for k in range(len(rd) - 1):
+        d0, d1 = rd[k], rd[k + 1]
+        days = dates[(dates >= d0) & (dates <= d1)]
+        keys = key_tenors_on(d0)
+        try:
+            ir = instrument_risk(front_contract(root, d0), d0, keys)
+            leg = treasury_leg(ir.contract, d0)
+            leg.next = _next_leg(leg, d1)
+            lp = leg_pnl(leg, days, curves, repo_series(days), swaps, None)
+        except InputError:   # not listed yet / no deliverable issue that month
+            continue
+        dy = np.nan_to_num(np.diff(par[keys].reindex(days).to_numpy(float), axis=0))
+        lin = -dy @ np.array([ir.key_rate_dv01[t] for t in keys])
+        r = (lp.model - lp.carry - lin) / ir.dv01_usd
+        rows.append({"month": d0, "end": days[-1], "sum_bp": float(r.sum()), "days": len(r)})
+    return pd.DataFrame(rows).set_index("month")
+
+
+def estimate_futures_residual(roots=RESIDUAL_ROOTS, months: int = 36) -> int:
+    """``futures_residual.csv``: per root and month end, the volatility (bp of yield per year)
+    of ``model_residuals`` from monthly sums over the trailing ``months`` (>= 24), pooled
+    variance per day x 252 (the holding-period horizon)."""
+    from models.risk_params import FUTURES_RESIDUAL_FILE
+
+    out = []
+    for root in roots:
+        r = model_residuals(root)
+        for asof in estimate_dates(r["end"].iloc[-1], "monthly", 2000):
+            # whole periods ended on or before the estimate's date: no look-ahead
+            w = r[(r["end"] <= asof) & (r.index > asof - pd.DateOffset(months=months))]
+            if len(w) < 24:
+                continue
+            out.append({"root": root, "valid_from": asof.strftime("%Y-%m-%d"),
+                        "vol_bp_annual": round(float(np.sqrt((w["sum_bp"] ** 2).sum()
+                                                             / w["days"].sum() * 252)), 3),
+                        "nobs": len(w), "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}"})
+        print(root, out[-1] if out else "no estimate")
+    df = pd.DataFrame(out)
+    df["source"] = ("modelled front-contract price change (CTD-forward, carry out) minus its "
+                    "key-rate-linear change, / DV01, monthly sums, trailing "
+                    f"{months} months (public Treasury curve and security master); "
+                    "benchmarks/estimate_risk_params.py")
+    df.to_csv(FUTURES_RESIDUAL_FILE, index=False)
+    print(f"wrote {FUTURES_RESIDUAL_FILE.relative_to(REPO)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    what = set(argv or ["swap_spread", "basis", "corporate_beta", "corporate_spread"])
+    what = set(argv or ["swap_spread", "basis", "corporate_beta", "corporate_spread",
+                        "futures_residual"])
+    if "futures_residual" in what:
+        estimate_futures_residual()
     if "corporate_spread" in what:
         estimate_corporate_spread()
     if "corporate_beta" in what:

@@ -752,6 +752,12 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     with a half-life of a few weeks is meaningless on monthly data. Mixing estimators can leave
     the assembled matrix slightly indefinite; it is then repaired by eigenvalue clipping (warning).
 
+    ``horizon_days``: the daily block is estimated from overlapping ``horizon_days``-day changes
+    (covariance / horizon, annualized x252; ``estimate_cov_horizon``): the variance a position
+    held that long earns, which differs from 252 x the daily variance when daily changes are
+    serially correlated. ``None``: the calibrated default's horizon when ``method`` is None too,
+    else 1 (daily changes).
+
     ``mixed_frequency``: ``"direct"`` (default) — a low-frequency factor's variance and
     covariances with the daily factors are the sample moments of its changes and the daily factors
     aggregated to its periods, annualized; ``"projection"`` — regress its changes on the aggregated

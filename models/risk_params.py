@@ -33,6 +33,7 @@ RISK_PARAMS_DIR = DATA_DIR / "risk_params"
 SWAP_SPREAD_FILE = RISK_PARAMS_DIR / "swap_spread_params.csv"
 BASIS_FILE = RISK_PARAMS_DIR / "futures_basis.csv"
 RISK_MODEL_FILE = RISK_PARAMS_DIR / "risk_model.csv"
+FUTURES_RESIDUAL_FILE = RISK_PARAMS_DIR / "futures_residual.csv"
 #: Roots without settlement history borrow the basis of the nearest root with one.
 BASIS_PROXY = {"Z3N": "ZF", "TN": "ZN", "UB": "ZB"}
 
@@ -105,6 +106,22 @@ def futures_basis(root: str, asof) -> BasisParams:
                        int(r["nobs"]), str(r["source"]), notices)
 
 
+def futures_residual(root: str, asof) -> BasisParams | None:
+    """A Treasury futures root's modelled-price residual to its key-rate DV01s (bp of yield per
+    year; ``futures_residual.csv``) valid on ``asof``; the first estimate before it; None
+    without the file or the root."""
+    if not FUTURES_RESIDUAL_FILE.exists():
+        return None
+    t = _table(str(FUTURES_RESIDUAL_FILE))
+    rows = t[t["root"] == root]
+    if rows.empty:
+        return None
+    ok = rows[rows["valid_from"] <= pd.Timestamp(asof)]
+    r = (ok if not ok.empty else rows).sort_values("valid_from").iloc[-1 if not ok.empty else 0]
+    return BasisParams(root, float(r["vol_bp_annual"]), pd.Timestamp(r["valid_from"]),
+                       int(r["nobs"]), str(r["source"]))
+
+
 @dataclass(frozen=True)
 class RiskModelSpec:
     """A covariance estimator of ``models.risk.estimate_cov`` for the daily factor block."""
@@ -114,6 +131,7 @@ class RiskModelSpec:
     basis: bool = True
     source: str = "built-in"
     horizon_days: int = 1            # daily block from overlapping h-day changes (h = 1: daily)
+    model_residual: bool = True      # futures' residual to their key-rate DV01s in the basis
 
 
 @cache
@@ -126,27 +144,35 @@ def default_risk_spec() -> RiskModelSpec:
     h = r.get("horizon_days", 1)
     return RiskModelSpec(str(r["method"]), None if pd.isna(hl) else float(hl),
                          bool(r.get("basis", True)), str(r["source"]),
-                         1 if pd.isna(h) else int(h))
+                         1 if pd.isna(h) else int(h), bool(r.get("model_residual", False)))
 
 
 def basis_block(contracts: list[tuple[str, str]], asof
                 ) -> tuple[list[str], list[float], list[Notice], list[str]]:
     """Basis-risk factors for Treasury futures ``(contract, root)``: one independent factor
     ``basis:<contract>`` per contract, in bp of yield (exposure = the contract's DV01), with the
-    variance of ``futures_basis`` valid on ``asof``. Returns (names, variances bp^2/yr, notices,
-    provenance lines). Without the parameter file: no factors, and a notice."""
+    variance of ``futures_basis`` (settlement vs modelled price) plus, with the calibrated
+    default's ``model_residual``, ``futures_residual`` (modelled price vs key-rate DV01s) valid
+    on ``asof``: together, what the contract earns beyond its key-rate DV01s. Returns (names,
+    variances bp^2/yr, notices, provenance lines). Without the parameter file: no factors, and a
+    notice."""
     if not BASIS_FILE.exists():
         return [], [], [Notice("basis_missing", "no futures basis parameters shipped: basis "
                                "risk is not in the tracking error", subject="risk model")], []
+    with_resid = default_risk_spec().model_residual
     names, var, notices, prov = [], [], [], []
     for contract, root in contracts:
         p = futures_basis(root, asof)
+        r = futures_residual(root, asof) if with_resid else None
+        rv = 0.0 if r is None else r.vol_bp_annual
         names.append(f"basis:{contract}")
-        var.append(p.vol_bp_annual ** 2)
+        var.append(p.vol_bp_annual ** 2 + rv ** 2)
         notices.extend(p.notices)
         prov.append(f"basis risk {contract}: {p.vol_bp_annual:.2f} bp/yr (front-month "
-                    f"settlements vs key-rate DV01s, valid from "
-                    f"{p.valid_from.date() if p.valid_from is not None else 'n/a'})")
+                    f"settlements vs the modelled price, valid from "
+                    f"{p.valid_from.date() if p.valid_from is not None else 'n/a'})"
+                    + ("" if r is None else f" and {rv:.2f} bp/yr (modelled price vs key-rate "
+                       f"DV01s, valid from {r.valid_from.date()})"))
     return names, var, notices, prov
 
 

@@ -119,3 +119,55 @@ def test_default_estimator_is_the_calibrated_one():
     explicit = build_factor_model("2019-12-31", window="3y", method=str(row["method"]),
                                   halflife=hl, horizon_days=int(row["horizon_days"]))
     pd.testing.assert_frame_equal(m.cov_bp2_annual, explicit.cov_bp2_annual)
+
+
+def test_default_hedge_te_comes_from_the_calibrated_model():
+    """The default hedge's factor covariance is the calibrated choice, recomputed here from the
+    data files directly: the key-rate block an EWMA (half-life from risk_model.csv) of the bundled
+    par-yield changes over 3 years x 252; the corporate spread vol the shipped month-end row; each
+    Treasury futures contract's basis variance = settlement basis^2 + model residual^2 from
+    their CSVs. The printed TE is e' S e + residual variance of the integer position."""
+    from data.loaders import par_curve_history_pct
+    from models.risk_params import (
+        BASIS_FILE,
+        CORPORATE_SPREAD_FILE,
+        FUTURES_RESIDUAL_FILE,
+        RISK_MODEL_FILE,
+    )
+    from optimizer.assemble import build_context
+    from optimizer.core import problem as P
+    from optimizer.mandate import load_mandate
+
+    spec = pd.read_csv(RISK_MODEL_FILE).iloc[0]
+    asof = pd.Timestamp("2025-07-11")
+    ctx = build_context(None, load_mandate(None), asof=asof)
+    f, cov = list(ctx.factors), np.asarray(ctx.cov_bp2, float)
+    keys = list(ctx.key_tenors)
+    lv = par_curve_history_pct()[keys].loc[asof - pd.DateOffset(years=3):asof].dropna()
+    d = (lv.diff() * 100).dropna().to_numpy()
+    w = 0.5 ** (np.arange(len(d) - 1, -1, -1) / float(spec["halflife"]))
+    w /= w.sum()
+    xc = d - w @ d
+    want = (xc * w[:, None]).T @ xc / (1 - np.sum(w ** 2)) * 252
+    ki = [f.index(t) for t in keys]
+    np.testing.assert_allclose(cov[np.ix_(ki, ki)], want, rtol=1e-6)
+    sp = pd.read_csv(CORPORATE_SPREAD_FILE, parse_dates=["valid_from"])
+    row = sp[(sp["kind"] == "vol_bp_annual") & (sp["valid_from"] <= asof)].iloc[-1]
+    i = f.index("Corporate_spread")
+    assert np.sqrt(cov[i, i]) == pytest.approx(row["value"], rel=1e-6)
+    basis = pd.read_csv(BASIS_FILE, parse_dates=["valid_from"])
+    resid = pd.read_csv(FUTURES_RESIDUAL_FILE, parse_dates=["valid_from"])
+    for ir in ctx.instruments:
+        if ir.kind != "treasury_future":
+            continue
+        root = {"TN": "ZN", "UB": "ZB", "Z3N": "ZF"}.get(ir.root, ir.root)
+        b = basis[(basis["root"] == root) & (basis["valid_from"] <= asof)].iloc[-1]
+        r = resid[(resid["root"] == ir.root) & (resid["valid_from"] <= asof)].iloc[-1]
+        j = f.index(f"basis:{ir.contract}")
+        assert cov[j, j] == pytest.approx(b["vol_bp_annual"] ** 2 + r["vol_bp_annual"] ** 2,
+                                          rel=1e-3)
+    res = P.solve(ctx.inputs, ctx.problem_mandate)
+    data, _ = P.build_data(ctx.inputs, ctx.problem_mandate)
+    h = np.array([res.contracts.get(n, 0.0) for n in data.instruments])
+    e = data.x - data.t + data.B @ h
+    assert res.te_after_usd == pytest.approx(np.sqrt(e @ cov @ e + data.resid_var), rel=1e-6)

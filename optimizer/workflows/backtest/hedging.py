@@ -119,16 +119,22 @@ def exante_te(data, h: np.ndarray) -> float:
     return float(np.sqrt(max(e @ data.cov @ e + data.resid_var, 0.0)))
 
 
-def basis_split(data, names: list[str]) -> tuple[np.ndarray, dict[str, float]]:
-    """The factor covariance without the futures-basis factors, and each instrument's basis
-    variance per contract (USD^2/yr): the part of the forecast only a market-marked leg can
-    realize (a modelled futures price has no basis by construction)."""
-    b = np.array([str(f).startswith("basis:") for f in data.factors])
+def basis_split(data, names: list[str], settle_var: dict[str, float]
+                ) -> tuple[np.ndarray, dict[str, float]]:
+    """The factor covariance without the settlement part of each ``basis:<contract>`` factor
+    (``settle_var``: bp^2/yr per contract, ``futures_basis``; what stays is the modelled price's
+    residual to its key-rate DV01s), and each instrument's settlement-basis variance per
+    contract (USD^2/yr): the part of the forecast only a market-marked leg can realize (a
+    modelled futures price has no settlement basis by construction)."""
     cov = np.array(data.cov, float)
-    var_b = np.diag(cov)[b]
-    per = {n: float(np.sum(data.B[b, i] ** 2 * var_b)) for i, n in enumerate(names)}
-    cov[b, :] = 0.0
-    cov[:, b] = 0.0
+    per = dict.fromkeys(names, 0.0)
+    for f, name in enumerate(data.factors):
+        code = str(name)[6:] if str(name).startswith("basis:") else None
+        if code is None or code not in names:
+            continue
+        v = min(settle_var.get(code, 0.0), cov[f, f])
+        cov[f, f] -= v
+        per[code] = float(data.B[f, names.index(code)] ** 2 * v)
     return cov, per
 
 
@@ -307,7 +313,11 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y", time_limit:
         return np.array([c.get(n, 0.0) for n in names])
 
     te = {s: exante_te(data, vec(c)) for s, c in contracts.items() if s != "naive_zn"}
-    cov_nb, basis_var = basis_split(data, names)
+    from models.risk_params import futures_basis
+
+    settle = {ir.contract: futures_basis(ir.root, date).vol_bp_annual ** 2
+              for ir in ctx.instruments if ir.kind == "treasury_future"}
+    cov_nb, basis_var = basis_split(data, names, settle)
     te_nb = {s: exante_te(replace(data, cov=cov_nb), vec(c)) for s, c in contracts.items()
              if all(k in names for k in c)}
     legs: dict[str, FutureLeg] = {}
