@@ -2,9 +2,10 @@
 split by factor group, at the daily and the holding-period horizon (``calibrate_risk``).
 
 Groups: ``key rates`` (Treasury key-rate par yields), ``corporate spread`` (the sector spread
-factor), ``swap spread``, ``futures basis`` (settlement minus modelled futures price), ``other``
-(everything the linear factor model leaves: convexity, zero-curve vs par key-rate interpolation,
-agency spreads carried as a residual variance).
+factor), ``swap spread``, ``futures basis`` (settlement minus modelled futures price), ``futures
+residual`` (the modelled futures price change minus its key-rate-linear change: CTD cash flows
+between key tenors, convexity, DV01 drift), ``other`` (the rest: the bonds' own departure from
+their key-rate DV01s, agency spreads carried as a residual variance).
 
 Realized, per day of each holding period, with the exposures ``e`` (USD per bp, DV01 sign) of the
 position held on its rebalance date: key rates ``-e_key . dy`` from the Treasury par curve's daily
@@ -29,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 KEY = ("2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y")
-GROUPS = ("key rates", "corporate spread", "swap spread", "futures basis", "other")
+GROUPS = ("key rates", "corporate spread", "swap spread", "futures basis", "futures residual",
+          "other")
 OAS_FILE = "ice_bofa_oas_daily_1996_2026.csv"
 
 
@@ -92,6 +94,9 @@ def realized_parts(res, oas: pd.Series | None = None) -> pd.DataFrame:
         lv = par.loc[:, keys].reindex(days)
         dy = np.diff(lv.to_numpy(float), axis=0)
         key = -np.nan_to_num(dy) @ ek
+        eh = sum((n * np.array(h["model"]["instrument_exposure"][c], float)
+                  for c, n in h["contracts"]["integer"].items()), np.zeros(len(names)))
+        hedge_lin = -np.nan_to_num(dy) @ np.array([eh[names.index(t)] for t in keys])
         spread = np.zeros(len(days) - 1)
         sp = [i for i, n in enumerate(names) if group_of(n) == "corporate spread"]
         if sp and oas is not None:
@@ -99,12 +104,15 @@ def realized_parts(res, oas: pd.Series | None = None) -> pd.DataFrame:
             spread = -np.nan_to_num(d_oas) * sum(e[i] for i in sp)
         d = res.daily[res.daily["period"] == k]
         basis = (d["hedgemkt_integer"] - d["hedge_integer"]).to_numpy(float)
+        fres = (d["hedge_integer"] - d["hedgecarry_integer"]).to_numpy(float) - hedge_lin
         frames.append(pd.DataFrame({
             "period": k, "key rates": key, "corporate spread": spread, "swap spread": 0.0,
-            "futures basis": basis, "model": d["risk_integer"].to_numpy(float),
+            "futures basis": basis, "futures residual": fres,
+            "model": d["risk_integer"].to_numpy(float),
             "market": d["riskmkt_integer"].to_numpy(float)}, index=d.index))
     out = pd.concat(frames)
-    out["other"] = out["model"] - out["key rates"] - out["corporate spread"]
+    out["other"] = (out["model"] - out["key rates"] - out["corporate spread"]
+                    - out["futures residual"])
     return out
 
 
@@ -128,9 +136,19 @@ def exante_parts(res, basis_share: dict[int, dict[str, float]] | None = None) ->
         if basis_share is not None:
             share = np.array([basis_share.get(p["index"], {}).get(n.split(":", 1)[1], 1.0)
                               for n in np.array(names)[b]])
-        row["futures basis"] = float(np.sum(e[b] ** 2 * np.diag(cov)[b] * share))
+        # the basis factor = settlement basis (+ the model residual where the run stored the
+        # split, ``basis_var`` per contract): only the settlement part is scaled by the share
+        codes = [n.split(":", 1)[1] for n in np.array(names)[b]]
+        tot = e[b] ** 2 * np.diag(cov)[b]
+        bv = p.get("basis_var")
+        settle = (tot if bv is None else
+                  np.array([bv.get(c, 0.0) * h["contracts"]["integer"].get(c, 0.0) ** 2
+                            for c in codes]))
+        row["futures basis"] = float(np.sum(settle * share))
+        row["futures residual"] = float(np.sum(tot - settle))
         row["other"] = float(h["model"]["resid_var"])
-        row["total"] = float(e @ cov @ e + h["model"]["resid_var"])
+        row["total"] = float(e @ cov @ e + h["model"]["resid_var"] - np.sum(settle * (1 - share)))
+        row["total_model"] = row["total"] - row["futures basis"]
         rows.append(row)
     return pd.DataFrame(rows).set_index("period")
 
@@ -171,7 +189,7 @@ def horizon_table(res, oas: pd.Series | None = None,
         daily = np.sqrt((dev ** 2).sum() / dof * 252)
         ps = s.groupby(r["period"]).sum()
         period = np.sqrt(ps.var(ddof=1) * ppy)
-        xv = x["total"] if grp in ("model", "market") else x[grp]
+        xv = {"model": x["total_model"], "market": x["total"]}.get(grp, x.get(grp))
         ex = np.sqrt(max(xv.mean(), 0.0))
         out.append({"group": grp, "exante_te": ex, "realized_te_daily": daily,
                     "realized_te_period": period,
