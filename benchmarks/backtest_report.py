@@ -13,7 +13,7 @@ where no licensed data entered it).
   (``futures_approx``) and the modelled ZN against front-month settlements (``futures_market``).
 
 Usage: ``python -m benchmarks.backtest_report [--full] [--books treasury,default,...]
-[--workers N]``.
+[--workers N] [--pickle DIR | --pickled DIR]``.
 """
 
 from __future__ import annotations
@@ -210,12 +210,14 @@ def summary_block(rows: list[dict]) -> list[str]:
                    f"{_f(r['bias_market'], '{:.2f}')} [{_f(r['bias_market_lo'], '{:.2f}')}, "
                    f"{_f(r['bias_market_hi'], '{:.2f}')}] |")
     inb = [r["book"] for r in rows if 0.8 <= r["bias_market"] <= 1.25]
-    out += ["", f"Risk model: key rates {rm.get('method', '?')}{hl} from overlapping "
-            f"{rm.get('horizon_days', 1)}-day changes, corporate spread and futures basis at the "
-            "holding period, chosen out of sample (`benchmarks/results/calibration_risk_model"
-            f".md`). Calibration target 0.8-1.25 met on {len(inb)} of {len(rows)} books "
-            f"({', '.join(inb) or 'none'}); see the calibration file for the books outside it.",
-            "<!-- end summary block -->", ""]
+    h = int(rm.get("horizon_days", 1) or 1)
+    how = "daily changes" if h == 1 else f"overlapping {h}-day changes"
+    out += ["", f"Risk model: key rates {rm.get('method', '?')}{hl} of {how}; corporate spread "
+            "from 21-day BBB OAS changes re-estimated monthly; per futures contract the "
+            "settlement basis and the modelled price's residual to its key-rate DV01s; chosen "
+            "out of sample (`benchmarks/results/calibration_risk_model.md`). Calibration target "
+            f"0.8-1.25 met on {len(inb)} of {len(rows)} books ({', '.join(inb) or 'none'}); "
+            "the calibration file says why the others miss.", "<!-- end summary block -->", ""]
     return out
 
 
@@ -251,13 +253,21 @@ def main(full: bool = False, argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--pickle", default=None, help="also save each book's backtest to "
                     "DIR/<book>.pkl (for calibrate_risk --pickled; not committed)")
+    ap.add_argument("--pickled", default=None, help="write the reports from backtests saved "
+                    "with --pickle DIR instead of running them")
     a = ap.parse_args(argv or [])
     start, end = span(a.full)
     books = a.books.split(",") if a.books else list(BOOKS) + (
         ["corporate_no_swaps"] if a.full else [])
     command = "python -m benchmarks.backtest_report" + (" --full" if a.full else "")
     rows = []
-    for name, res in run_books(books, start, end, a.workers).items():
+    if a.pickled:   # rewrite the reports from saved backtests (no re-run)
+        from benchmarks.calibrate_risk import load_results
+
+        results = load_results(books, start, end, a.pickled)
+    else:
+        results = run_books(books, start, end, a.workers)
+    for name, res in results.items():
         if a.pickle:
             import pickle
 
