@@ -17,7 +17,8 @@ A candidate combines three blocks:
 * **futures basis**: the shipped per-root basis variance (monthly sums of settlement-minus-model
   residuals) or none; and with ``resid``, the modelled futures price's own residual to its
   key-rate DV01s (``futures_residual.csv``: CTD cash flows between key tenors, convexity, DV01
-  drift over the month; public data), which the modelled run realizes too.
+  drift over the month; public data; correlated across contracts), which the modelled run
+  realizes too.
 
 Forecast and realization are matched: the *modelled* run's futures legs carry no basis by
 construction, so it is scored against the forecast without the basis term; the *market-marked*
@@ -159,7 +160,7 @@ def period_variances(res, c: Candidate, lv: pd.DataFrame | None,
     marked to market (``marked``)."""
     from benchmarks.risk_decompose import group_of, position_exposure
     from models.risk import ensure_psd
-    from models.risk_params import futures_basis, futures_residual
+    from models.risk_params import futures_basis, futures_residual, residual_corr
 
     rows = []
     hedges = [h for h in res.rebalances if "error" not in h]
@@ -188,13 +189,14 @@ def period_variances(res, c: Candidate, lv: pd.DataFrame | None,
         cov = np.asarray(ensure_psd(cov), float)
         nob = float(e @ cov @ e + h["model"]["resid_var"])
         full = marked = 0.0
-        for code, n in h["contracts"]["integer"].items():
-            leg = h["legs"][code]
-            if leg.kind != "treasury_future":
-                continue
-            if c.resid:
-                r = futures_residual(leg.root, h["date"])
-                nob += 0.0 if r is None else (n * leg.dv01 * r.vol_bp_annual) ** 2
+        tf = [(code, n, h["legs"][code]) for code, n in h["contracts"]["integer"].items()
+              if h["legs"][code].kind == "treasury_future"]
+        if c.resid and tf:   # correlated across contracts (``residual_corr``)
+            r = [futures_residual(leg.root, h["date"]) for _, _, leg in tf]
+            rv = np.array([0.0 if x is None else n * leg.dv01 * x.vol_bp_annual
+                           for x, (_, n, leg) in zip(r, tf, strict=True)])
+            nob += float(rv @ residual_corr([leg.root for _, _, leg in tf], h["date"]) @ rv)
+        for code, n, leg in tf:
             if c.basis:
                 v = (n * leg.dv01 * futures_basis(leg.root, h["date"]).vol_bp_annual) ** 2
                 full += v
