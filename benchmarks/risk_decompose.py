@@ -145,7 +145,9 @@ def exante_parts(res, basis_share: dict[int, dict[str, float]] | None = None) ->
                   np.array([bv.get(c, 0.0) * h["contracts"]["integer"].get(c, 0.0) ** 2
                             for c in codes]))
         row["futures basis"] = float(np.sum(settle * share))
-        row["futures residual"] = float(np.sum(tot - settle))
+        # the residual part is correlated across contracts: the whole block's quadratic form
+        quad = float(e[b] @ cov[np.ix_(b, b)] @ e[b])
+        row["futures residual"] = max(quad - float(np.sum(settle)), 0.0)
         row["other"] = float(h["model"]["resid_var"])
         row["total"] = float(e @ cov @ e + h["model"]["resid_var"] - np.sum(settle * (1 - share)))
         row["total_model"] = row["total"] - row["futures basis"]
