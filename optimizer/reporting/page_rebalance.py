@@ -161,9 +161,7 @@ def rolls_section(doc: Mapping) -> str:
         ("Position DV01 before → after (USD/bp)", "num", lambda r: L.text(
             f"{fmt.number(r.get('position_dv01_before'), signed=True)} → "
             f"{fmt.number(r.get('position_dv01_after'), signed=True)}")),
-        ("Spread new − old (points)", "num", lambda r: L.text(
-            f"{fmt.number(r.get('spread'), 4, signed=True)} "
-            f"({fmt.number((fmt.finite(r.get('spread')) or 0) * 32, 2, signed=True)}/32)")),
+        ("Spread new − old (points)", "num", lambda r: L.text(fmt.price_spread(r.get("spread")))),
         ("Roll cost (USD)", "num",
          lambda r: L.num(r.get("roll_cost_usd"), signed=True, red_negative=False)),
         ("First notice day", "txt", lambda r: L.text(str(r.get("first_notice_day") or "")[:10])),
