@@ -100,6 +100,8 @@ def test_notices_merge_once_and_read_as_sentences():
         "rates are a proxy"
     assert fmt.notice_block([]) == [] and fmt.notice_block(["x"]) == ["", "Warnings:",
                                                                       "  warning: X."]
+    legacy = fmt.notice("future_issues_excluded: 3 issue(s) excluded")
+    assert (legacy["code"], legacy["message"]) == ("future_issues_excluded", "3 issue(s) excluded")
     raw = "spread bp {'1Y': -5.0, '10Y': -45.25}"
     assert fmt.notice(raw)["message"] == "spread bp 1Y -5, 10Y -45.25"
     assert fmt.merge_notices(None) == [] and len(fmt.merge_notices("one")) == 1

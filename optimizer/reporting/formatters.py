@@ -189,6 +189,7 @@ def price_32nds_parts(v: Any, contract: Any = None, *, dp: int = 4) -> tuple[str
 _DICT_LITERAL = re.compile(r"\{(?:\s*'[^']*'\s*:\s*-?[\d.eE+-]+\s*,?)+\s*\}")
 _PAIR = re.compile(r"'([^']*)'\s*:\s*(-?[\d.eE+-]+)")
 _CODE_PREFIX = re.compile(r"^([A-Z][A-Z0-9]{2,11}): (\S.*)$", re.S)
+_SNAKE_PREFIX = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)+): (\S.*)$", re.S)
 
 
 def _readable_literals(text: str) -> str:
@@ -208,10 +209,12 @@ def notice(w: Any) -> dict[str, str]:
         d = {"code": str(w.get("code") or ""), "severity": str(w.get("severity") or "warning"),
              "subject": str(w.get("subject") or ""),
              "message": str(w.get("message") if w.get("message") is not None else "")}
-    else:  # legacy text; "ZNU5: message" names its subject (a contract or code) up front
-        m = _CODE_PREFIX.match(str(w).strip())
-        d = {"code": "", "severity": "warning", "subject": m.group(1) if m else "",
-             "message": m.group(2) if m else str(w)}
+    else:  # legacy text: "ZNU5: message" names its subject, "snake_code: message" its code
+        text = str(w).strip()
+        m, c = _CODE_PREFIX.match(text), _SNAKE_PREFIX.match(text)
+        d = {"code": c.group(1) if c else "", "severity": "warning",
+             "subject": m.group(1) if m else "",
+             "message": m.group(2) if m else c.group(2) if c else text}
     msg = d["message"].strip()
     if d["code"] and msg.startswith(d["code"] + ":"):  # "code: sentence": the code is a key
         msg = msg[len(d["code"]) + 1:].strip()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 
+from models.instruments.base import DEFAULT_ROLL_DAYS
 from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
 from optimizer.reporting import formatters as fmt
@@ -33,8 +34,9 @@ def register(subparsers) -> None:
     add_hedge_flags(p)
     p.add_argument("--prices", default=None, metavar="FILE",
                    help="CSV contract,price (decimal or 32nds such as 110-16+); default theoretical")
-    p.add_argument("--roll-days", type=V.arg(V.integer, lo=0, hi=30), default=5,
-                   help="roll window: business days before first notice day (default 5)")
+    p.add_argument("--roll-days", type=V.arg(V.integer, lo=0, hi=30), default=DEFAULT_ROLL_DAYS,
+                   help="roll window: business days before first notice day (default "
+                        f"{DEFAULT_ROLL_DAYS})")
     p.add_argument("--deliver", action="store_true",
                    help="positions past first notice day are intended for delivery (no error)")
     p.add_argument("--band", type=V.arg(V.number, what="a percentage", lo=0, hi=100,
