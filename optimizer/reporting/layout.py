@@ -115,6 +115,13 @@ def yes_no(flag: Any, yes: str = "yes", no: str = "NO") -> str:
 Column = tuple[str, str, Callable[[Mapping], str]]  # header, "num" | "txt", cell html
 
 
+def col(header: str, key: str, cell: Callable[..., str] = text, *, cls: str = "",
+        **kw: Any) -> Column:
+    """A column showing ``row[key]`` through ``cell`` (:func:`text` by default, left-aligned;
+    any other cell, e.g. :func:`num` with its keyword options, right-aligned)."""
+    return (header, cls or ("txt" if cell is text else "num"), lambda r: cell(r.get(key), **kw))
+
+
 def td(html: str, cls: str = "num") -> str:
     return f'<td class="{cls}">{html}</td>'
 

@@ -274,13 +274,13 @@ def calibration_section(doc: Mapping) -> str:
     cols: list[L.Column] = [
         ("Strategy", "txt", lambda r: L.text(labels.get(str(r.get("strategy")),
                                                           r.get("strategy")))),
-        ("Pricing", "txt", lambda r: L.text(r.get("pricing"))),
-        ("Horizon", "txt", lambda r: L.text(r.get("horizon"))),
-        ("Window", "txt", lambda r: L.text(r.get("window"))),
+        L.col("Pricing", "pricing"),
+        L.col("Horizon", "horizon"),
+        L.col("Window", "window"),
         ("Realized ÷ ex-ante TE", "num", lambda r: L.in_band(
             r.get("bias"), 0.8, 1.25, fmt.ratio(r.get("bias")), what="calibrated 0.80..1.25")),
         ("95% interval", "num", interval),
-        ("Periods", "num", lambda r: L.num(r.get("periods"))),
+        L.col("Periods", "periods", L.num),
         ("Calibrated", "txt", lambda r: L.yes_no(r.get("in_band"), "yes", "no")),
     ]
     shown = [r for r in rows if fmt.finite(r.get("bias")) is not None]
@@ -304,7 +304,7 @@ def rebalance_log(doc: Mapping) -> str:
     if not rows and not failed:
         return ""
     cols: list[L.Column] = [
-        ("Rebalance date", "txt", lambda r: L.text(r.get("date"))),
+        L.col("Rebalance date", "date"),
         ("Status", "txt", lambda r: ('<span class="flag">failed</span>' if r.get("error")
                                      else L.text(r.get("status")))),
         ("Integer hedge (contracts)", "txt", lambda r: L.text(_contracts_text(r.get("contracts")))),
@@ -312,9 +312,9 @@ def rebalance_log(doc: Mapping) -> str:
             r.get("flags"), "; "))),
     ]
     fail_cols: list[L.Column] = [
-        ("From", "txt", lambda r: L.text(r.get("date"))),
+        L.col("From", "date"),
         ("Until", "txt", lambda r: L.text(r.get("until") or "")),
-        ("Error", "txt wide", lambda r: L.text(r.get("error")))]
+        L.col("Error", "error", cls="txt wide")]
     n = len(rows) or doc.get("rebalances")
     head = (f"<p>{L.text(n)} rebalance dates, {len(failed)} failed"
             + (" (their holding periods are excluded from every strategy alike)." if failed
@@ -334,8 +334,8 @@ def ctd_section(doc: Mapping) -> str:
                          '<p class="note">No contract held again changed its cheapest-to-'
                          "deliver in the period.</p>")
     cols: list[L.Column] = [
-        ("Rebalance date", "txt", lambda r: L.text(r.get("date"))),
-        ("Contract", "txt", lambda r: L.text(r.get("contract"))),
+        L.col("Rebalance date", "date"),
+        L.col("Contract", "contract"),
         ("CTD before", "txt", lambda r: L.text(r.get("from", r.get("ctd_before")))),
         ("CTD after", "txt", lambda r: L.text(r.get("to", r.get("ctd_after")))),
     ]
