@@ -792,14 +792,19 @@ def target_text(value: Any, field: str | None = "targets") -> str:
     return str(value)
 
 
+def _parsed_by(parse: Callable[[str], Any], value: Any, field: str | None) -> Any:
+    """``parse(str(value))``, its InputError re-raised as this field's (the flag's) error."""
+    try:
+        return parse(str(value))
+    except InputError as exc:
+        raise _fail(exc.message, field) from None
+
+
 def key_tenors_text(value: Any, field: str | None = "key_tenors") -> str:
     """Comma-separated key tenors, each available and given once (e.g. ``2Y,5Y,10Y,30Y``)."""
     from models.curves import parse_key_tenors
 
-    try:
-        parse_key_tenors(str(value))
-    except InputError as exc:
-        raise _fail(exc.message, field) from None
+    _parsed_by(parse_key_tenors, value, field)
     return str(value)
 
 
@@ -816,10 +821,7 @@ def instruments_text(value: Any, field: str | None = "instruments") -> str:
         try:
             instrument_kind(s)
         except InputError:
-            try:
-                parse_contract(s)
-            except InputError as exc:
-                raise _fail(exc.message, field) from None
+            _parsed_by(parse_contract, s, field)
         if items.count(s) > 1:
             raise _fail(f"{s} is given twice", field)
     return str(value)
@@ -857,10 +859,7 @@ def root(value: Any, field: str | None = "root") -> str:
     from models.instruments import instrument_kind
 
     s = str(value).strip().upper()
-    try:
-        instrument_kind(s)
-    except InputError as exc:
-        raise _fail(exc.message, field) from None
+    _parsed_by(instrument_kind, s, field)
     return s
 
 
@@ -874,10 +873,7 @@ def futures_price_text(value: Any, field: str | None = "futures_price") -> str:
     """A futures price per 100: decimal (``110.5``) or 32nds (``110-16``, ``110-16+``)."""
     from data.positions import parse_price_text
 
-    try:
-        parse_price_text(str(value))
-    except InputError as exc:
-        raise _fail(exc.message, field) from None
+    _parsed_by(parse_price_text, value, field)
     return str(value)
 
 
