@@ -601,13 +601,16 @@ def mandate_values(m: Any) -> None:
 
 def _mandate_bounds(m: Any) -> None:
     from data.contracts import contract_roots
+    from models.contract_codes import parse_contract
 
     roots = set(contract_roots())
     for root, (lo, hi) in (m.contract_bounds or {}).items():
         key = f"contract_bounds.{root}"
-        if root.upper() not in roots and not re.match(r"^[A-Z0-9]+[HMUZ]\d{1,2}$", root.upper()):
+        try:  # a root, or a contract month of a known root in its listed cycle
+            _ = root.upper() in roots or parse_contract(root.upper())
+        except InputError:
             raise mandate_error(m, key, f"unknown contract root '{root}' (known: "
-                                f"{', '.join(sorted(roots))})")
+                                f"{', '.join(sorted(roots))})") from None
         if lo is not None and hi is not None and lo > hi:
             raise mandate_error(m, key, f"min {lo} is above max {hi}: give min <= max "
                                 "(contracts, short < 0)")

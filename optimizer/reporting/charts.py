@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from html import escape
 
-from optimizer.reporting.formatters import compact, finite, number
+from optimizer.reporting.formatters import compact, finite, number, pct
 
 # Series palette: muted grey for "before", a clear blue for "after"; colour-blind friendly order.
 PALETTE = ("#8d99ab", "#e0a030", "#1f5fa8", "#2e9e6a", "#c2412d", "#7b4fa8", "#3aa6b9", "#6b6b6b")
@@ -384,7 +384,7 @@ def band_chart(name: str, title: str, labels: Sequence[str], series: Series, *,
                 continue
             out.append(f'<circle class="marker" cx="{_f(xs(v))}" cy="{_f(cy + (si - 0.5) * 7)}" '
                        f'r="5" fill="{colors[si % len(colors)]}" data-series="{esc(sname)}" '
-                       f'data-value="{v:.6g}"><title>{esc(lab)} {esc(sname)}: {v:,.2f} band '
+                       f'data-value="{v:.6g}"><title>{esc(lab)} {esc(sname)}: {number(v, 2)} band '
                        f"half-widths</title></circle>")
     out.append("</g>")
     out.append(f'<line class="zero" x1="{_f(xs(0.0))}" x2="{_f(xs(0.0))}" y1="{top - 2}" '
@@ -561,7 +561,7 @@ def _line_series(pts_by_series: list[tuple[str, list[tuple[float, float, object]
         if markers or len(pts) == 1:
             for x, y, raw in pts:
                 out.append(f'<circle class="marker" cx="{_f(xp(x))}" cy="{_f(ys(y))}" r="3.5" '
-                           f'fill="{color}"><title>{esc(sname)} {esc(raw)}: {y:,.0f}</title>'
+                           f'fill="{color}"><title>{esc(sname)} {esc(raw)}: {number(y)}</title>'
                            f"</circle>")
         out.append("</g>")
     return out
@@ -648,7 +648,7 @@ def usage_bar(name: str, title: str, used: float | None, limit: float | None, *,
         tx = x0 + bw * t / span
         out.append(f'<line class="tick-mark" x1="{_f(tx)}" x2="{_f(tx)}" y1="{y + bh}" '
                    f'y2="{y + bh + 4}"/><text class="tick" x="{_f(tx)}" y="{y + bh + 15}" '
-                   f'text-anchor="middle">{t * 100:,.0f}%</text>')
+                   f'text-anchor="middle">{pct(t, 0)}</text>')
     out.append(axis_title("x", axis_label, x0 + bw / 2, y + bh + 30))
     out.append("</g>")
     text = " / ".join(t for t in (used_text, limit_text) if t)

@@ -10,7 +10,6 @@ at spaces, numbers never wrap), so a label never breaks mid-word and a table fit
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,7 +36,7 @@ def text(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return NA
     if isinstance(v, (dict, list, tuple)):
-        v = json.dumps(fmt.to_jsonable(v), sort_keys=False)
+        v = fmt.dumps(v, indent=None)
     return nobreak(esc(_URL_SCHEME.sub("", str(v))))
 
 

@@ -42,7 +42,7 @@ def _label(r: Mapping) -> str:
 
 def effectiveness(v: Any) -> str:
     lo, hi = DOLLAR_OFFSET_BAND
-    return L.in_band(v, lo, hi, fmt.pct(v), what=f"dollar-offset band {lo:.0%}–{hi:.0%}")
+    return L.in_band(v, lo, hi, fmt.pct(v), what=f"dollar-offset band {fmt.pct(lo, 0)}–{fmt.pct(hi, 0)}")
 
 
 def _ctd_switches(r: Mapping) -> str:
@@ -76,15 +76,15 @@ def effectiveness_note(rows: Sequence[Mapping], definition: str = "") -> str:
     lo, hi = DOLLAR_OFFSET_BAND
     if definition and any("hedged_item_pnl" in r for r in rows):
         return (f"Dollar-offset effectiveness = −hedge P&amp;L ÷ hedged-item P&amp;L; hedged "
-                f"item = {L.text(definition)}. Inside {lo:.0%}–{hi:.0%} in green, outside in "
+                f"item = {L.text(definition)}. Inside {fmt.pct(lo, 0)}–{fmt.pct(hi, 0)} in green, outside in "
                 f"bold red. Full revaluation.")
     if any("hedged_item_pnl" in r for r in rows):
         return (f"Dollar-offset effectiveness = −hedge P&amp;L ÷ hedged-item P&amp;L, where the "
                 f"hedged item is the hedged part of the holdings P&amp;L (each sector's holdings "
                 f"P&amp;L × its hedged fraction, 1 − target ÷ current DV01); inside "
-                f"{lo:.0%}–{hi:.0%} in green, outside in bold red. Full revaluation.")
+                f"{fmt.pct(lo, 0)}–{fmt.pct(hi, 0)} in green, outside in bold red. Full revaluation.")
     return (f"Dollar-offset effectiveness (−hedge P&amp;L ÷ hedged-item P&amp;L, as computed by "
-            f"the scenario engine); inside {lo:.0%}–{hi:.0%} in green, outside in bold red.")
+            f"the scenario engine); inside {fmt.pct(lo, 0)}–{fmt.pct(hi, 0)} in green, outside in bold red.")
 
 
 def pnl_section(doc: Mapping, title: str = "Scenario P&L: holdings, hedged item, hedge, net"

@@ -13,7 +13,6 @@ serialized by pandas), ``--csv PATH`` writes the per-holding table.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import pandas as pd
@@ -23,7 +22,8 @@ from models.curves import ALLOWED_KEY_TENORS, DEFAULT_KEY_TENORS, curve_on, pars
 from models.exposures import Exposures, aggregate, compute_exposures
 from optimizer import validate as V
 from optimizer.reporting import formatters as fmt
-from optimizer.reporting.output import csv_text_columnar, table, to_jsonable
+from optimizer.reporting.formatters import dumps
+from optimizer.reporting.output import csv_text_columnar, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
 #: holdings per vectorized exposure pass: about 12 MB per cash-flow array of 30-year bonds;
@@ -137,10 +137,10 @@ def json_text(e: Exposures) -> str:
     sectors, port = _totals(e)
     records = holdings_json_records(e)
     holdings = f"[\n    {records}\n  ]" if records else "[]"
-    return (f'{{\n  "asof": {json.dumps(e.asof.strftime("%Y-%m-%d"))},\n'
+    return (f'{{\n  "asof": {dumps(e.asof, indent=None)},\n'
             f'  "holdings": {holdings},\n'
-            f'  "sectors": {json.dumps(to_jsonable(sectors))},\n'
-            f'  "portfolio": {json.dumps(to_jsonable(port))}\n}}\n')
+            f'  "sectors": {dumps(sectors, indent=None)},\n'
+            f'  "portfolio": {dumps(port, indent=None)}\n}}\n')
 
 
 # ------------------------------------------------------------------------------------ text
