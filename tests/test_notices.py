@@ -79,10 +79,12 @@ def test_every_notice_is_one_sentence_in_text_and_html(runs, verb):
     assert sorted(t) == sorted(h), "the terminal and the report show the same warnings"
 
 
-def test_swap_curve_proxy_names_its_spreads_as_text(runs):
-    text, page = runs["hedge"]
+@pytest.mark.parametrize("verb", ["hedge", "rebalance", "scenarios"])
+def test_swap_curve_proxy_names_its_spreads_as_text(runs, verb):
+    text, page = runs[verb]
     (proxy,) = [n for n in _text_notices(text) if "swap spread" in n]
     # the stated spreads, per tenor, in bp (models.instruments.swaps.DEFAULT_SWAP_SPREAD_BP)
     assert "2Y -15.0 bp, 3Y -20.0 bp, 5Y -25.0 bp" in proxy
+    # about the contracts it concerns, once (not again about "scenarios")
     assert proxy.startswith("warning: SSF5U5, SSF10U5: Swap rates are a proxy, Treasury par")
     assert proxy in _html_notices(page)
