@@ -211,8 +211,9 @@ def compute(args) -> dict:
             "source": ust.source,
         })
     warn = [w for r in rows for w in r["warnings"]]
+    # a fallback's notice restates the row's fallback warning (which also names the assumption)
     warn += [f"{n['subject']}: {n['message']}" for r in rows for n in r["notices"]
-             if f"{n['subject']}: {n['message']}" not in warn]
+             if n["code"] != "beta_fallback" and f"{n['subject']}: {n['message']}" not in warn]
     warn += notes
     return {"asof": asof.strftime("%Y-%m-%d"), "window": args.window, "horizon": horizon,
             "prior_sd": prior_sd,
