@@ -46,14 +46,15 @@ from optimizer.core.leaf import (
 from optimizer.core.model import HedgeModel
 from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.relax import NodeBound, NodeQP
+from optimizer.core.rounding import PieceIntervals
 from optimizer.core.transport import SectorFlow
 
 REL_GAP = 1e-9
 PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
 LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
-LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is split or given to SCIP
-LEAF_CELLS = 5_000_000  # ... and enumeration nodes x half-spaces of one try
+LEAF_WORK = 300_000  # enumeration nodes of one try; beyond it the leaf is given to SCIP
+LEAF_CELLS = 20_000_000  # ... and enumeration nodes x half-spaces of one try
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
 FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
 
@@ -101,12 +102,14 @@ class BranchAndBound:
         self.pieces = pieces or Pieces(model)
         self.bps = breakpoints(model, self.qp)
         self.flow = SectorFlow(model)
+        self.rounding = PieceIntervals(model)
         self.K = model.forms.cardinality()
         self.U = math.inf
         self.h: np.ndarray | None = None
         self.y: np.ndarray | None = None
         self.stats: dict[str, float] = {"nodes": 0, "leaves": 0, "leaf_splits": 0, "enum_work": 0,
-                      "enum_points": 0, "candidates": 0, "pieces_calls": 0, "incumbents": 0}
+                      "enum_points": 0, "candidates": 0, "pieces_calls": 0, "incumbents": 0,
+                      "rounding_rejects": 0}
         self._seq = itertools.count()
         self._heap: list[_Item] = []
         self._no_pieces: set[tuple[int, ...]] = set()  # totals proven to have no real pieces
@@ -230,9 +233,9 @@ class BranchAndBound:
         pool = self._pool.setdefault(tuple(int(v) for v in sigma), [])
         gp, g = g, nb.bound  # the enclosure is this node's own Lagrangian, not a parent's bound
         full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
-        delta = full
-        if not math.isfinite(full):
-            delta = start_radius(self.model, self.qp, nb, lo, hi, (A0, b0))
+        # a volume-limited first radius even with an incumbent: a leaf's own optimum is often
+        # far closer to its bound than the incumbent found elsewhere (batch family: 122 vs 4,302)
+        delta = min(full, start_radius(self.model, self.qp, nb, lo, hi, (A0, b0)))
         while True:
             if delta <= 0:
                 return
@@ -251,8 +254,9 @@ class BranchAndBound:
                 return
             self.stats["enum_work"] += len(HJ)
             found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :], sigma)
-            if self._fails > PIECES_FAIL_LIMIT:
-                self._scip_leaf(gp, depth, lo, hi, "pieces")  # integer pieces are the hard part here
+            if self._fails > PIECES_FAIL_LIMIT:  # integer pieces are the hard part here
+                if not self._split_zero(gp, depth, lo, hi, nb):
+                    self._scip_leaf(gp, depth, lo, hi, "pieces")
                 return
             if found is not None and found <= g + delta + self.tol():
                 return  # every better point was inside this radius: the leaf is solved
@@ -260,6 +264,32 @@ class BranchAndBound:
                 return  # the whole region (or the whole box) has been enumerated
             full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
             delta = min(2.0 * delta, full)
+
+    def _split_zero(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray, nb: NodeBound
+                    ) -> bool:
+        """Split ``h_i = 0 | h_i != 0`` on a shared contract whose box holds 0 (the one the
+        relaxation uses least) when integer pieces keep failing in a leaf: the failures come
+        from sectors given pieces of two shared contracts with large totals (beyond the
+        placements :mod:`optimizer.core.rounding` lists); the zero child decouples them, the
+        other child's relaxation knows |h_i| >= 1. False when there is none (SCIP then)."""
+        d = self.model.data
+        free = (lo <= 0) & (hi >= 0) & (lo < hi) & (d.S.sum(axis=1) > 1)
+        if not np.any(free):
+            return False
+        x = np.abs(nb.x[:d.I]) if nb.x is not None else np.zeros(d.I)
+        cand = np.nonzero(free)[0]
+        i = int(cand[np.argmin(x[cand])])
+        self.stats["zero_splits"] = self.stats.get("zero_splits", 0) + 1
+        zl, zh = lo.copy(), hi.copy()
+        zl[i] = zh[i] = 0
+        nl, nh = lo.copy(), hi.copy()
+        if lo[i] >= 0:
+            nl[i] = 1
+        else:
+            nh[i] = -1
+        self._push(g, depth + 1, zl, zh)
+        self._push(g, depth + 1, nl, nh)
+        return True
 
     def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
                    why: str = "") -> None:
@@ -329,12 +359,42 @@ class BranchAndBound:
         for k0 in range(0, len(H), FLOW_CHUNK):  # the Hoffman filter in objective order
             if F[k0] >= self.U - self.tol():
                 return None
-            ok = np.nonzero(self.flow.ok(H[k0:k0 + FLOW_CHUNK]))[0] + k0
+            chunk = H[k0:k0 + FLOW_CHUNK]
+            decided, int_ok = self.rounding.test(chunk)
+            self.stats["rounding_rejects"] += int(np.sum(decided & ~int_ok))
+            ok = np.nonzero(np.where(decided, int_ok, self.flow.ok(chunk)))[0]
             for k in ok:
-                got = self._candidate(H[k], float(F[k]), pool, sigma)
+                got = self._rounded(chunk[k], float(F[k0 + k]), bool(decided[k]))
+                if got == "next":
+                    continue
+                if got is None:
+                    got = self._candidate(chunk[k], float(F[k0 + k]), pool, sigma)
                 if got is not None:
                     return got if got >= 0 else None
         return None
+
+    def _rounded(self, hk: np.ndarray, Fk: float, decided: bool) -> float | str | None:
+        """Totals hk by interval rounding (:mod:`optimizer.core.rounding`; ``decided``: hk is
+        in its decoupled case and accepted): Fk when they become the incumbent, "next" when
+        they have no integer pieces, -1 beyond the incumbent, None to let the integer program
+        decide (undecided, or pieces that fail the exact check by a rounding hair)."""
+        if Fk >= self.U - self.tol():
+            return -1.0
+        h = hk.astype(float)
+        if decided:
+            y = self.rounding.pieces(h)
+        else:
+            known, y = self.rounding.coupled(h)
+            if not known:
+                return None
+            if y is None:
+                self.stats["rounding_rejects"] += 1
+                return "next"
+        if y is None or exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
+            return None
+        self.U, self.h, self.y = Fk, h, y
+        self.stats["incumbents"] += 1
+        return Fk
 
     def _candidate(self, hk: np.ndarray, Fk: float, pool: list, sigma: np.ndarray | None
                    ) -> float | None:
