@@ -1,8 +1,11 @@
 """Integer hedge solver benchmark: the exact method vs plain cvxpy + SCIP, on the stress family.
 
-Instances: the default hedge (bundled portfolio and mandate, 2025-07-11) and the 30 mandates of
+Instances: the default hedge (bundled portfolio and mandate, 2025-07-11), the 30 mandates of
 :mod:`benchmarks.stress_family` (3-10 sectors x 4-12 contracts, real instrument risk and factor
-covariance, margin 1.75-2% of MV, K = 2..6, turnover, key-rate bands, trading cost).
+covariance, margin 1.75-2% of MV, K = 2..6, turnover, key-rate bands, trading cost), and the
+"batch-NNN" regression rows: the hardest accounts of the batch family
+(:mod:`benchmarks.batch_family`: ``bench_batch``'s accounts, the default mandate), fixed by
+account number.
 
 Per instance, in the same run on the same data:
 * **exact method** (``HedgeProblem.solve``'s search, :mod:`optimizer.core.bnb`): status, proven
@@ -40,6 +43,9 @@ from optimizer.core.model import HedgeModel, build_model
 
 OUT = Path(__file__).resolve().parent / "results" / "solver.md"
 TEXTBOOK_LIMIT = 10.0
+# batch-family accounts kept as regression rows: 9 and 137 took ~60 s of CPU before the
+# interval-rounding test; 161, 191, 385, 666 were the slowest after it (benchmarks/batch_family)
+BATCH_ROWS = (9, 137, 161, 191, 385, 666)
 
 
 def default_case() -> tuple[Any, Any]:
@@ -122,6 +128,8 @@ PARTS = {"node QPs (Clarabel)": ("relax.py", "solve"),
          "lattice enumeration": ("lattice.py", "enumerate_points"),
          "SCIP leaves": ("compile.py", "scip_textbook"),
          "integer pieces (HiGHS)": ("pieces.py", "find"),
+         "interval rounding": ("rounding.py", "test"),
+         "pivot placements": ("rounding.py", "coupled"),
          "sector-flow filter": ("transport.py", "ok")}
 
 
@@ -173,6 +181,13 @@ def main() -> list[dict]:
     cases += [(i.name, i.inputs, i.limits,
                f"{i.notes['n_contracts']} x {i.notes['n_sectors']}, K={i.limits.max_instruments}")
               for i in insts]
+    from benchmarks.batch_family import account_problem
+
+    for k in BATCH_ROWS:
+        inputs, limits = account_problem(k)
+        cases.append((f"batch-{k:03d}", inputs, limits,
+                      f"{len(inputs.instruments)} x {len(inputs.sectors)} (batch account, "
+                      f"default mandate)"))
     rows = []
     models = []
     for name, inputs, limits, shape in cases:
@@ -187,12 +202,23 @@ def main() -> list[dict]:
     return rows
 
 
-def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
+def _summary(rows: list[dict], what: str) -> str:
     ex_cpu = [r["exact"]["cpu"] for r in rows]
     ex_wall = [r["exact"]["wall"] for r in rows]
     tb_cpu = [r["textbook"]["cpu"] for r in rows]
     n_opt = sum(r["exact"]["status"] == "optimal" for r in rows)
     n_tb = sum(r["textbook"]["status"] == "optimal" for r in rows)
+    return (f"**{what}** ({len(rows)} instances): exact method optimal on {n_opt}, CPU seconds "
+            f"median {statistics.median(ex_cpu):.3f}, max {max(ex_cpu):.3f} (wall median "
+            f"{statistics.median(ex_wall):.3f}, max {max(ex_wall):.3f}); textbook optimal within "
+            f"{TEXTBOOK_LIMIT:g} s on {n_tb}, CPU median {statistics.median(tb_cpu):.2f}, max "
+            f"{max(tb_cpu):.2f}; over 1 s of CPU: exact {sum(c > 1.0 for c in ex_cpu)}, "
+            f"under 50 ms: exact {sum(c < 0.05 for c in ex_cpu)}.")
+
+
+def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
+    stress = [r for r in rows if not r["case"].startswith("batch-")]
+    batch = [r for r in rows if r["case"].startswith("batch-")]
     lines = [
         "# Integer hedge solver benchmark", "",
         f"Date {dt.date.today().isoformat()}; machine: {_cpu_name()}, {os.cpu_count()} cores "
@@ -200,19 +226,16 @@ def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
         f"figure); Python {platform.python_version()}, cvxpy {cp.__version__}.", "",
         "Exact method = `optimizer.core.bnb` (branch-and-bound on contract signs/zeros with "
         "Clarabel node QPs and weak-duality bounds, LLL lattice enumeration of leaves pruned by "
-        "the sector-flow conditions, SCIP (fast settings, totals branched first, the incumbent "
-        "as objective limit) on leaves whose enclosure is too large to enumerate or whose "
-        "integer sector pieces are the hard part); textbook = the plain MIQP in cvxpy (scaled "
-        "to $M, see `cvxpy_textbook`) solved "
+        "the sector-flow conditions, integer pieces decided by interval rounding "
+        "(`optimizer.core.rounding`), SCIP (fast settings, totals branched first, the incumbent "
+        "as objective limit) first briefly on leaves whose enumeration is estimated costly, and "
+        "fully on leaves still too large or whose coupled integer pieces keep failing); "
+        "textbook = the plain MIQP in cvxpy (scaled to $M, see `cvxpy_textbook`) solved "
         f"by SCIP, {TEXTBOOK_LIMIT:g} s limit. Same data, same run.", "",
         f"Stress family coverage (instances stating each constraint): {coverage(insts)}; seeds "
         f"skipped as infeasible: {insts[-1].notes['skipped_before']}.", "",
-        f"**Summary** ({len(rows)} instances): exact method optimal on {n_opt}, CPU seconds "
-        f"median {statistics.median(ex_cpu):.3f}, max {max(ex_cpu):.3f} (wall median "
-        f"{statistics.median(ex_wall):.3f}, max {max(ex_wall):.3f}); textbook optimal within "
-        f"{TEXTBOOK_LIMIT:g} s on {n_tb}, CPU median {statistics.median(tb_cpu):.2f}, max "
-        f"{max(tb_cpu):.2f}; over 1 s of CPU: exact {sum(c > 1.0 for c in ex_cpu)}, "
-        f"under 50 ms: exact {sum(c < 0.05 for c in ex_cpu)}.", "",
+        _summary(stress, "Summary, default + stress family"), "",
+        _summary(batch, "Summary, batch regression rows") if batch else "", "",
         "Where the exact method's time goes (all instances, under cProfile): " + ", ".join(
             f"{k} {v / split['total']:.0%}" for k, v in split.items() if k != "total")
         + f" of {split['total']:.2f} s.", "",

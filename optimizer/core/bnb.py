@@ -12,9 +12,15 @@ integer pieces y (real positions: each piece has its total's sign) under the for
   for b = 0 is exactly the no-wash rule (pieces <= 0 | pieces >= 0); a relaxation using more
   than K contracts is split ``h_i = 0 | h_i != 0`` on its smallest nonzero contract.
 * A **leaf** (every box on one side of its breakpoints) is solved by enumerating all integer
-  hedges of its enclosure (:mod:`optimizer.core.leaf`), with a growing radius while there is no
-  incumbent; when the enclosure would hold too many points the leaf is split on the integrality
-  of its widest coordinate instead.
+  hedges of its enclosure (:mod:`optimizer.core.leaf`), with a radius growing from a
+  volume-limited start up to the incumbent's; the integer pieces of each candidate are decided
+  by interval rounding (:mod:`optimizer.core.rounding`, exact and vectorized; the integer
+  program of :mod:`optimizer.core.pieces` only for the rest). A try whose estimated cost is
+  high goes to a short SCIP run first (100 nodes, the incumbent as objective limit: it often
+  settles the leaf at its root); if that fails the enumeration gets a larger budget, and a
+  leaf still too large -- or whose coupled integer pieces keep failing after a split
+  ``h_i = 0 | h_i != 0`` of a shared contract -- goes to SCIP (5,000 nodes; at that limit the
+  leaf is split on the integrality of its widest coordinate).
 * Best-first on the bound (deeper first among equals, which dives to a first incumbent).
   Deterministic: the node and enumeration-work limits decide; the wall-clock limit is only a
   safety net. The result carries the incumbent, the global bound (min over open nodes) and the
@@ -34,7 +40,7 @@ import numpy as np
 from optimizer.core.compile import scip_textbook
 from optimizer.core.errors import SolverFailure
 from optimizer.core.exact import exact_check
-from optimizer.core.lattice import TooManyPoints, enumerate_points, log_volume
+from optimizer.core.lattice import TooManyEstimated, TooManyPoints, enumerate_points, log_volume
 from optimizer.core.leaf import (
     Region,
     breakpoints,
@@ -55,6 +61,10 @@ LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
 LEAF_WORK = 300_000  # enumeration nodes of one try; beyond it the leaf is given to SCIP
 LEAF_CELLS = 20_000_000  # ... and enumeration nodes x half-spaces of one try
+QUICK_ESTIMATE = 3e6  # estimated nodes x (1 + rows / 50) of a try above which SCIP goes first
+QUICK_SCIP_NODES = 100  # node limit of that short SCIP run
+BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
+LEAF_WORK_BIG, LEAF_CELLS_BIG = 2_000_000, 100_000_000  # budgets after it failed
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
 FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
 
@@ -236,6 +246,7 @@ class BranchAndBound:
         # a volume-limited first radius even with an incumbent: a leaf's own optimum is often
         # far closer to its bound than the incumbent found elsewhere (batch family: 122 vs 4,302)
         delta = min(full, start_radius(self.model, self.qp, nb, lo, hi, (A0, b0)))
+        quick = False  # a short SCIP run was tried (then the enumeration gets a larger budget)
         while True:
             if delta <= 0:
                 return
@@ -245,10 +256,17 @@ class BranchAndBound:
                 self._scip_leaf(gp, depth, lo, hi, "volume")
                 return
             try:
-                budget = int(self.lim.work_limit - self.stats["enum_work"])
-                per_try = LEAF_CELLS // max(len(reg.b), 1)  # each node is checked on every row
-                HJ = enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
-                                      max_work=max(min(budget, LEAF_WORK, per_try), 1))
+                HJ = self._enumerate(reg, quick)
+            except TooManyEstimated:  # a costly try: a short SCIP run first (often 1 node)
+                if quick:  # ... which did not settle it, and the try is too costly still
+                    self._scip_leaf(gp, depth, lo, hi, "work")
+                    return
+                quick = True
+                if self._scip_quick(lo, hi):
+                    return
+                full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+                delta = min(delta, full)
+                continue
             except TooManyPoints:
                 self._scip_leaf(gp, depth, lo, hi, "work")
                 return
@@ -264,6 +282,30 @@ class BranchAndBound:
                 return  # the whole region (or the whole box) has been enumerated
             full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
             delta = min(2.0 * delta, full)
+
+    def _enumerate(self, reg: Region, quick: bool) -> np.ndarray:
+        """One try of the leaf's enumeration within its budget (larger once a short SCIP run
+        failed: the enumeration is then the better tool)."""
+        budget = int(self.lim.work_limit - self.stats["enum_work"])
+        work, cells = (LEAF_WORK_BIG, LEAF_CELLS_BIG) if quick else (LEAF_WORK, LEAF_CELLS)
+        per_try = cells // max(len(reg.b), 1)  # each node is checked on every row
+        return enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
+                                max_work=max(min(budget, work, per_try), 1),
+                                max_estimate=BIG_ESTIMATE if quick else QUICK_ESTIMATE)
+
+    def _scip_quick(self, lo: np.ndarray, hi: np.ndarray) -> bool:
+        """SCIP on the leaf with a small node limit and the incumbent as objective limit:
+        True when it settled the leaf (optimal or nothing better); its hedge is offered."""
+        self.stats["scip_quick"] = self.stats.get("scip_quick", 0) + 1
+        cutoff = self.U - self.tol() if math.isfinite(self.U) else None
+        r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
+                          cutoff=cutoff, node_limit=QUICK_SCIP_NODES, leaf=True)
+        self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
+        if "h" in r:
+            self._offer_exact(r["h"], r["y"])
+        done = r["status"] in ("optimal", "infeasible")
+        self.stats["scip_quick_settled"] = self.stats.get("scip_quick_settled", 0) + int(done)
+        return done
 
     def _split_zero(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray, nb: NodeBound
                     ) -> bool:
@@ -362,7 +404,10 @@ class BranchAndBound:
             chunk = H[k0:k0 + FLOW_CHUNK]
             decided, int_ok = self.rounding.test(chunk)
             self.stats["rounding_rejects"] += int(np.sum(decided & ~int_ok))
-            ok = np.nonzero(np.where(decided, int_ok, self.flow.ok(chunk)))[0]
+            flow_ok = int_ok.copy()  # the Hoffman filter only where rounding did not decide
+            if not np.all(decided):
+                flow_ok[~decided] = self.flow.ok(chunk[~decided])
+            ok = np.nonzero(flow_ok)[0]
             for k in ok:
                 got = self._rounded(chunk[k], float(F[k0 + k]), bool(decided[k]))
                 if got == "next":

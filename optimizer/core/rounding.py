@@ -144,13 +144,13 @@ class PieceIntervals:
         pieces of a few shared contracts ("pivots", chosen greedily among the smallest totals
         until no banded sector keeps two unplaced shared contracts) is listed, and the rest is
         the decoupled test. Exact when at most MAX_PLACEMENTS placements exist; otherwise
-        (False, None): undecided."""
+        (False, None): undecided (the caller asks the integer program)."""
+        if not self.ok_structure:
+            return False, None
         h = np.asarray(h, float)
         pivots = self._pivots(h)
-        if pivots is None:
-            return False, None
-        place = self._placements(h, pivots)
-        if place is None:
+        place = None if pivots is None else self._placements(h, pivots)
+        if pivots is None or place is None:
             return False, None
         if not len(place):
             return True, None
