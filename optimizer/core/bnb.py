@@ -39,24 +39,22 @@ import numpy as np
 
 from optimizer.core.compile import scip_textbook
 from optimizer.core.errors import SolverFailure
-from optimizer.core.exact import exact_check
 from optimizer.core.lattice import TooManyEstimated, TooManyPoints, enumerate_points, log_volume
 from optimizer.core.leaf import (
     Region,
     breakpoints,
     covers_box,
     h_halfspaces,
-    infeasible_forms_only,
     region,
 )
 from optimizer.core.model import HedgeModel
+from optimizer.core.offers import PIECES_FAIL_LIMIT, CandidateOffers
 from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.relax import NodeBound, NodeQP
 from optimizer.core.rounding import PieceIntervals
 from optimizer.core.transport import SectorFlow
 
 REL_GAP = 1e-9
-PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
 LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
 LEAF_WORK = 300_000  # enumeration nodes of one try; beyond it the leaf is given to SCIP
@@ -66,7 +64,6 @@ QUICK_SCIP_NODES = 100  # node limit of that short SCIP run
 BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
 LEAF_WORK_BIG, LEAF_CELLS_BIG = 2_000_000, 100_000_000  # budgets after it failed
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
-FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
 
 
 @dataclass
@@ -101,7 +98,7 @@ class _Item:
     hi: np.ndarray = field(compare=False)
 
 
-class BranchAndBound:
+class BranchAndBound(CandidateOffers):
     """The exact method on one :class:`HedgeModel` (module docstring)."""
 
     def __init__(self, model: HedgeModel, limits: Limits | None = None,
@@ -351,14 +348,6 @@ class BranchAndBound:
             return
         self._split_widest(max(g, float(r.get("dual_bound", g))), depth, lo, hi, None)
 
-    def _offer_exact(self, h: np.ndarray, y: np.ndarray) -> None:
-        h, y = np.asarray(h, float), np.asarray(y, float)
-        F = float(self.model.objective(h)[0])
-        if F < self.U - self.tol() and \
-                not exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
-            self.U, self.h, self.y = F, h, y
-            self.stats["incumbents"] += 1
-
     def _split_widest(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
                       reg: Region | None) -> None:
         """Integrality split of the coordinate with the widest box (enclosure too large)."""
@@ -380,96 +369,6 @@ class BranchAndBound:
         self._push(g, depth + 1, lo, left)
         self._push(g, depth + 1, right, hi)
 
-    def _offer(self, H: np.ndarray, sigma: np.ndarray | None = None) -> float | None:
-        """Best feasible point of H (exact pieces and exact check) if better than U. Totals
-        without continuous pieces yield a feasibility cut for the leaf's signs ``sigma``."""
-        self.stats["enum_points"] += len(H)
-        if not len(H):
-            return None
-        H = H[~infeasible_forms_only(self.model, H)]
-        F = self.model.objective(H)
-        keep = F < self.U - self.tol()
-        H, F = H[keep], F[keep]
-        pool = self._pool.setdefault(tuple(int(v) for v in sigma), []) \
-            if sigma is not None else []
-        keep = _cuts_ok(pool, H)
-        H, F = H[keep], F[keep]
-        if not len(H):
-            return None
-        order = np.argsort(F, kind="stable")
-        H, F = H[order], F[order]
-        for k0 in range(0, len(H), FLOW_CHUNK):  # the Hoffman filter in objective order
-            if F[k0] >= self.U - self.tol():
-                return None
-            chunk = H[k0:k0 + FLOW_CHUNK]
-            decided, int_ok = self.rounding.test(chunk)
-            self.stats["rounding_rejects"] += int(np.sum(decided & ~int_ok))
-            flow_ok = int_ok.copy()  # the Hoffman filter only where rounding did not decide
-            if not np.all(decided):
-                flow_ok[~decided] = self.flow.ok(chunk[~decided])
-            ok = np.nonzero(flow_ok)[0]
-            for k in ok:
-                got = self._rounded(chunk[k], float(F[k0 + k]), bool(decided[k]))
-                if got == "next":
-                    continue
-                if got is None:
-                    got = self._candidate(chunk[k], float(F[k0 + k]), pool, sigma)
-                if got is not None:
-                    return got if got >= 0 else None
-        return None
-
-    def _rounded(self, hk: np.ndarray, Fk: float, decided: bool) -> float | str | None:
-        """Totals hk by interval rounding (:mod:`optimizer.core.rounding`; ``decided``: hk is
-        in its decoupled case and accepted): Fk when they become the incumbent, "next" when
-        they have no integer pieces, -1 beyond the incumbent, None to let the integer program
-        decide (undecided, or pieces that fail the exact check by a rounding hair)."""
-        if Fk >= self.U - self.tol():
-            return -1.0
-        h = hk.astype(float)
-        if decided:
-            y = self.rounding.pieces(h)
-        else:
-            known, y = self.rounding.coupled(h)
-            if not known:
-                return None
-            if y is None:
-                self.stats["rounding_rejects"] += 1
-                return "next"
-        if y is None or exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
-            return None
-        self.U, self.h, self.y = Fk, h, y
-        self.stats["incumbents"] += 1
-        return Fk
-
-    def _candidate(self, hk: np.ndarray, Fk: float, pool: list, sigma: np.ndarray | None
-                   ) -> float | None:
-        """Fk if totals hk (objective Fk) have integer pieces and become the incumbent; -1 to
-        stop offering (beyond U, or the leaf goes to SCIP); None to try the next one."""
-        if Fk >= self.U - self.tol():
-            return -1.0
-        key = tuple(int(v) for v in hk)
-        h = hk.astype(float)
-        if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
-            return None
-        self.stats["candidates"] += 1
-        if self._fails > PIECES_FAIL_LIMIT:
-            return -1.0  # the leaf goes to SCIP (see _leaf)
-        y = self.pieces.find(h)
-        if y is None:
-            self._no_pieces.add(key)
-            self._fails += 1
-            cut = self.cuts.cut(h, sigma) if (self.cuts is not None and
-                                              sigma is not None) else None
-            if cut is not None:
-                pool.append(cut)
-                self.stats["cuts"] = self.stats.get("cuts", 0) + 1
-            return None
-        if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
-            return None
-        self.U, self.h, self.y = Fk, h, y
-        self.stats["incumbents"] += 1
-        return Fk
-
 def start_radius(model: HedgeModel, qp: NodeQP, nb: NodeBound, lo: np.ndarray, hi: np.ndarray,
                  hs: tuple) -> float:
     """Largest radius (doubling from 1e-6 of the bound) whose enclosure holds about
@@ -481,13 +380,6 @@ def start_radius(model: HedgeModel, qp: NodeQP, nb: NodeBound, lo: np.ndarray, h
             break
         delta *= 2.0
     return delta
-
-
-def _cuts_ok(pool: list[tuple[np.ndarray, float]], H: np.ndarray) -> np.ndarray:
-    ok = np.ones(H.shape[0], bool)
-    for g, rhs in pool:
-        ok &= H @ g <= rhs + 1e-7 * (1.0 + abs(rhs))
-    return ok
 
 
 __all__ = ["BranchAndBound", "Limits", "Outcome"]
