@@ -63,6 +63,7 @@ QUICK_ESTIMATE = 3e6  # estimated nodes x (1 + rows / 50) of a try above which S
 QUICK_SCIP_NODES = 100  # node limit of that short SCIP run
 BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
 LEAF_WORK_BIG, LEAF_CELLS_BIG = 2_000_000, 100_000_000  # budgets after it failed
+FULL_LOGVOL = math.log(1e7)  # an incumbent's whole enclosure is enumerated at once below this
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
 
 
@@ -240,10 +241,15 @@ class BranchAndBound(CandidateOffers):
         pool = self._pool.setdefault(tuple(int(v) for v in sigma), [])
         gp, g = g, nb.bound  # the enclosure is this node's own Lagrangian, not a parent's bound
         full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
-        # a volume-limited first radius even with an incumbent: a leaf's own optimum is often
-        # far closer to its bound than the incumbent found elsewhere (batch family: 122 vs 4,302)
-        delta = min(full, start_radius(self.model, self.qp, nb, lo, hi, (A0, b0)))
+        delta = full
         quick = False  # a short SCIP run was tried (then the enumeration gets a larger budget)
+        if math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) > FULL_LOGVOL:
+            quick = True  # the incumbent's enclosure is large: SCIP briefly, then grow a radius
+            if self._scip_quick(lo, hi):
+                return
+            full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+        if not (math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) <= FULL_LOGVOL):
+            delta = min(full, start_radius(self.model, self.qp, nb, lo, hi, (A0, b0)))
         while True:
             if delta <= 0:
                 return
@@ -279,6 +285,16 @@ class BranchAndBound(CandidateOffers):
                 return  # the whole region (or the whole box) has been enumerated
             full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
             delta = min(2.0 * delta, full)
+
+    def _logvol(self, nb: NodeBound, lo: np.ndarray, hi: np.ndarray, delta: float,
+                hs: tuple) -> float:
+        """log of the points in the leaf's enclosure at radius ``delta``. Small enough (at most
+        FULL_LOGVOL) the incumbent's whole enclosure is enumerated at once; otherwise a short
+        SCIP run goes first, then the radius grows from a volume-limited start (a leaf's own
+        optimum is often far closer to its bound than an incumbent found elsewhere: batch
+        family 122 vs 4,302)."""
+        reg = region(self.model, self.qp, nb, lo, hi, delta, hs)
+        return log_volume(reg.M, max(reg.D, 0.0)) if len(reg.J) else -math.inf
 
     def _enumerate(self, reg: Region, quick: bool) -> np.ndarray:
         """One try of the leaf's enumeration within its budget (larger once a short SCIP run
