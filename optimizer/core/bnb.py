@@ -15,9 +15,10 @@ integer pieces y (real positions: each piece has its total's sign) under the for
   hedges of its enclosure (:mod:`optimizer.core.leaf`), with a radius growing from a
   volume-limited start up to the incumbent's; the integer pieces of each candidate are decided
   by interval rounding (:mod:`optimizer.core.rounding`, exact and vectorized; the integer
-  program of :mod:`optimizer.core.pieces` only for the rest). A try whose estimated cost is
-  high goes to a short SCIP run first (100 nodes, the incumbent as objective limit: it often
-  settles the leaf at its root); if that fails the enumeration gets a larger budget, and a
+  program of :mod:`optimizer.core.pieces` only for the rest). A try estimated costly (or
+  meeting its work limit), or an incumbent's enclosure too large to enumerate at once, goes to
+  a short SCIP run first (100 nodes, the incumbent as objective limit: it often settles the
+  leaf at its root); if that fails the enumeration gets a larger budget, and a
   leaf still too large -- or whose coupled integer pieces keep failing after a split
   ``h_i = 0 | h_i != 0`` of a shared contract -- goes to SCIP (5,000 nodes; at that limit the
   leaf is split on the integrality of its widest coordinate).
@@ -39,7 +40,7 @@ import numpy as np
 
 from optimizer.core.compile import scip_textbook
 from optimizer.core.errors import SolverFailure
-from optimizer.core.lattice import TooManyEstimated, TooManyPoints, enumerate_points, log_volume
+from optimizer.core.lattice import TooManyPoints, enumerate_points, log_volume
 from optimizer.core.leaf import (
     Region,
     breakpoints,
@@ -57,8 +58,8 @@ from optimizer.core.transport import SectorFlow
 REL_GAP = 1e-9
 LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
-LEAF_WORK = 300_000  # enumeration nodes of one try; beyond it the leaf is given to SCIP
-LEAF_CELLS = 20_000_000  # ... and enumeration nodes x half-spaces of one try
+LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is given to SCIP
+LEAF_CELLS = 5_000_000  # ... and enumeration nodes x half-spaces of one try
 QUICK_ESTIMATE = 3e6  # estimated nodes x (1 + rows / 50) of a try above which SCIP goes first
 QUICK_SCIP_NODES = 100  # node limit of that short SCIP run
 BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
@@ -260,7 +261,7 @@ class BranchAndBound(CandidateOffers):
                 return
             try:
                 HJ = self._enumerate(reg, quick)
-            except TooManyEstimated:  # a costly try: a short SCIP run first (often 1 node)
+            except TooManyPoints:  # a costly try (estimated or met): a short SCIP run first
                 if quick:  # ... which did not settle it, and the try is too costly still
                     self._scip_leaf(gp, depth, lo, hi, "work")
                     return
@@ -270,9 +271,6 @@ class BranchAndBound(CandidateOffers):
                 full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
                 delta = min(delta, full)
                 continue
-            except TooManyPoints:
-                self._scip_leaf(gp, depth, lo, hi, "work")
-                return
             self.stats["enum_work"] += len(HJ)
             found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :], sigma)
             if self._fails > PIECES_FAIL_LIMIT:  # integer pieces are the hard part here
