@@ -100,15 +100,27 @@ def matched_maturity_years(duration_years: float, yield_dec: float = 0.04) -> fl
 
 def treasury_par_at(tenor_years: float) -> pd.Series:
     """Treasury par yield history (percent) linearly interpolated at ``tenor_years`` from the
-    tenors quoted each day (NaN where fewer than two are)."""
+    tenors quoted each day (NaN where fewer than two are); flat beyond the quoted ends, as
+    ``np.interp``. Vectorized over days (a per-day ``np.interp`` loop was 40% of a warm hedge)."""
     hist = par_curve_history_pct()
-    t = np.array([TENOR_YEARS[c] for c in hist.columns])
-    v = hist.to_numpy()
-    out = np.full(len(hist), np.nan)
-    for k, row in enumerate(v):
-        ok = np.isfinite(row)
-        if ok.sum() >= 2:
-            out[k] = np.interp(tenor_years, t[ok], row[ok])
+    t_all = np.array([TENOR_YEARS[c] for c in hist.columns])
+    order = np.argsort(t_all)
+    t, v = t_all[order], hist.to_numpy()[:, order]
+    T = float(tenor_years)
+    fin = np.isfinite(v)
+    n, m = v.shape
+    cols = np.arange(m)
+    # nearest quoted tenor at or below / at or above T each day; beyond the ends, the end itself
+    lo = np.where(fin & (t <= T), cols, -1).max(axis=1)
+    hi = np.where(fin & (t >= T), cols, m).min(axis=1)
+    lo = np.where(lo < 0, np.where(fin, cols, m).min(axis=1), lo).clip(0, m - 1)
+    hi = np.where(hi >= m, np.where(fin, cols, -1).max(axis=1), hi).clip(0, m - 1)
+    rows = np.arange(n)
+    t_lo, t_hi = t[lo], t[hi]
+    span = np.where(t_hi > t_lo, t_hi - t_lo, 1.0)
+    w = np.where(t_hi > t_lo, (np.clip(T, t_lo, t_hi) - t_lo) / span, 0.0)
+    out = v[rows, lo] + w * (v[rows, hi] - v[rows, lo])
+    out = np.where(fin.sum(axis=1) >= 2, out, np.nan)
     return pd.Series(out, index=hist.index, name=f"UST_{tenor_years:g}Y")
 
 

@@ -62,7 +62,9 @@ PERIODS_PER_YEAR: dict[str, int] = {"daily": 252, "weekly": 52, "monthly": 12}
 #: Multiplier for variances/covariances of changes of monthly averages (Working 1960: ~2/3 bias).
 WORKING_CORRECTION = 1.5
 #: Sectors treated as Treasuries (beta 1 and no spread factor).
-TREASURY_SECTORS = frozenset({"treasury", "treasuries", "ust", "govt", "government"})
+#: the one sector classification (hedge, risk model, betas, scenarios, backtest)
+TREASURY_SECTORS = frozenset({"treasury", "treasuries", "ust", "us treasury", "u.s. treasury",
+                              "govt", "government"})
 HQM_PAR_TENORS = (2.0, 5.0, 10.0, 30.0)
 
 _SOURCE_UST = "US Treasury daily par yield curve (bundled, public domain)"
@@ -76,7 +78,7 @@ def is_treasury_sector(sector: str) -> bool:
 
 def is_corporate_sector(sector: str) -> bool:
     s = str(sector).strip().lower()
-    return s.startswith("corp") or s in {"ig", "credit", "investment grade"}
+    return s.startswith("corp") or s in {"ig", "ig corporate", "credit", "investment grade"}
 
 
 # ---------------------------------------------------------------------------------------------

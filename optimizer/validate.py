@@ -601,13 +601,16 @@ def mandate_values(m: Any) -> None:
 
 def _mandate_bounds(m: Any) -> None:
     from data.contracts import contract_roots
+    from models.contract_codes import parse_contract
 
     roots = set(contract_roots())
     for root, (lo, hi) in (m.contract_bounds or {}).items():
         key = f"contract_bounds.{root}"
-        if root.upper() not in roots and not re.match(r"^[A-Z0-9]+[HMUZ]\d{1,2}$", root.upper()):
+        try:  # a root, or a contract month of a known root in its listed cycle
+            _ = root.upper() in roots or parse_contract(root.upper())
+        except InputError:
             raise mandate_error(m, key, f"unknown contract root '{root}' (known: "
-                                f"{', '.join(sorted(roots))})")
+                                f"{', '.join(sorted(roots))})") from None
         if lo is not None and hi is not None and lo > hi:
             raise mandate_error(m, key, f"min {lo} is above max {hi}: give min <= max "
                                 "(contracts, short < 0)")
@@ -792,14 +795,19 @@ def target_text(value: Any, field: str | None = "targets") -> str:
     return str(value)
 
 
+def _parsed_by(parse: Callable[[str], Any], value: Any, field: str | None) -> Any:
+    """``parse(str(value))``, its InputError re-raised as this field's (the flag's) error."""
+    try:
+        return parse(str(value))
+    except InputError as exc:
+        raise _fail(exc.message, field) from None
+
+
 def key_tenors_text(value: Any, field: str | None = "key_tenors") -> str:
     """Comma-separated key tenors, each available and given once (e.g. ``2Y,5Y,10Y,30Y``)."""
     from models.curves import parse_key_tenors
 
-    try:
-        parse_key_tenors(str(value))
-    except InputError as exc:
-        raise _fail(exc.message, field) from None
+    _parsed_by(parse_key_tenors, value, field)
     return str(value)
 
 
@@ -816,10 +824,7 @@ def instruments_text(value: Any, field: str | None = "instruments") -> str:
         try:
             instrument_kind(s)
         except InputError:
-            try:
-                parse_contract(s)
-            except InputError as exc:
-                raise _fail(exc.message, field) from None
+            _parsed_by(parse_contract, s, field)
         if items.count(s) > 1:
             raise _fail(f"{s} is given twice", field)
     return str(value)
@@ -857,10 +862,7 @@ def root(value: Any, field: str | None = "root") -> str:
     from models.instruments import instrument_kind
 
     s = str(value).strip().upper()
-    try:
-        instrument_kind(s)
-    except InputError as exc:
-        raise _fail(exc.message, field) from None
+    _parsed_by(instrument_kind, s, field)
     return s
 
 
@@ -874,10 +876,7 @@ def futures_price_text(value: Any, field: str | None = "futures_price") -> str:
     """A futures price per 100: decimal (``110.5``) or 32nds (``110-16``, ``110-16+``)."""
     from data.positions import parse_price_text
 
-    try:
-        parse_price_text(str(value))
-    except InputError as exc:
-        raise _fail(exc.message, field) from None
+    _parsed_by(parse_price_text, value, field)
     return str(value)
 
 

@@ -127,7 +127,7 @@ CASES: list[Case] = [
     C("hedge-key-tenors-dup", "hedge --key-tenors 2Y,2Y", "--key-tenors", "duplicate"),
     # a valid but genuinely infeasible mandate: exit 3 with the conflict and the smallest change
     C("hedge-infeasible-margin", "hedge --margin-budget 1m", "infeasible mandate",
-      "conflicting: margin", "margin budget must be at least", code=3),
+      "- margin (initial margin", "margin budget must be at least", code=3),
     # ------------------------------------------------------------------ hedge: output paths
     C("hedge-report-is-dir", "hedge --csv {o}/p.csv --report {d}", "--report",
       "is a directory", outputs=False),

@@ -46,11 +46,17 @@ def test_prices_in_32nds_at_the_contract_tick():
     assert fmt.price(103.6050, "ZTU5") == "103-192 (103.6050)"   # 19.36/32 -> 19.25/32
     assert fmt.price(125.28125, "ZB") == "125-09 (125.2812)"      # ZB/UB tick: whole 32nds
     assert fmt.price(125.265625, "UBZ5") == "125-08 (125.2656)"   # 8.5/32 half-to-even
-    assert fmt.price(100.1634, "SSF10U5") == "100.1634"           # swap future: decimal
+    # CME quotes MAC SOFR swap futures in 32nds too (10Y: half 32nds, 2Y: quarters)
+    assert fmt.price(100.1634, "SSF10U5") == "100-05 (100.1634)"  # 5.23/32 -> 5.0/32
+    assert fmt.price(100.1875, "SSF2Z5") == "100-06 (100.1875)"
+    assert fmt.price(96.1234, "SR3Z5") == "96.1234"               # SR3: decimal
+    assert fmt.price(99812.5, "NSF10H3") == "99,812.50"           # classic: USD per contract
     assert fmt.price(100.1634, "ZNU5 spread") == "100.1634"       # not a contract code
+    assert fmt.price(100.1634, "XXU5") == "100.1634"              # unknown root
     assert fmt.price(None, "ZNU5") == "—"
-    assert fmt.treasury_root("UBZ5") == "UB" and fmt.treasury_root("Z3NU25") == "Z3N"
-    assert fmt.treasury_root("SR3U5") is None
+    assert fmt.price_spread(0.125) == "+0.1250 (+4.00/32)" and fmt.price_spread(None) == "—"
+    assert fmt.quote_terms("Z3NU25").root == "Z3N" and fmt.quote_terms("UBZ5").root == "UB"
+    assert fmt.quote_terms("SR3U5").quote_style == "decimal"
 
 
 @settings(max_examples=200, deadline=None)
@@ -88,6 +94,14 @@ def test_notices_merge_once_and_read_as_sentences():
         "SSF5U5, SSF10U5: Swap rates from Treasury par + spread.",
         "ZTU5: Default cap applied.", "ZNU5: Notional CTD used.", "A plain warning."]
     assert fmt.notice_lines(ws)[1] == "info: ZTU5: Default cap applied."
+    assert fmt.notice_sentence({"message": "notional is 60% of MV (above 30%)"}) == \
+        "Notional is 60% of MV (above 30%)."
+    assert fmt.notice(Notice("proxy_flag", "proxy_flag: rates are a proxy"))["message"] == \
+        "rates are a proxy"
+    assert fmt.notice_block([]) == [] and fmt.notice_block(["x"]) == ["", "Warnings:",
+                                                                      "  warning: X."]
+    legacy = fmt.notice("future_issues_excluded: 3 issue(s) excluded")
+    assert (legacy["code"], legacy["message"]) == ("future_issues_excluded", "3 issue(s) excluded")
     raw = "spread bp {'1Y': -5.0, '10Y': -45.25}"
     assert fmt.notice(raw)["message"] == "spread bp 1Y -5, 10Y -45.25"
     assert fmt.merge_notices(None) == [] and len(fmt.merge_notices("one")) == 1

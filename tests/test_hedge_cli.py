@@ -71,6 +71,12 @@ def test_infeasible_margin_budget_exits_3_and_names_the_constraint():
     assert r.returncode == 3
     assert r.stdout == ""
     assert "margin" in r.stderr.lower()
+    # the reason once, then one line per conflict and per verified change: nothing said twice
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("overlay hedge: infeasible mandate:")
+    assert "    - margin (initial margin <= $100,000)" in lines
+    assert sum("margin budget must be at least" in ln for ln in lines) == 1
+    assert "Conflicting constraints" not in r.stderr
 
 
 def test_bad_portfolio_exits_2(tmp_path):

@@ -239,11 +239,12 @@ def test_frontier_marks_the_chosen_point():
     assert "1 budget(s) infeasible" in sec
 
 
-def test_treasury_futures_prices_in_32nds():
+def test_futures_prices_in_their_quote_style():
     sec = _section(_render(hedge_doc()), "positions")
     assert "110-16+" in sec            # ZNU5 110.515625: half-32nds contract
     assert "108-06+" in sec            # ZFU5 108.203125: quarter-32nds contract, on a half
-    assert "100.1634" in sec and "100-05" not in sec  # swap future: decimal only
+    # SSF10 quotes in half 32nds (data/contracts/swap_futures.csv): 100.1634 = 100 + 5.23/32
+    assert "100-05" in sec and "100.1634" in sec
 
 
 def test_numbers_separators_negatives_red_missing():

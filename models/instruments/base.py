@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from models import calendar as cal
-from models.contract_codes import MONTH_CODES, ContractCode, format_32nds
+from models.contract_codes import MONTH_CODES, ContractCode
 from models.curves import ZeroCurve
 from models.instruments.terms import ContractTerms, contract_terms
 
@@ -176,12 +176,9 @@ class ContractBase(ABC):
         return ticks * self.terms.tick_value_usd
 
     def format_price(self, price: float) -> str:
-        """The price in the contract's quote style (32nds for Treasury and MAC swap futures)."""
-        if self.terms.quote_style == "32nds":
-            return format_32nds(price)
-        if self.terms.quote_style == "usd_per_contract":
-            return f"{price:,.2f}"
-        return f"{price:.4f}"
+        """The price in the contract's quote style (32nds at the tick for Treasury and MAC swap
+        futures; :meth:`ContractTerms.format_price`)."""
+        return self.terms.format_price(price)
 
     # ------------------------------------------------------------------ calendar
     @property

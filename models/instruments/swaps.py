@@ -151,8 +151,9 @@ def proxy_swap_curve(par: pd.Series, curve_date: pd.Timestamp,
     else:
         spreads = dict(DEFAULT_SWAP_SPREAD_BP if spread_bp is None else spread_bp)
     out = pd.Series({k: float(par[k]) + spreads.get(k, 0.0) / 1e4 for k in keys})
-    return out, [f"{PROXY_FLAG} (Treasury par {curve_date.date()} + spread bp "
-                 f"{ {k: spreads.get(k, 0.0) for k in keys} })"]
+    spread_text = ", ".join(f"{k} {spreads.get(k, 0.0):+.1f} bp" for k in keys)
+    return out, [f"{PROXY_FLAG}: swap rates are a proxy, Treasury par {curve_date.date()} + "
+                 f"swap spread {spread_text}; pass a swap curve for market rates"]
 
 
 def market_swap_curve(market: Market) -> tuple[pd.Series, list[str]]:

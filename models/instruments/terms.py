@@ -12,6 +12,7 @@ import pandas as pd
 
 from data.contracts import contract_terms_table, treasury_roots
 from data.errors import InputError
+from models.contract_codes import format_32nds
 
 #: Treasury futures roots, in the order of data/contracts/treasury_futures.csv.
 TREASURY_ROOTS: tuple[str, ...] = treasury_roots()
@@ -39,6 +40,22 @@ class ContractTerms:
     def half_tick_usd(self) -> float:
         """Crossing half a one-tick bid/ask: the default execution cost per contract."""
         return 0.5 * self.tick_value_usd
+
+    @property
+    def fraction_32nds(self) -> int:
+        """Parts of a 32nd a quote shows: the tick's (1/32 -> 1, 1/64 -> 2, 1/128 -> 4),
+        capped at 4, the finest CME 32nds notation (ZT's 1/256 tick shows to 1/128)."""
+        per_32nd = max(round(1.0 / (self.tick_points * 32.0)), 1)
+        return max(f for f in (1, 2, 4) if f <= per_32nd)
+
+    def format_price(self, price: float) -> str:
+        """A price in this root's quote style: 32nds at the tick (``110-16+``), USD per
+        contract (``99,812.50``) or a decimal (``96.1250``)."""
+        if self.quote_style == "32nds":
+            return format_32nds(price, self.fraction_32nds)
+        if self.quote_style == "usd_per_contract":
+            return f"{price:,.2f}"
+        return f"{price:.4f}"
 
 
 @cache

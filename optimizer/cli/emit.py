@@ -157,3 +157,19 @@ def html(path: str | Path, doc: Any, flag: str | None = None, kind: str | None =
     from optimizer.reporting.html import render_report
 
     return _emit(path, render_report(doc, kind=kind), flag)
+
+
+def show(doc: Any, render_text: Any, *, as_json: bool, report: str | None = None) -> int:
+    """A command's terminal output: the ``--json`` object, or the text ``render_text(doc)``
+    with, when a ``--report`` was asked for, where it goes (on stderr). Returns exit status 0."""
+    import sys
+
+    if as_json:
+        from optimizer.reporting.output import print_json
+
+        print_json(doc)
+        return 0
+    print(render_text(doc))
+    if report:
+        print(f"report written to {report}", file=sys.stderr)
+    return 0

@@ -121,8 +121,8 @@ def diagnose(model: HedgeModel, why: str, verify: Verifier,
             relaxations.append(r)
         if note:
             notes.append(note)
-    msg = (f"{why}. Conflicting constraints: "
-           + "; ".join(f"{n} ({by_name[n].describe()})" for n in core) + ".")
+    details = [f"{n} ({by_name[n].describe()})" for n in core]
+    msg = f"{why}. Conflicting constraints: " + "; ".join(details) + "."
     if relaxations:
         msg += (" Smallest single changes that make it feasible (each the exact minimum of that "
                 "limit alone, verified): " + "; ".join(r.message for r in relaxations) + ".")
@@ -130,7 +130,8 @@ def diagnose(model: HedgeModel, why: str, verify: Verifier,
         msg += " " + "; ".join(notes) + "."
     return InfeasibleMandate(msg, conflicts=list(core),
                              relaxations=[r.message for r in relaxations], why=why,
-                             suggestions=relaxations)
+                             suggestions=relaxations, conflict_details=details,
+                             notes=notes)
 
 
 __all__ = ["Relaxation", "conflicts", "diagnose", "smallest_change"]

@@ -13,8 +13,14 @@ class InfeasibleMandate(Exception):
 
     def __init__(self, message: str, conflicts: list[str] | None = None,
                  relaxations: list[str] | None = None, why: str = "",
-                 suggestions: list[Any] | None = None) -> None:
+                 suggestions: list[Any] | None = None,
+                 conflict_details: list[str] | None = None,
+                 notes: list[str] | None = None) -> None:
         self.conflicts = conflicts or []
+        # one "name (what it states)" per conflict, and what the diagnosis could not settle:
+        # the CLI lists them under a one-line header instead of repeating the whole message
+        self.conflict_details = conflict_details or list(self.conflicts)
+        self.notes = notes or []
         self.relaxations = relaxations or []
         self.why = why
         self.suggestions = suggestions or []  # diagnose.Relaxation objects (verified changes)

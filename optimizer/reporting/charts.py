@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
-from optimizer.reporting.formatters import compact, finite
+from optimizer.reporting.formatters import compact, finite, number, pct
 
 # Series palette: muted grey for "before", a clear blue for "after"; colour-blind friendly order.
 PALETTE = ("#8d99ab", "#e0a030", "#1f5fa8", "#2e9e6a", "#c2412d", "#7b4fa8", "#3aa6b9", "#6b6b6b")
@@ -186,20 +186,37 @@ class _Scale:
         return self.p0 + (v - self.lo) / (self.hi - self.lo) * (self.p1 - self.p0)
 
 
-def _y_axis(ys: _Scale, left: float, right_x: float, top: float, bottom: float,
-            label: str) -> list[str]:
-    """Value axis: a grid line and a tick label per tick, and the axis title (with unit)."""
-    out = ['<g class="axis y-axis">']
-    for t in ys.ticks:
-        y = ys(t)
-        out.append(f'<line class="grid" x1="{left}" x2="{right_x}" y1="{_f(y)}" y2="{_f(y)}"/>')
-        out.append(f'<text class="tick" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">'
-                   f"{esc(compact(t))}</text>")
+def _value_axis(sc: _Scale, axis: str, across: tuple[float, float], label: str,
+                title_at: tuple[float, float]) -> list[str]:
+    """A value axis: per tick a grid line spanning ``across`` (pixels on the other axis) and a
+    compact tick label, then the axis title (with its unit) at ``title_at``. ``axis="y"``:
+    horizontal grid lines, labels left of ``across[0]`` and the axis line there; ``"x"``:
+    vertical grid lines, labels under ``across[1]``."""
+    a0, a1 = across
+    out = [f'<g class="axis {axis}-axis">']
+    for t in sc.ticks:
+        p, tick = sc(t), esc(compact(t))
+        if axis == "y":
+            out.append(f'<line class="grid" x1="{a0}" x2="{a1}" y1="{_f(p)}" y2="{_f(p)}"/>')
+            out.append(f'<text class="tick" x="{a0 - 6}" y="{_f(p + 4)}" text-anchor="end">'
+                       f"{tick}</text>")
+        else:
+            out.append(f'<line class="grid" x1="{_f(p)}" x2="{_f(p)}" y1="{a0}" y2="{_f(a1)}"/>')
+            out.append(f'<text class="tick" x="{_f(p)}" y="{_f(a1 + 14)}" '
+                       f'text-anchor="middle">{tick}</text>')
     if label:
-        out.append(axis_title("y", label, 12, (top + bottom) / 2, rotate=True))
-    out.append(f'<line class="axis-line" x1="{left}" x2="{left}" y1="{top}" y2="{_f(bottom)}"/>')
+        out.append(axis_title(axis, label, *title_at, rotate=axis == "y"))
+    if axis == "y":
+        out.append(f'<line class="axis-line" x1="{a0}" x2="{a0}" y1="{sc.p1}" '
+                   f'y2="{_f(sc.p0)}"/>')
     out.append("</g>")
     return out
+
+
+def _y_axis(ys: _Scale, left: float, right_x: float, top: float, bottom: float,
+            label: str) -> list[str]:
+    """The vertical value axis of a chart whose plot spans ``left..right_x``."""
+    return _value_axis(ys, "y", (left, right_x), label, (12, (top + bottom) / 2))
 
 
 # ----------------------------------------------------------------------------- bar charts
@@ -209,6 +226,24 @@ def _bar_rect(x: float, y: float, w: float, h: float, v: float, color: str, seri
     return (f'<rect class="bar" x="{_f(x)}" y="{_f(y)}" width="{_f(max(w, 0.0))}" '
             f'height="{_f(max(h, 0.0))}" fill="{color}" data-series="{esc(series)}" '
             f'data-value="{v:.6g}"><title>{esc(tip)}</title></rect>')
+
+
+def _category_bars(label: str, i: int, series: Series, sc: _Scale, colors: Sequence[str],
+                   place: Callable[[int, float, float], tuple[float, float, float, float]]
+                   ) -> list[str]:
+    """Category ``i``'s bars, one per series with a value there, each from the zero line to
+    its value: ``place(series index, pixel nearer the origin, length in pixels)`` gives the
+    rectangle (x, y, width, height) for vertical or horizontal bars."""
+    out, p0 = [], sc(0.0)
+    for si, (sname, vals) in enumerate(series):
+        v = finite(vals[i]) if i < len(vals) else None
+        if v is None:
+            continue
+        p = sc(v)
+        length = max(abs(p - p0), 0.5 if v != 0 else 0.0)
+        out.append(_bar_rect(*place(si, min(p, p0), length), v, colors[si % len(colors)],
+                             sname, f"{label} {sname}: {number(v)}"))
+    return out
 
 
 def _x_category_labels(cats: Sequence[str], left: float, slot: float, bottom: float,
@@ -254,14 +289,8 @@ def grouped_bar_chart(name: str, title: str, categories: Sequence[str], series: 
     out.append('<g class="bars">')
     for ci, cat in enumerate(cats):
         gx = left + ci * slot + (slot - bar_w * n_ser) / 2
-        for si, (sname, vals) in enumerate(series):
-            v = finite(vals[ci]) if ci < len(vals) else None
-            if v is None:
-                continue
-            y = ys(v)
-            h = max(abs(y - y0), 0.5 if v != 0 else 0.0)
-            out.append(_bar_rect(gx + si * bar_w, min(y, y0), bar_w * 0.92, h, v,
-                                 colors[si % len(colors)], sname, f"{cat} {sname}: {v:,.0f}"))
+        out += _category_bars(cat, ci, series, ys, colors,
+                              lambda si, y, h, gx=gx: (gx + si * bar_w, y, bar_w * 0.92, h))
     out.append('</g><g class="axis x-axis">')
     out += _x_category_labels(cats, left, slot, bottom, rotate)
     if x_label:
@@ -273,16 +302,8 @@ def grouped_bar_chart(name: str, title: str, categories: Sequence[str], series: 
 
 def _hbar_x_axis(xs: _Scale, top: float, bottom: float, left: float, right_x: float,
                  x_label: str) -> list[str]:
-    out = ['<g class="axis x-axis">']
-    for t in xs.ticks:
-        x = xs(t)
-        out.append(f'<line class="grid" x1="{_f(x)}" x2="{_f(x)}" y1="{top}" y2="{_f(bottom)}"/>')
-        out.append(f'<text class="tick" x="{_f(x)}" y="{_f(bottom + 14)}" text-anchor="middle">'
-                   f"{esc(compact(t))}</text>")
-    if x_label:
-        out.append(axis_title("x", x_label, (left + right_x) / 2, bottom + 29))
-    out.append("</g>")
-    return out
+    """The horizontal value axis of a chart whose rows span ``top..bottom``."""
+    return _value_axis(xs, "x", (top, bottom), x_label, ((left + right_x) / 2, bottom + 29))
 
 
 def diverging_hbar_chart(name: str, title: str, labels: Sequence[str], series: Series, *,
@@ -322,14 +343,8 @@ def diverging_hbar_chart(name: str, title: str, labels: Sequence[str], series: S
         ry = top + ri * row_h + 3
         out.append(f'<text class="tick row-label" x="{left - 6}" y="{_f(ry + (row_h - 6) / 2 + 4)}" '
                    f'text-anchor="end">{esc(truncate(lab, max_label))}<title>{esc(lab)}</title></text>')
-        for si, (sname, vals) in enumerate(series):
-            v = finite(vals[ri]) if ri < len(vals) else None
-            if v is None:
-                continue
-            x = xs(v)
-            w = max(abs(x - x0), 0.5 if v != 0 else 0.0)
-            out.append(_bar_rect(min(x, x0), ry + si * bar_h, w, bar_h * 0.9, v,
-                                 colors[si % len(colors)], sname, f"{lab} {sname}: {v:,.0f}"))
+        out += _category_bars(lab, ri, series, xs, colors,
+                              lambda si, x, w, ry=ry: (x, ry + si * bar_h, w, bar_h * 0.9))
     out.append("</g>")
     out.append(f'<line class="zero" x1="{_f(x0)}" x2="{_f(x0)}" y1="{top - 2}" y2="{_f(bottom)}"/>')
     out.append("</svg>")
@@ -369,7 +384,7 @@ def band_chart(name: str, title: str, labels: Sequence[str], series: Series, *,
                 continue
             out.append(f'<circle class="marker" cx="{_f(xs(v))}" cy="{_f(cy + (si - 0.5) * 7)}" '
                        f'r="5" fill="{colors[si % len(colors)]}" data-series="{esc(sname)}" '
-                       f'data-value="{v:.6g}"><title>{esc(lab)} {esc(sname)}: {v:,.2f} band '
+                       f'data-value="{v:.6g}"><title>{esc(lab)} {esc(sname)}: {number(v, 2)} band '
                        f"half-widths</title></circle>")
     out.append("</g>")
     out.append(f'<line class="zero" x1="{_f(xs(0.0))}" x2="{_f(xs(0.0))}" y1="{top - 2}" '
@@ -546,7 +561,7 @@ def _line_series(pts_by_series: list[tuple[str, list[tuple[float, float, object]
         if markers or len(pts) == 1:
             for x, y, raw in pts:
                 out.append(f'<circle class="marker" cx="{_f(xp(x))}" cy="{_f(ys(y))}" r="3.5" '
-                           f'fill="{color}"><title>{esc(sname)} {esc(raw)}: {y:,.0f}</title>'
+                           f'fill="{color}"><title>{esc(sname)} {esc(raw)}: {number(y)}</title>'
                            f"</circle>")
         out.append("</g>")
     return out
@@ -633,7 +648,7 @@ def usage_bar(name: str, title: str, used: float | None, limit: float | None, *,
         tx = x0 + bw * t / span
         out.append(f'<line class="tick-mark" x1="{_f(tx)}" x2="{_f(tx)}" y1="{y + bh}" '
                    f'y2="{y + bh + 4}"/><text class="tick" x="{_f(tx)}" y="{y + bh + 15}" '
-                   f'text-anchor="middle">{t * 100:,.0f}%</text>')
+                   f'text-anchor="middle">{pct(t, 0)}</text>')
     out.append(axis_title("x", axis_label, x0 + bw / 2, y + bh + 30))
     out.append("</g>")
     text = " / ".join(t for t in (used_text, limit_text) if t)

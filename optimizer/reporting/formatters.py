@@ -11,9 +11,10 @@ Units (SPEC §3, docs/ARCHITECTURE.md):
 - percentages from fractions: :func:`pct` (``0.979 -> "97.9%"``);
 - basis points: :func:`bp` (``44.55 -> "44.6 bp"``);
 - ratios (effectiveness slopes, TE ratios): :func:`ratio`;
-- Treasury futures prices in 32nds beside the decimal: :func:`price` (``110-16+ (110.515625)``),
-  the 32nds from :func:`models.contract_codes.format_32nds` at the contract's tick
-  (``data/contracts/treasury_futures.csv``), never re-implemented here.
+- futures prices in the contract's quote style: :func:`price` (``110-16+ (110.5156)``), the
+  32nds at the contract's tick from the contract terms
+  (:meth:`models.instruments.ContractTerms.format_price`, ``data/contracts/*.csv``), never
+  re-implemented here.
 
 Structured warnings (:class:`data.errors.Notice`): :func:`notice` normalizes a Notice, its
 ``to_dict()`` or a legacy string into one dict; :func:`merge_notices` renders each distinct
@@ -124,41 +125,54 @@ def compact(v: Any) -> str:
 
 # ----------------------------------------------------------------------------- prices
 
-@lru_cache(maxsize=1)
-def _treasury_fractions() -> dict[str, int]:
-    """Root -> 32nds fraction shown (1, 2 or 4: the finest format_32nds writes), from the tick."""
-    from data.contracts import treasury_futures_table
-
-    out = {}
-    for r in treasury_futures_table().itertuples():
-        per_32nd = round(1.0 / (float(r.tick_points) * 32.0))
-        out[str(r.root)] = max(f for f in (1, 2, 4) if f <= max(per_32nd, 1))
-    return out
+def quote_terms(contract: Any) -> Any | None:
+    """The contract terms (:class:`models.instruments.ContractTerms`: quote style, tick) of a
+    contract code or root (``ZNU5``, ``ZN``, ``SSF10Z5``), else None (a label, a spread)."""
+    return _quote_terms(contract.strip().upper()) if isinstance(contract, str) else None
 
 
-def treasury_root(contract: Any) -> str | None:
-    """The Treasury-futures root of a code (``ZNU5 -> "ZN"``), else None (swap, SOFR, text)."""
-    code = str(contract or "").strip().upper()
-    for root in sorted(_treasury_fractions(), key=len, reverse=True):
-        rest = code[len(root):]
-        if code.startswith(root) and (not rest or re.fullmatch(r"[FGHJKMNQUVXZ]\d{1,2}", rest)):
-            return root
-    return None
+@lru_cache(maxsize=512)
+def _quote_terms(code: str) -> Any | None:
+    from data.errors import InputError
+    from models.instruments import contract_terms, split_root
+
+    if not code or " " in code:
+        return None
+    try:
+        return contract_terms(split_root(code))
+    except InputError:
+        return None
 
 
 def price(v: Any, contract: Any = None, *, dp: int = 4) -> str:
-    """A futures price per 100: Treasury futures as 32nds with the decimal beside
-    (``110-16+ (110.5156)``), others as a decimal."""
-    from models.contract_codes import format_32nds
-
+    """A futures price per 100 in the contract's quote style from ``data/contracts/*.csv``:
+    32nds at the tick with the decimal beside (``110-16+ (110.5156)``: Treasury and MAC swap
+    futures), else the decimal (SR3, text, spreads) or USD per contract (classic swap
+    futures)."""
     f = finite(v)
     if f is None:
         return MISSING
     dec = number(f, dp)
-    root = treasury_root(contract)
-    if root is None or f <= 0:
+    terms = quote_terms(contract)
+    if terms is None or f <= 0 or terms.quote_style == "decimal":
         return dec
-    return f"{format_32nds(f, _treasury_fractions()[root])} ({dec})"
+    if terms.quote_style == "32nds":
+        return f"{terms.format_price(f)} ({dec})"
+    return terms.format_price(f)
+
+
+def price_spread(v: Any) -> str:
+    """A price difference per 100 (a calendar spread) in points and 32nds:
+    ``+0.1250 (+4.00/32)``; a 32nds quote of a negative number would be misread."""
+    f = finite(v)
+    if f is None:
+        return MISSING
+    return f"{number(f, 4, signed=True)} ({number(f * 32.0, 2, signed=True)}/32)"
+
+
+def contracts(n: Any) -> str:
+    """A signed contract count: ``+12``, ``-3``, ``0``."""
+    return number(n, 0, signed=True)
 
 
 def price_32nds_parts(v: Any, contract: Any = None, *, dp: int = 4) -> tuple[str, str]:
@@ -175,6 +189,7 @@ def price_32nds_parts(v: Any, contract: Any = None, *, dp: int = 4) -> tuple[str
 _DICT_LITERAL = re.compile(r"\{(?:\s*'[^']*'\s*:\s*-?[\d.eE+-]+\s*,?)+\s*\}")
 _PAIR = re.compile(r"'([^']*)'\s*:\s*(-?[\d.eE+-]+)")
 _CODE_PREFIX = re.compile(r"^([A-Z][A-Z0-9]{2,11}): (\S.*)$", re.S)
+_SNAKE_PREFIX = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)+): (\S.*)$", re.S)
 
 
 def _readable_literals(text: str) -> str:
@@ -194,12 +209,16 @@ def notice(w: Any) -> dict[str, str]:
         d = {"code": str(w.get("code") or ""), "severity": str(w.get("severity") or "warning"),
              "subject": str(w.get("subject") or ""),
              "message": str(w.get("message") if w.get("message") is not None else "")}
-    else:  # legacy text; "ZNU5: message" names its subject (a contract or code) up front
-        m = _CODE_PREFIX.match(str(w).strip())
-        d = {"code": "", "severity": "warning", "subject": m.group(1) if m else "",
-             "message": m.group(2) if m else str(w)}
+    else:  # legacy text: "ZNU5: message" names its subject, "snake_code: message" its code
+        text = str(w).strip()
+        m, c = _CODE_PREFIX.match(text), _SNAKE_PREFIX.match(text)
+        d = {"code": c.group(1) if c else "", "severity": "warning",
+             "subject": m.group(1) if m else "",
+             "message": m.group(2) if m else c.group(2) if c else text}
     msg = d["message"].strip()
-    if d["code"] and msg.startswith(d["code"]):  # a message that opens with its own code
+    if d["code"] and msg.startswith(d["code"] + ":"):  # "code: sentence": the code is a key
+        msg = msg[len(d["code"]) + 1:].strip()
+    elif d["code"] and msg.startswith(d["code"]):  # "code (details)": the code as words
         msg = d["code"].replace("_", " ") + msg[len(d["code"]):]
     d["message"] = _readable_literals(msg)
     return d
@@ -237,7 +256,7 @@ def notice_sentence(n: Mapping[str, str]) -> str:
     msg = str(n.get("message") or "").strip()
     if msg:
         msg = msg[0].upper() + msg[1:]
-        if msg[-1] not in ".!?)":
+        if msg[-1] not in ".!?" and not msg.endswith((".)", "?)", "!)")):
             msg += "."
     subject = str(n.get("subject") or "").strip()
     return f"{subject}: {msg}" if subject else msg
@@ -246,6 +265,13 @@ def notice_sentence(n: Mapping[str, str]) -> str:
 def notice_lines(warnings: Iterable[Any] | None) -> list[str]:
     """Terminal rendering: one ``warning: ...`` line per distinct notice (rendered once)."""
     return [f"{n['severity']}: {notice_sentence(n)}" for n in merge_notices(warnings)]
+
+
+def notice_block(warnings: Iterable[Any] | None, title: str = "Warnings") -> list[str]:
+    """The terminal's warnings section: a blank line, ``Warnings:`` and one indented
+    ``warning: ...`` / ``info: ...`` line per distinct notice; nothing when there is none."""
+    lines = notice_lines(warnings)
+    return ["", f"{title}:"] + [f"  {line}" for line in lines] if lines else []
 
 
 # ----------------------------------------------------------------------------- JSON

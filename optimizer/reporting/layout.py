@@ -10,7 +10,6 @@ at spaces, numbers never wrap), so a label never breaks mid-word and a table fit
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,7 +36,7 @@ def text(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return NA
     if isinstance(v, (dict, list, tuple)):
-        v = json.dumps(fmt.to_jsonable(v), sort_keys=False)
+        v = fmt.dumps(v, indent=None)
     return nobreak(esc(_URL_SCHEME.sub("", str(v))))
 
 
@@ -113,6 +112,13 @@ def yes_no(flag: Any, yes: str = "yes", no: str = "NO") -> str:
 # ----------------------------------------------------------------------------- structure
 
 Column = tuple[str, str, Callable[[Mapping], str]]  # header, "num" | "txt", cell html
+
+
+def col(header: str, key: str, cell: Callable[..., str] = text, *, cls: str = "",
+        **kw: Any) -> Column:
+    """A column showing ``row[key]`` through ``cell`` (:func:`text` by default, left-aligned;
+    any other cell, e.g. :func:`num` with its keyword options, right-aligned)."""
+    return (header, cls or ("txt" if cell is text else "num"), lambda r: cell(r.get(key), **kw))
 
 
 def td(html: str, cls: str = "num") -> str:

@@ -35,10 +35,6 @@ SLOPE_BAND, OFFSET_BAND, R2_MIN = (-1.25, -0.80), (0.80, 1.25), 0.80
 SERIES_COLORS = ("#8d99ab", "#e0a030", "#7b4fa8", "#2e9e6a", "#1f5fa8", "#c2412d", "#3aa6b9")
 
 
-def _money(v: Any) -> str:
-    return L.num(v)
-
-
 def _times(v: Any) -> str:
     return L.text(f"{fmt.number(v, 2)}x") if fmt.finite(v) is not None else L.NA
 
@@ -61,8 +57,8 @@ def metric_groups(monthly: bool) -> list[tuple[str, list[tuple[str, str, Cell]]]
     period, per = ("month", "monthly") if monthly else ("day", "daily")
     return [
         ("Tracking error (realized, annualized)", [
-            ("realized_te_usd", "Realized tracking error (USD/yr)", _money),
-            ("te_period_sums_usd", "Realized TE from holding-period sums (USD/yr)", _money),
+            ("realized_te_usd", "Realized tracking error (USD/yr)", L.num),
+            ("te_period_sums_usd", "Realized TE from holding-period sums (USD/yr)", L.num),
             ("te_ratio_to_integer", "Realized TE ÷ integer optimum", L.ratio),
             ("te_ratio_to_naive_zn", "Realized TE ÷ naive ZN-only", L.ratio),
             ("variance_reduction", "Variance reduction vs unhedged", L.pct)]),
@@ -72,18 +68,18 @@ def metric_groups(monthly: bool) -> list[tuple[str, list[tuple[str, str, Cell]]]
             ("regression_slope", "Regression slope, hedge on hedged item", _slope),
             ("regression_r2", "Regression R²", _r2)]),
         ("Turnover, costs, margin and leverage", [
-            ("contracts_traded", "Contracts traded (incl. rolls)", _money),
-            ("turnover_per_year", "Turnover (contracts per year)", _money),
-            ("costs_per_year_usd", "Trading costs (USD per year)", _money),
-            ("avg_margin_usd", "Average initial margin (USD)", _money),
-            ("max_margin_usd", "Peak initial margin (USD)", _money),
+            ("contracts_traded", "Contracts traded (incl. rolls)", L.num),
+            ("turnover_per_year", "Turnover (contracts per year)", L.num),
+            ("costs_per_year_usd", "Trading costs (USD per year)", L.num),
+            ("avg_margin_usd", "Average initial margin (USD)", L.num),
+            ("max_margin_usd", "Peak initial margin (USD)", L.num),
             ("avg_leverage", "Average gross leverage (x market value)", _times),
             ("max_leverage", "Peak gross leverage (x market value)", _times)]),
         ("Losses against the target (USD)", [
-            ("worst_day_usd", f"Worst {period} (USD)", _money),
-            ("worst_month_usd", "Worst month (USD)", _money),
-            ("max_drawdown_usd", "Maximum drawdown, peak to trough (USD)", _money),
-            ("mean_abs_period_usd", f"Mean absolute {per} tracking P&L (USD)", _money)]),
+            ("worst_day_usd", f"Worst {period} (USD)", L.num),
+            ("worst_month_usd", "Worst month (USD)", L.num),
+            ("max_drawdown_usd", "Maximum drawdown, peak to trough (USD)", L.num),
+            ("mean_abs_period_usd", f"Mean absolute {per} tracking P&L (USD)", L.num)]),
     ]
 
 
@@ -121,7 +117,7 @@ def strategy_table(doc: Mapping, key: str = "metrics") -> str:
     extra = [k for m in rows for k, v in m.items() if k not in known and fmt.finite(v) is not None
              and not isinstance(v, bool)]
     if extra:
-        groups.append(("Other measures", [(k, _humanize(k), _money)
+        groups.append(("Other measures", [(k, _humanize(k), L.num)
                                           for k in dict.fromkeys(extra)]))
     head = [("Measure", "txt")] + [(L.plain(m.get("label") or m.get("strategy")), "num")
                                   for m in rows]
@@ -278,13 +274,13 @@ def calibration_section(doc: Mapping) -> str:
     cols: list[L.Column] = [
         ("Strategy", "txt", lambda r: L.text(labels.get(str(r.get("strategy")),
                                                           r.get("strategy")))),
-        ("Pricing", "txt", lambda r: L.text(r.get("pricing"))),
-        ("Horizon", "txt", lambda r: L.text(r.get("horizon"))),
-        ("Window", "txt", lambda r: L.text(r.get("window"))),
+        L.col("Pricing", "pricing"),
+        L.col("Horizon", "horizon"),
+        L.col("Window", "window"),
         ("Realized ÷ ex-ante TE", "num", lambda r: L.in_band(
             r.get("bias"), 0.8, 1.25, fmt.ratio(r.get("bias")), what="calibrated 0.80..1.25")),
         ("95% interval", "num", interval),
-        ("Periods", "num", lambda r: L.num(r.get("periods"))),
+        L.col("Periods", "periods", L.num),
         ("Calibrated", "txt", lambda r: L.yes_no(r.get("in_band"), "yes", "no")),
     ]
     shown = [r for r in rows if fmt.finite(r.get("bias")) is not None]
@@ -308,7 +304,7 @@ def rebalance_log(doc: Mapping) -> str:
     if not rows and not failed:
         return ""
     cols: list[L.Column] = [
-        ("Rebalance date", "txt", lambda r: L.text(r.get("date"))),
+        L.col("Rebalance date", "date"),
         ("Status", "txt", lambda r: ('<span class="flag">failed</span>' if r.get("error")
                                      else L.text(r.get("status")))),
         ("Integer hedge (contracts)", "txt", lambda r: L.text(_contracts_text(r.get("contracts")))),
@@ -316,9 +312,9 @@ def rebalance_log(doc: Mapping) -> str:
             r.get("flags"), "; "))),
     ]
     fail_cols: list[L.Column] = [
-        ("From", "txt", lambda r: L.text(r.get("date"))),
+        L.col("From", "date"),
         ("Until", "txt", lambda r: L.text(r.get("until") or "")),
-        ("Error", "txt wide", lambda r: L.text(r.get("error")))]
+        L.col("Error", "error", cls="txt wide")]
     n = len(rows) or doc.get("rebalances")
     head = (f"<p>{L.text(n)} rebalance dates, {len(failed)} failed"
             + (" (their holding periods are excluded from every strategy alike)." if failed
@@ -338,8 +334,8 @@ def ctd_section(doc: Mapping) -> str:
                          '<p class="note">No contract held again changed its cheapest-to-'
                          "deliver in the period.</p>")
     cols: list[L.Column] = [
-        ("Rebalance date", "txt", lambda r: L.text(r.get("date"))),
-        ("Contract", "txt", lambda r: L.text(r.get("contract"))),
+        L.col("Rebalance date", "date"),
+        L.col("Contract", "contract"),
         ("CTD before", "txt", lambda r: L.text(r.get("from", r.get("ctd_before")))),
         ("CTD after", "txt", lambda r: L.text(r.get("to", r.get("ctd_after")))),
     ]

@@ -42,9 +42,9 @@ def _columns(rows: Sequence[Mapping], chosen: tuple[float, float] | None) -> lis
 
     cols: list[L.Column] = [
         ("Margin budget (USD)", "num", budget_cell),
-        ("Status", "txt", lambda r: L.text(r.get("status"))),
-        ("Tracking error (USD/yr)", "num", lambda r: L.num(r.get("tracking_error_usd"))),
-        ("Tracking error (bp of MV)", "num", lambda r: L.num(r.get("tracking_error_bp"), 1)),
+        L.col("Status", "status"),
+        L.col("Tracking error (USD/yr)", "tracking_error_usd", L.num),
+        L.col("Tracking error (bp of MV)", "tracking_error_bp", L.num, dp=1),
         ("Margin used (USD)", "num",
          lambda r: L.num(r.get("margin_used_usd", r.get("margin_used")))),
         ("Contracts", "txt", lambda r: L.text(", ".join(

@@ -75,16 +75,16 @@ def held_section(doc: Mapping) -> str:
         return ""
     prices = L.sub(doc, "prices")
     cols: list[L.Column] = [
-        ("File row", "num", lambda r: L.num(r.get("row"))),
-        ("Contract", "txt", lambda r: L.text(r.get("contract"))),
+        L.col("File row", "row", L.num),
+        L.col("Contract", "contract"),
         ("Designated to sector", "txt", lambda r: L.text(r.get("sector") or "")),
-        ("Contracts", "num", lambda r: L.num(r.get("contracts"), signed=True)),
-        ("Position DV01 (USD/bp)", "num", lambda r: L.num(r.get("dv01"))),
+        L.col("Contracts", "contracts", L.num, signed=True),
+        L.col("Position DV01 (USD/bp)", "dv01", L.num),
         ("Entry price (per 100)", "num", lambda r: L.price(r.get("entry_price"), r.get("contract"))),
         ("Price now (per 100)", "num", lambda r: L.price(r.get("price"), r.get("contract"))),
         ("Price source", "txt", lambda r: L.text(L.sub(prices, str(r.get("contract"))).get(
             "source", "roll leg" if r.get("price") is not None else None))),
-        ("Unrealized P&L (USD)", "num", lambda r: L.num(r.get("unrealized_pnl_usd"), signed=True)),
+        L.col("Unrealized P&L (USD)", "unrealized_pnl_usd", L.num, signed=True),
     ]
     if not any(r.get("sector") for r in rows):
         cols = [c for c in cols if c[0] != "Designated to sector"]
@@ -109,17 +109,15 @@ def bands_section(doc: Mapping) -> str:
         return None if after is None or target is None else after - target
 
     cols: list[L.Column] = [
-        ("Sector", "txt", lambda r: L.text(r.get("sector"))),
-        ("Unhedged DV01 (USD/bp)", "num", lambda r: L.num(r.get("dv01_unhedged"))),
-        ("Target (USD/bp)", "num", lambda r: L.num(r.get("dv01_target"))),
-        ("Band ± (USD/bp)", "num", lambda r: L.num(r.get("band_usd"))),
-        ("Hedged now (USD/bp)", "num", lambda r: L.num(r.get("dv01_hedged"))),
-        ("Drift now (USD/bp)", "num", lambda r: L.num(r.get("drift_usd"), signed=True)),
-        ("Inside now", "txt", lambda r: L.yes_no(r.get("inside"), "inside", "OUTSIDE")),
-        ("After trades (USD/bp)", "num", lambda r: L.num(r.get("dv01_after"))),
+        L.col("Sector", "sector"), L.col("Unhedged DV01 (USD/bp)", "dv01_unhedged", L.num),
+        L.col("Target (USD/bp)", "dv01_target", L.num), L.col("Band ± (USD/bp)", "band_usd", L.num),
+        L.col("Hedged now (USD/bp)", "dv01_hedged", L.num),
+        L.col("Drift now (USD/bp)", "drift_usd", L.num, signed=True),
+        L.col("Inside now", "inside", L.yes_no, cls="txt", yes="inside", no="OUTSIDE"),
+        L.col("After trades (USD/bp)", "dv01_after", L.num),
         ("Drift after (USD/bp)", "num", lambda r: L.num(drift_after(r), signed=True)),
         ("Inside after", "txt", lambda r: L.yes_no(r.get("inside_after"), "inside", "OUTSIDE")),
-        ("Band rule", "txt", lambda r: L.text(r.get("band_rule"))),
+        L.col("Band rule", "band_rule"),
     ]
     if not has_after:
         cols = [c for c in cols if "after" not in c[0].lower()]
@@ -152,18 +150,16 @@ def rolls_section(doc: Mapping) -> str:
         return L.section("rolls", "Rolls", f'<p class="note">No position is inside its roll '
                          f"window ({L.text(window)}).{L.text(kept_txt)}</p>")
     cols: list[L.Column] = [
-        ("From", "txt", lambda r: L.text(r.get("from_contract"))),
-        ("To", "txt", lambda r: L.text(r.get("to_contract"))),
-        ("Old contracts", "num", lambda r: L.num(r.get("old_contracts"), signed=True)),
-        ("New contracts", "num", lambda r: L.num(r.get("new_contracts"), signed=True)),
+        L.col("From", "from_contract"),
+        L.col("To", "to_contract"),
+        L.col("Old contracts", "old_contracts", L.num, signed=True),
+        L.col("New contracts", "new_contracts", L.num, signed=True),
         ("Contract DV01 old / new (USD/bp)", "num", lambda r: L.text(
             f"{fmt.number(r.get('dv01_old'), 2)} / {fmt.number(r.get('dv01_new'), 2)}")),
         ("Position DV01 before → after (USD/bp)", "num", lambda r: L.text(
             f"{fmt.number(r.get('position_dv01_before'), signed=True)} → "
             f"{fmt.number(r.get('position_dv01_after'), signed=True)}")),
-        ("Spread new − old (points)", "num", lambda r: L.text(
-            f"{fmt.number(r.get('spread'), 4, signed=True)} "
-            f"({fmt.number((fmt.finite(r.get('spread')) or 0) * 32, 2, signed=True)}/32)")),
+        ("Spread new − old (points)", "num", lambda r: L.text(fmt.price_spread(r.get("spread")))),
         ("Roll cost (USD)", "num",
          lambda r: L.num(r.get("roll_cost_usd"), signed=True, red_negative=False)),
         ("First notice day", "txt", lambda r: L.text(str(r.get("first_notice_day") or "")[:10])),
@@ -197,13 +193,13 @@ def orders_section(doc: Mapping) -> str:
         return L.section("orders", "Orders", f'<p class="verdict">No orders.</p>'
                          f'<p class="note">Why: {L.text(why)}</p>')
     cols: list[L.Column] = [
-        ("Contract", "txt", lambda r: L.text(r.get("contract"))),
+        L.col("Contract", "contract"),
         ("Side", "txt", _side),
-        ("Quantity (contracts)", "num", lambda r: L.num(r.get("quantity"))),
+        L.col("Quantity (contracts)", "quantity", L.num),
         ("Price (per 100)", "num", lambda r: L.price(r.get("price"), r.get("contract"))),
         ("Estimated cost (USD)", "num",
          lambda r: L.num(_cost(r), 2, signed=True, red_negative=False)),
-        ("Reason", "txt", lambda r: L.text(r.get("reason"))),
+        L.col("Reason", "reason"),
     ]
     total = L.column_sum([{"c": _cost(r)} for r in rows], "c")
     foot = {"Contract": "<b>Total</b>",

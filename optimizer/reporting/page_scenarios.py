@@ -42,7 +42,7 @@ def _label(r: Mapping) -> str:
 
 def effectiveness(v: Any) -> str:
     lo, hi = DOLLAR_OFFSET_BAND
-    return L.in_band(v, lo, hi, fmt.pct(v), what=f"dollar-offset band {lo:.0%}–{hi:.0%}")
+    return L.in_band(v, lo, hi, fmt.pct(v), what=f"dollar-offset band {fmt.pct(lo, 0)}–{fmt.pct(hi, 0)}")
 
 
 def _ctd_switches(r: Mapping) -> str:
@@ -58,10 +58,10 @@ def _ctd_switches(r: Mapping) -> str:
 def _pnl_columns(rows: Sequence[Mapping]) -> list[L.Column]:
     cols: list[L.Column] = [
         ("Scenario", "txt label", _label),
-        ("Holdings P&L (USD)", "num", lambda r: L.num(r.get("holdings_pnl"))),
-        ("Hedged item P&L (USD)", "num", lambda r: L.num(r.get("hedged_item_pnl"))),
-        ("Hedge P&L (USD)", "num", lambda r: L.num(r.get("hedge_pnl"))),
-        ("Net P&L (USD)", "num", lambda r: L.num(r.get("net_pnl"))),
+        L.col("Holdings P&L (USD)", "holdings_pnl", L.num),
+        L.col("Hedged item P&L (USD)", "hedged_item_pnl", L.num),
+        L.col("Hedge P&L (USD)", "hedge_pnl", L.num),
+        L.col("Net P&L (USD)", "net_pnl", L.num),
         ("Dollar-offset effectiveness", "num", lambda r: effectiveness(r.get("effectiveness"))),
         ("CTD switch", "txt", _ctd_switches),
     ]
@@ -76,15 +76,15 @@ def effectiveness_note(rows: Sequence[Mapping], definition: str = "") -> str:
     lo, hi = DOLLAR_OFFSET_BAND
     if definition and any("hedged_item_pnl" in r for r in rows):
         return (f"Dollar-offset effectiveness = −hedge P&amp;L ÷ hedged-item P&amp;L; hedged "
-                f"item = {L.text(definition)}. Inside {lo:.0%}–{hi:.0%} in green, outside in "
+                f"item = {L.text(definition)}. Inside {fmt.pct(lo, 0)}–{fmt.pct(hi, 0)} in green, outside in "
                 f"bold red. Full revaluation.")
     if any("hedged_item_pnl" in r for r in rows):
         return (f"Dollar-offset effectiveness = −hedge P&amp;L ÷ hedged-item P&amp;L, where the "
                 f"hedged item is the hedged part of the holdings P&amp;L (each sector's holdings "
                 f"P&amp;L × its hedged fraction, 1 − target ÷ current DV01); inside "
-                f"{lo:.0%}–{hi:.0%} in green, outside in bold red. Full revaluation.")
+                f"{fmt.pct(lo, 0)}–{fmt.pct(hi, 0)} in green, outside in bold red. Full revaluation.")
     return (f"Dollar-offset effectiveness (−hedge P&amp;L ÷ hedged-item P&amp;L, as computed by "
-            f"the scenario engine); inside {lo:.0%}–{hi:.0%} in green, outside in bold red.")
+            f"the scenario engine); inside {fmt.pct(lo, 0)}–{fmt.pct(hi, 0)} in green, outside in bold red.")
 
 
 def pnl_section(doc: Mapping, title: str = "Scenario P&L: holdings, hedged item, hedge, net"
@@ -117,11 +117,11 @@ def approximation_section(doc: Mapping) -> str:
     if not rows:
         return ""
     cols: list[L.Column] = [
-        ("Scenario", "txt", lambda r: L.text(r.get("scenario"))),
-        ("Net P&L, full revaluation (USD)", "num", lambda r: L.num(r.get("net_pnl"))),
-        ("Net P&L, DV01 + convexity (USD)", "num", lambda r: L.num(r.get("approx_net_pnl"))),
-        ("Approximation error (USD)", "num", lambda r: L.num(r.get("approx_error"), signed=True)),
-        ("Net P&L, DV01 only (USD)", "num", lambda r: L.num(r.get("dv01_net_pnl"))),
+        L.col("Scenario", "scenario"),
+        L.col("Net P&L, full revaluation (USD)", "net_pnl", L.num),
+        L.col("Net P&L, DV01 + convexity (USD)", "approx_net_pnl", L.num),
+        L.col("Approximation error (USD)", "approx_error", L.num, signed=True),
+        L.col("Net P&L, DV01 only (USD)", "dv01_net_pnl", L.num),
         ("Effectiveness, full", "num", lambda r: effectiveness(r.get("effectiveness"))),
         ("Effectiveness, DV01 + convexity", "num",
          lambda r: effectiveness(r.get("approx_effectiveness"))),
@@ -149,14 +149,14 @@ def regression_section(doc: Mapping) -> str:
         rows.append({"set": name, **r, "span": span})
     cols: list[L.Column] = [
         ("Replay set", "txt", lambda r: L.text(r["set"])),
-        ("Observations", "num", lambda r: L.num(r.get("n"))),
+        L.col("Observations", "n", L.num),
         ("Slope (hedge on hedged item)", "num", lambda r: L.in_band(
             r.get("slope"), lo, hi, fmt.ratio(r.get("slope")), what="effective slope -1.25..-0.80")),
-        ("Slope s.e.", "num", lambda r: L.ratio(r.get("slope_se"))),
+        L.col("Slope s.e.", "slope_se", L.ratio),
         ("R²", "num", lambda r: L.in_band(r.get("r2"), R2_MIN, 1.0, fmt.ratio(r.get("r2")),
                                           what="effective R² >= 0.80")),
         ("Effective", "txt", lambda r: L.yes_no(r.get("effective"), "effective", "NOT effective")),
-        ("Window", "txt", lambda r: L.text(r.get("span"))),
+        L.col("Window", "span"),
         ("Note", "txt", lambda r: L.text(r.get("note") or "")),
     ]
     note = (f"Regression of hedge P&amp;L on hedged-item P&amp;L across replays: effective when "
@@ -176,10 +176,10 @@ def attribution_section(doc: Mapping) -> str:
         vals = [fmt.finite(r["attribution"].get(k)) for _, k in keys]
         return None if any(v is None for v in vals) else sum(vals)  # type: ignore[arg-type]
 
-    cols: list[L.Column] = [("Scenario", "txt", lambda r: L.text(r.get("scenario")))]
+    cols: list[L.Column] = [L.col("Scenario", "scenario")]
     cols += [(h, "num", lambda r, k=k: L.num(r["attribution"].get(k))) for h, k in keys]
     cols += [("Sum (USD)", "num", lambda r: L.num(total(r))),
-             ("Net P&L (USD)", "num", lambda r: L.num(r.get("net_pnl")))]
+             L.col("Net P&L (USD)", "net_pnl", L.num)]
     chart = charts.diverging_hbar_chart(
         "pnl-attribution", "Net P&L attribution: curve, spread, basis",
         [L.plain(r.get("scenario")) for r in rows],
@@ -213,9 +213,9 @@ def by_sector_section(doc: Mapping) -> str:
                f"{fmt.number(s.get('hedge_pnl'))}")
         return f'<span title="{L.attr(tip)}">{L.num(s.get("net_pnl"))}</span>'
 
-    cols: list[L.Column] = [("Scenario", "txt", lambda r: L.text(r.get("scenario")))]
+    cols: list[L.Column] = [L.col("Scenario", "scenario")]
     cols += [(f"{n} net P&L (USD)", "num", lambda r, n=n: cell(r, n)) for n in names]
-    cols.append(("Total net P&L (USD)", "num", lambda r: L.num(r.get("net_pnl"))))
+    cols.append(L.col("Total net P&L (USD)", "net_pnl", L.num))
     note = ("Each sector's holdings P&amp;L plus the P&amp;L of the futures designated to it "
             "(hover a cell for the two parts); the sectors add up to the total.")
     return L.section("by-sector", "Net P&L by sector", L.data_table(cols, rows), note)
@@ -225,11 +225,8 @@ def hedge_section(doc: Mapping) -> str:
     rows = L.rows_of(doc, "hedge")
     if not rows:
         return ""
-    cols: list[L.Column] = [
-        ("Contract", "txt", lambda r: L.text(r.get("contract"))),
-        ("Designated to sector", "txt", lambda r: L.text(r.get("sector"))),
-        ("Contracts", "num", lambda r: L.num(r.get("contracts"), signed=True)),
-    ]
+    cols: list[L.Column] = [L.col("Contract", "contract"), L.col("Designated to sector", "sector"),
+                            L.col("Contracts", "contracts", L.num, signed=True)]
     if not any(r.get("sector") for r in rows):
         cols = [c for c in cols if c[0] != "Designated to sector"]
     net: dict[str, float] = {}

@@ -150,11 +150,9 @@ def constraints(doc: Mapping) -> str:
     rows = L.rows_of(doc, "constraints")
     if not rows:
         return ""
-    cols: list[L.Column] = [
-        ("Constraint", "txt", lambda r: L.text(r.get("name"))),
-        ("What it holds", "txt wide", lambda r: L.text(r.get("description"))),
-        ("Met", "txt", lambda r: L.yes_no(r.get("satisfied"), "met", "BROKEN")),
-    ]
+    cols: list[L.Column] = [L.col("Constraint", "name"),
+                            L.col("What it holds", "description", cls="txt wide"),
+                            L.col("Met", "satisfied", L.yes_no, cls="txt", yes="met", no="BROKEN")]
     n_bad = sum(1 for r in rows if r.get("satisfied") is False)
     note = (f'<span class="flag">{n_bad} constraint(s) broken.</span>' if n_bad else
             "Every stated constraint is met by the hedge shown (re-checked on the integer "
@@ -173,15 +171,15 @@ def mandate(doc: Mapping) -> str:
 
 def _position_columns() -> list[L.Column]:
     return [
-        ("Contract", "txt", lambda r: L.text(r.get("contract"))),
-        ("Instrument", "txt", lambda r: L.text(r.get("instrument"))),
-        ("Designated to sector", "txt", lambda r: L.text(r.get("sector"))),
-        ("Contracts", "num", lambda r: L.num(r.get("contracts"), signed=True)),
+        L.col("Contract", "contract"),
+        L.col("Instrument", "instrument"),
+        L.col("Designated to sector", "sector"),
+        L.col("Contracts", "contracts", L.num, signed=True),
         ("Price (per 100)", "num", lambda r: L.price(r.get("price"), r.get("contract"))),
-        ("Contract DV01 (USD/bp)", "num", lambda r: L.num(r.get("contract_dv01"), 2)),
-        ("DV01 (USD/bp)", "num", lambda r: L.num(r.get("dv01"))),
-        ("Notional (USD)", "num", lambda r: L.num(r.get("notional"))),
-        ("Initial margin (USD)", "num", lambda r: L.num(r.get("initial_margin"))),
+        L.col("Contract DV01 (USD/bp)", "contract_dv01", L.num, dp=2),
+        L.col("DV01 (USD/bp)", "dv01", L.num),
+        L.col("Notional (USD)", "notional", L.num),
+        L.col("Initial margin (USD)", "initial_margin", L.num),
     ]
 
 
@@ -245,14 +243,12 @@ def _diff(a: Any, b: Any) -> float | None:
 def sector_columns(doc: Mapping) -> list[L.Column]:
     tol = _tolerances(doc)
     cols: list[L.Column] = [
-        ("Sector", "txt", lambda r: L.text(r.get("sector"))),
-        ("Market value (USD)", "num", lambda r: L.num(r.get("market_value"))),
-        ("Model DV01 (USD/bp)", "num", lambda r: L.num(r.get("model_dv01"))),
-        ("Beta", "num", lambda r: L.ratio(r.get("beta"))),
-        ("DV01 before (USD/bp)", "num", lambda r: L.num(r.get("dv01_before"))),
-        ("DV01 target (USD/bp)", "num", lambda r: L.num(r.get("dv01_target"))),
+        L.col("Sector", "sector"), L.col("Market value (USD)", "market_value", L.num),
+        L.col("Model DV01 (USD/bp)", "model_dv01", L.num), L.col("Beta", "beta", L.ratio),
+        L.col("DV01 before (USD/bp)", "dv01_before", L.num),
+        L.col("DV01 target (USD/bp)", "dv01_target", L.num),
         ("Tolerance ± (USD/bp)", "num", lambda r: L.num(tol.get(str(r.get("sector"))))),
-        ("DV01 after (USD/bp)", "num", lambda r: L.num(r.get("dv01_after"))),
+        L.col("DV01 after (USD/bp)", "dv01_after", L.num),
         ("After − target (USD/bp)", "num",
          lambda r: L.num(_diff(r.get("dv01_after"), r.get("dv01_target")), signed=True)),
     ]
@@ -397,13 +393,12 @@ def instruments(doc: Mapping) -> str:
     if not rows:
         return ""
     cols: list[L.Column] = [
-        ("Contract", "txt", lambda r: L.text(r.get("contract"))),
+        L.col("Contract", "contract"),
         ("Price (per 100)", "num", lambda r: L.price(r.get("price"), r.get("contract"))),
-        ("DV01 (USD/bp per contract)", "num", lambda r: L.num(r.get("dv01"), 2)),
-        ("Notional (USD per contract)", "num", lambda r: L.num(r.get("notional"))),
-        ("Initial margin (USD per contract)", "num", lambda r: L.num(r.get("initial_margin"))),
-        ("Description", "txt wide", lambda r: L.text(r.get("description"))),
-    ]
+        L.col("DV01 (USD/bp per contract)", "dv01", L.num, dp=2),
+        L.col("Notional (USD per contract)", "notional", L.num),
+        L.col("Initial margin (USD per contract)", "initial_margin", L.num),
+        L.col("Description", "description", cls="txt wide")]
     return L.section("instruments", "Instruments available",
                      L.data_table(cols, rows) + _instrument_key_rates(rows))
 
@@ -413,7 +408,7 @@ def _instrument_key_rates(rows: Sequence[Mapping]) -> str:
     tenors = list(dict.fromkeys(t for r in rows for t in L.sub(r, "key_rate_dv01")))
     if not tenors:
         return ""
-    cols: list[L.Column] = [("Contract", "txt", lambda r: L.text(r.get("contract")))]
+    cols: list[L.Column] = [L.col("Contract", "contract")]
     cols += [(f"{t} (USD/bp)", "num",
               lambda r, t=t: L.num(L.sub(r, "key_rate_dv01").get(t), 2)) for t in tenors]
     return L.data_table(cols, rows, caption="Key-rate DV01 per contract (USD per bp)")

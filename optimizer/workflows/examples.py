@@ -27,6 +27,13 @@ from models.hedge_ratios import (
 )
 
 
+def _face_usd(root: str) -> float:
+    """Contract face (USD): point value x 100 (data/contracts/treasury_futures.csv)."""
+    from models.instruments import contract_terms
+
+    return contract_terms(root).point_value_usd * 100.0
+
+
 def duration_reduction() -> dict:
     mv, d0, d1, zn = 100e6, 7.5, 5.0, 82.50
     dv0, dv1 = float(dv01_from_duration(mv, d0)), float(dv01_from_duration(mv, d1))
@@ -35,7 +42,7 @@ def duration_reduction() -> dict:
             "inputs": {"market_value": mv, "duration_from": d0, "duration_to": d1,
                        "zn_dv01": zn},
             "results": {"dv01_before": dv0, "dv01_target": dv1, "contracts": n,
-                        "notional": abs(n) * 100_000.0},
+                        "notional": abs(n) * _face_usd("ZN")},
             "notes": "DV01 = MV x duration x 1e-4 (not x 0.01): 303 contracts, not 3,030"}
 
 

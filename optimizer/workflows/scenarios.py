@@ -185,8 +185,9 @@ def run_scenarios(req: ScenarioRequest) -> ScenarioOutcome:
         positions, source = positions_list(req.positions, ctx.asof)
         notices = list(ctx.notices)
     eng = scenario_engine(ctx, positions)
+    known = {n.message for n in notices}  # a contract's flag is already reported about it
     notices += [Notice(str(w).split(":", 1)[0].split(" ", 1)[0] or "scenario_note", str(w),
-                       subject="scenarios") for w in eng.warnings]
+                       subject="scenarios") for w in eng.warnings if str(w) not in known]
     rows = eng.run_many(scen + hist)
     reg = _regression(eng, rows, req.daily_window)
     return ScenarioOutcome(ctx, positions, source, rows, reg, hedge, merge_notices(notices))

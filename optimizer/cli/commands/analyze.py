@@ -13,7 +13,6 @@ serialized by pandas), ``--csv PATH`` writes the per-holding table.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import pandas as pd
@@ -22,7 +21,9 @@ from data.loaders import PORTFOLIOS_DIR
 from models.curves import ALLOWED_KEY_TENORS, DEFAULT_KEY_TENORS, curve_on, parse_key_tenors
 from models.exposures import Exposures, aggregate, compute_exposures
 from optimizer import validate as V
-from optimizer.reporting.output import csv_text_columnar, table, to_jsonable
+from optimizer.reporting import formatters as fmt
+from optimizer.reporting.formatters import dumps
+from optimizer.reporting.output import csv_text_columnar, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
 #: holdings per vectorized exposure pass: about 12 MB per cash-flow array of 30-year bonds;
@@ -54,23 +55,14 @@ def register(subparsers) -> None:
     p.add_argument("--key-tenors", default=",".join(DEFAULT_KEY_TENORS),
                    type=V.arg(V.key_tenors_text),
                    help=f"comma-separated key tenors from {','.join(ALLOWED_KEY_TENORS)}")
-    p.add_argument("--top", type=_top, default=DEFAULT_TOP, metavar="N",
+    p.add_argument("--top", type=V.arg(V.integer, lo=0, hint="0 shows every holding"),
+                   default=DEFAULT_TOP, metavar="N",
                    help="holdings shown in the terminal, largest |DV01| first (0 = all)")
     p.add_argument("--json", action="store_true",
                    help="machine-readable output on stdout, every holding")
     p.add_argument("--csv", metavar="PATH",
                    help="write every holding's exposures (one row per holding) as CSV")
     p.set_defaults(func=run)
-
-
-def _top(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{n} is negative (0 shows every holding)")
-    return n
 
 
 def exposures_in_blocks(holdings: pd.DataFrame, curve, key_tenors, block_rows: int = BLOCK_ROWS
@@ -145,20 +137,21 @@ def json_text(e: Exposures) -> str:
     sectors, port = _totals(e)
     records = holdings_json_records(e)
     holdings = f"[\n    {records}\n  ]" if records else "[]"
-    return (f'{{\n  "asof": {json.dumps(e.asof.strftime("%Y-%m-%d"))},\n'
+    return (f'{{\n  "asof": {dumps(e.asof, indent=None)},\n'
             f'  "holdings": {holdings},\n'
-            f'  "sectors": {json.dumps(to_jsonable(sectors))},\n'
-            f'  "portfolio": {json.dumps(to_jsonable(port))}\n}}\n')
+            f'  "sectors": {dumps(sectors, indent=None)},\n'
+            f'  "portfolio": {dumps(port, indent=None)}\n}}\n')
 
 
 # ------------------------------------------------------------------------------------ text
-def _fmt_table(df: pd.DataFrame, cols: list[str], title: str) -> str:
+def _exposure_table(df: pd.DataFrame, cols: list[str], title: str) -> str:
+    """USD columns to whole dollars, durations to 2 decimals; key-rate headers as tenors."""
     out = df[cols].copy()
     for c in cols:
         if c in ("market_value", "dv01", "yield_dv01") or c.startswith("krd_"):
-            out[c] = out[c].map(lambda v: f"{v:,.0f}")
+            out[c] = out[c].map(fmt.number)
         elif c in ("duration", "modified_duration"):
-            out[c] = out[c].map(lambda v: f"{v:.2f}")
+            out[c] = out[c].map(lambda v: fmt.number(v, 2))
     out.columns = [c[4:] if c.startswith("krd_") else c for c in cols]
     return table(out, title=title)
 
@@ -182,16 +175,16 @@ def render(e: Exposures, top: int = DEFAULT_TOP) -> str:
              "modified duration x full price (vendor tie-out)"]
     if e.curve_note:
         lines.append(f"note: {e.curve_note}")
-    lines += ["", _fmt_table(e.sectors, ["sector", "positions", "market_value", "dv01",
+    lines += ["", _exposure_table(e.sectors, ["sector", "positions", "market_value", "dv01",
                                          "duration", "yield_dv01", "modified_duration", *k],
                              "Sectors (key-rate DV01s in USD)"), ""]
     port = pd.DataFrame([{**e.portfolio.to_dict(), "sector": "PORTFOLIO"}])
-    lines += [_fmt_table(port, ["sector", "market_value", "dv01", "duration", "yield_dv01",
+    lines += [_exposure_table(port, ["sector", "market_value", "dv01", "duration", "yield_dv01",
                                 "modified_duration", *k], "Portfolio"), ""]
     shown = top_holdings(e, top)
     title = ("Holdings" if len(shown) == n else
              f"Top {len(shown):,} of {n:,} holdings by |DV01|")
-    lines.append(_fmt_table(shown, ["id", "sector", "market_value", "dv01", "duration",
+    lines.append(_exposure_table(shown, ["id", "sector", "market_value", "dv01", "duration",
                                     "yield_dv01", *k], title))
     if len(shown) < n:
         lines.append(f"... {n - len(shown):,} more holding(s): every holding with --json or "
@@ -208,7 +201,7 @@ def _notes(e: Exposures) -> list[str]:
         gap = e.portfolio["dv01"] - e.portfolio["yield_dv01"]
         out.append(f"{n_curve:,} bond(s) priced from terms: dv01 and key-rate DV01s from curve "
                    f"bumps at constant spread (the key rates sum to dv01); curve minus yield "
-                   f"DV01 total: {gap:,.0f} USD.")
+                   f"DV01 total: {fmt.number(gap)} USD.")
     n_given = int(e.holdings["dv01_basis"].astype(str).str.startswith("given").sum())
     if n_given:
         out.append(f"{n_given:,} precomputed position(s): dv01 is the user's number as given "

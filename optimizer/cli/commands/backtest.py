@@ -6,6 +6,7 @@ import pandas as pd
 
 from optimizer import validate as V
 from optimizer.cli import emit
+from optimizer.reporting import formatters as fmt
 from optimizer.reporting.output import print_json, table
 
 
@@ -60,26 +61,26 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _fmt(v, f: str) -> str:
-    return "—" if v is None or not pd.notna(v) else f.format(v)
-
-
 def _te_table(m: pd.DataFrame) -> str:
-    show = pd.DataFrame({
-        "strategy": m["label"], "realized TE $/yr": m["realized_te_usd"],
-        "TE (period sums) $/yr": m["te_period_sums_usd"],
-        "/ integer": m["te_ratio_to_integer"], "/ naive ZN": m["te_ratio_to_naive_zn"],
-        "var. reduction %": m["variance_reduction"] * 100,
-        "$-offset %": m["dollar_offset_median"] * 100, "R2": m["regression_r2"],
-        "traded": m["contracts_traded"], "costs $/yr": m["costs_per_year_usd"],
-        "max margin $": m["max_margin_usd"], "max drawdown $": m["max_drawdown_usd"]})
-    fmt = {"realized TE $/yr": "{:,.0f}", "TE (period sums) $/yr": "{:,.0f}",
-           "/ integer": "{:.3f}", "/ naive ZN": "{:.3f}", "var. reduction %": "{:.1f}",
-           "$-offset %": "{:.0f}", "R2": "{:.3f}", "traded": "{:,.0f}", "costs $/yr": "{:,.0f}",
-           "max margin $": "{:,.0f}", "max drawdown $": "{:,.0f}"}
-    for c, f in fmt.items():
-        show[c] = [_fmt(v, f) for v in show[c]]
+    n, r = fmt.number, fmt.ratio
+    cells = {  # header: (column, formatter); percentages from fractions
+        "realized TE $/yr": ("realized_te_usd", n), "TE (period sums) $/yr":
+        ("te_period_sums_usd", n), "/ integer": ("te_ratio_to_integer", r),
+        "/ naive ZN": ("te_ratio_to_naive_zn", r),
+        "var. reduction %": ("variance_reduction", lambda v: fmt.number(_x100(v), 1)),
+        "$-offset %": ("dollar_offset_median", lambda v: fmt.number(_x100(v))),
+        "R2": ("regression_r2", r), "traded": ("contracts_traded", n),
+        "costs $/yr": ("costs_per_year_usd", n), "max margin $": ("max_margin_usd", n),
+        "max drawdown $": ("max_drawdown_usd", n)}
+    show = pd.DataFrame({"strategy": m["label"]})
+    for head, (col, f) in cells.items():
+        show[head] = [f(v) for v in m[col]]
     return table(show)
+
+
+def _x100(v) -> float | None:
+    f = fmt.finite(v)
+    return None if f is None else f * 100.0
 
 
 def _calibration(res) -> str:
@@ -87,8 +88,9 @@ def _calibration(res) -> str:
     c = c[(c["strategy"] == "integer") & c["window"].str.startswith("all")]
     show = pd.DataFrame({
         "pricing": c["pricing"], "horizon": c["horizon"],
-        "realized / ex-ante (bias)": [f"{b:.2f} [{lo:.2f}, {hi:.2f}]" for b, lo, hi in
-                                      zip(c["bias"], c["bias_lo"], c["bias_hi"], strict=True)],
+        "realized / ex-ante (bias)": [
+            f"{fmt.ratio(b, 2)} [{fmt.ratio(lo, 2)}, {fmt.ratio(hi, 2)}]"
+            for b, lo, hi in zip(c["bias"], c["bias_lo"], c["bias_hi"], strict=True)],
         "in 0.8-1.25": ["yes" if x else "no" for x in c["in_band"]], "dof": c["dof"]})
     return table(show)
 
@@ -121,7 +123,8 @@ def run(args) -> int:
     print(_te_table(res.metrics))
     if res.metrics_market is not None:
         print(f"\nFutures legs marked to market where settlements exist "
-              f"({res.market_coverage:.0%} of contract-days; validation data, local only):")
+              f"({fmt.pct(res.market_coverage, 0)} of contract-days; validation data, local "
+              "only):")
         print(_te_table(res.metrics_market))
     print("\nModel calibration, integer hedge (95% interval):")
     print(_calibration(res))

@@ -8,11 +8,11 @@ import pandas as pd
 
 from data.csvio import read_user_csv
 from data.errors import InputError
-from models.contract_codes import format_32nds
 from models.curves import DEFAULT_KEY_TENORS
 from models.instruments.treasury_pricing import BasketAnalysis, basket_analysis
 from models.instruments.treasury_rules import securities_from_csv
 from optimizer import validate as V
+from optimizer.reporting import formatters as fmt
 from optimizer.reporting.output import print_json, table
 
 
@@ -107,7 +107,8 @@ def _json_doc(a: BasketAnalysis) -> dict:
                 "conversion_factor": ctd["conversion_factor"],
                 "implied_repo": ctd["implied_repo"],
                 "forward_dv01_per100": ctd["forward_dv01_per100"]},
-        "futures_price": a.futures_price, "futures_price_32nds": format_32nds(a.futures_price),
+        "futures_price": a.futures_price,
+        "futures_price_32nds": _quoted(a.futures_price, a.contract),
         "futures_price_source": a.futures_price_source,
         "theoretical_price": a.theoretical_price,
         "contract_size_usd": a.contract_size_usd,
@@ -133,14 +134,14 @@ def _json_doc(a: BasketAnalysis) -> dict:
 def _text(a: BasketAnalysis) -> str:
     ctd, t, d, cal = a.ctd, a.table, a.delivery, a.calendar
     show = pd.DataFrame({
-        "cusip": t["cusip"], "coupon": t["coupon"].map(lambda x: f"{x:.3f}"),
+        "cusip": t["cusip"], "coupon": t["coupon"].map(lambda x: fmt.number(x, 3)),
         "maturity": pd.to_datetime(t["maturity"]).dt.strftime("%Y-%m-%d"),
-        "CF": t["conversion_factor"].map(lambda x: f"{x:.4f}"),
-        "price": t["price"].map(lambda x: f"{x:.4f}"),
-        "forward": t["forward_price"].map(lambda x: f"{x:.4f}"),
-        "gross 32nds": t["gross_basis"].map(lambda x: f"{x:.2f}"),
-        "net 32nds": t["net_basis"].map(lambda x: f"{x:.2f}"),
-        "impl. repo %": t["implied_repo"].map(lambda x: f"{x:.3f}"),
+        "CF": t["conversion_factor"].map(lambda x: fmt.number(x, 4)),
+        "price": t["price"].map(lambda x: fmt.number(x, 4)),
+        "forward": t["forward_price"].map(lambda x: fmt.number(x, 4)),
+        "gross 32nds": t["gross_basis"].map(lambda x: fmt.number(x, 2)),
+        "net 32nds": t["net_basis"].map(lambda x: fmt.number(x, 2)),
+        "impl. repo %": t["implied_repo"].map(lambda x: fmt.number(x, 3)),
         "": ["<- CTD" if i == a.ctd_index else "" for i in range(len(t))],
     })
     lines = [f"{a.contract}  as of {a.asof.date()}  (settle {a.settle.date()}, forward to "
@@ -153,17 +154,22 @@ def _text(a: BasketAnalysis) -> str:
              f"delivery: {d.reason}", "", table(show), "",
              f"CTD: {ctd['cusip']} {ctd['coupon']:.3f}% {pd.Timestamp(ctd['maturity']).date()}  "
              f"CF {ctd['conversion_factor']:.4f}  implied repo {ctd['implied_repo']:.3f}%",
-             f"futures price: {format_32nds(a.futures_price)} ({a.futures_price:.6f}, "
-             f"{a.futures_price_source})",
-             f"futures DV01: ${a.dv01_usd:,.2f} per contract (desk: CTD forward DV01 / CF, "
-             f"forward and term repo moving with the curve; used by the hedge)",
-             f"  repo held fixed: ${a.dv01_repo_held_usd:,.2f}   forward yield DV01 (vendor "
-             f"screens): ${a.forward_yield_dv01_usd:,.2f}",
+             f"futures price: {_quoted(a.futures_price, a.contract)} "
+             f"({fmt.number(a.futures_price, 6)}, {a.futures_price_source})",
+             f"futures DV01: {fmt.usd(a.dv01_usd, 2)} per contract (desk: CTD forward DV01 / "
+             "CF, forward and term repo moving with the curve; used by the hedge)",
+             f"  repo held fixed: {fmt.usd(a.dv01_repo_held_usd, 2)}   forward yield DV01 "
+             f"(vendor screens): {fmt.usd(a.forward_yield_dv01_usd, 2)}",
              "key-rate DV01 (USD/contract): " + "  ".join(
-                 f"{k} {v:,.2f}" for k, v in a.key_rate_dv01_usd.items())]
+                 f"{k} {fmt.number(v, 2)}" for k, v in a.key_rate_dv01_usd.items())]
     for s in a.shifted:
         lines.append(f"shift {s['shift_bp']:+.0f} bp: CTD {s['ctd']} ({s['ctd_coupon']:.3f}% "
                      f"{pd.Timestamp(s['ctd_maturity']).date()})"
-                     f"{' [switch]' if s['ctd_switch'] else ''}  DV01 ${s['dv01']:,.2f}")
-    lines += [f"flag: {f}" for f in a.flags]
+                     f"{' [switch]' if s['ctd_switch'] else ''}  DV01 {fmt.usd(s['dv01'], 2)}")
+    lines += fmt.notice_block(a.flags, title="Flags")
     return "\n".join(lines)
+
+
+def _quoted(price: float, contract: str) -> str:
+    """The futures price in the contract's 32nds at its tick (the decimal is shown beside)."""
+    return fmt.price_32nds_parts(price, contract)[0] or fmt.number(price, 4)

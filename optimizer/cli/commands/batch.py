@@ -15,7 +15,6 @@ account's input was bad, else 4 if a solve failed or stopped without proof, else
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler (tcp://host:8786); default: a LocalCluster "
                         "started for this run")
-    p.add_argument("--workers", type=_positive_int, metavar="N",
+    p.add_argument("--workers", type=V.arg(V.integer, lo=1, what="a number of workers"),
+                   metavar="N",
                    help="LocalCluster worker processes (default: one per core)")
     p.add_argument("--asof", type=V.arg(V.market_date_text), help="as-of date YYYY-MM-DD for every account (default: latest "
                    "bundled curve date)")
@@ -51,25 +51,15 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{n}: at least one worker")
-    return n
-
-
 def render_account(obj: Any) -> dict[str, str]:
     """An account's files, rendered on the worker: ``.json`` (the hedge document or the
     infeasibility diagnosis) and ``_positions.csv`` (positions format) for a hedge."""
-    from optimizer.reporting.output import csv_text, to_jsonable
+    from optimizer.reporting.formatters import dumps
+    from optimizer.reporting.output import csv_text
 
     if isinstance(obj, dict):
-        return {".json": json.dumps(to_jsonable(obj), indent=2) + "\n"}
-    return {".json": json.dumps(to_jsonable(obj.to_dict()), indent=2) + "\n",
-            "_positions.csv": csv_text(obj.to_frame())}
+        return {".json": dumps(obj) + "\n"}
+    return {".json": dumps(obj.to_dict()) + "\n", "_positions.csv": csv_text(obj.to_frame())}
 
 
 def _options(args):
@@ -93,6 +83,7 @@ def _out_dir(text: str) -> Path:
 
 def run(args) -> int:
     from optimizer.cli import emit
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.batch import read_manifest, run_batch
 
     out = _out_dir(args.out)
@@ -115,8 +106,10 @@ def run(args) -> int:
         bar.close()
     tx.add(out / "summary.csv", _summary_csv(batch), "--out")
     tx.commit()
-    print(json.dumps(_summary_doc(batch, out), indent=2) if args.json
-          else render_text(batch, out))
+    if args.json:
+        print_json(_summary_doc(batch, out))
+    else:
+        print(render_text(batch, out))
     return batch.exit_status
 
 
@@ -153,6 +146,7 @@ def _summary_doc(batch, out: Path) -> dict:
 def render_text(batch, out: Path, max_rows: int = 40) -> str:
     """Counts by status, the accounts (only the ones not optimal when there are many) and
     where the files are."""
+    from optimizer.reporting import formatters as fmt
     from optimizer.reporting.output import table
 
     n = len(batch.results)
@@ -164,12 +158,12 @@ def render_text(batch, out: Path, max_rows: int = 40) -> str:
     shown = df if n <= max_rows else df[df["status"] != "optimal"]
     if len(shown):
         view = shown[["account", "status"]].copy()
-        view["gap"] = shown["gap"].map(lambda g: "" if g is None or g != g else f"{g:.1e}")
-        view["TE $/yr"] = shown["te_usd"].map(_money)
-        view["TE bp"] = shown["te_bp"].map(lambda x: "" if x is None or x != x else f"{x:.1f}")
-        view["margin $"] = shown["margin_usd"].map(_money)
-        view["leverage"] = shown["leverage"].map(
-            lambda x: "" if x is None or x != x else f"{x:.0%}")
+        view["gap"] = shown["gap"].map(
+            lambda g: fmt.MISSING if fmt.finite(g) is None else f"{g:.1e}")
+        view["TE $/yr"] = shown["te_usd"].map(fmt.number)
+        view["TE bp"] = shown["te_bp"].map(lambda x: fmt.number(x, 1))
+        view["margin $"] = shown["margin_usd"].map(fmt.number)
+        view["leverage"] = shown["leverage"].map(lambda x: fmt.pct(x, 0))
         view["error / warnings"] = [(e or w)[:70] for e, w in zip(shown["error"],
                                                                   shown["warnings"], strict=True)]
         title = "Accounts" if n <= max_rows else f"Accounts not optimal ({len(shown)} of {n})"
@@ -177,7 +171,3 @@ def render_text(batch, out: Path, max_rows: int = 40) -> str:
     lines.append(f"Files: {out}/<account>.json, {out}/<account>_positions.csv, "
                  f"{out}/summary.csv")
     return "\n".join(lines)
-
-
-def _money(x) -> str:
-    return "" if x is None or x != x else f"{x:,.0f}"

@@ -22,6 +22,7 @@ from models.betas import (
 )
 from models.risk import is_treasury_sector, load_history_csv, parse_window
 from optimizer import validate as V
+from optimizer.reporting import formatters as fmt
 from optimizer.reporting.output import print_json, table
 
 DEFAULT_PORTFOLIO = PORTFOLIOS_DIR / "default.csv"
@@ -210,8 +211,9 @@ def compute(args) -> dict:
             "source": ust.source,
         })
     warn = [w for r in rows for w in r["warnings"]]
+    # a fallback's notice restates the row's fallback warning (which also names the assumption)
     warn += [f"{n['subject']}: {n['message']}" for r in rows for n in r["notices"]
-             if f"{n['subject']}: {n['message']}" not in warn]
+             if n["code"] != "beta_fallback" and f"{n['subject']}: {n['message']}" not in warn]
     warn += notes
     return {"asof": asof.strftime("%Y-%m-%d"), "window": args.window, "horizon": horizon,
             "prior_sd": prior_sd,
@@ -219,22 +221,17 @@ def compute(args) -> dict:
             "warnings": warn, "swap_tenor": swap_tenor if swap is not None else None}
 
 
-def _fmt(v, f):
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    return format(v, f)
-
-
 def run(args) -> int:
     out = compute(args)
     if args.json:
         print_json(out)
         return 0
+    n, r3 = fmt.number, fmt.ratio
     t = pd.DataFrame([{
-        "sector": r["sector"], "driver": r["driver"], "beta": _fmt(r["beta"], ".3f"),
-        "beta OLS": _fmt(r["beta_ols"], ".3f"), "SE": _fmt(r["std_err"], ".3f"), "t": _fmt(r["t"], ".1f"),
-        "R2": _fmt(r["r_squared"], ".3f"), "resid vol bp/yr": _fmt(r["resid_vol_bp"], ".1f"),
-        "n": r["nobs"], "window": f"{r['start'] or '-'}..{r['end'] or '-'}",
+        "sector": r["sector"], "driver": r["driver"], "beta": r3(r["beta"]),
+        "beta OLS": r3(r["beta_ols"]), "SE": r3(r["std_err"]), "t": n(r["t"], 1),
+        "R2": r3(r["r_squared"]), "resid vol bp/yr": n(r["resid_vol_bp"], 1),
+        "n": r["nobs"], "window": f"{r['start'] or fmt.MISSING}..{r['end'] or fmt.MISSING}",
         "freq": r["frequency"], "source": r["source"],
     } for r in out["betas"]])
     print(table(t, title=f"Sector betas as of {out['asof']} (window {out['window']}, "
@@ -242,15 +239,13 @@ def run(args) -> int:
                          f"toward 1 with prior sd {out['prior_sd']:g})"))
     print()
     s = pd.DataFrame([{
-        "sector": r["sector"], "MV": _fmt(r["market_value"], ",.0f"),
-        "duration": _fmt(r["duration"], ".2f"), "DV01": _fmt(r["dv01"], ",.0f"),
-        "beta": _fmt(r["beta"], ".3f"), "beta-adj DV01": _fmt(r["beta_adjusted_dv01"], ",.0f"),
-        "resid risk $/yr": _fmt(math.sqrt(r["resid_var_usd2"])
-                                if math.isfinite(r["resid_var_usd2"]) else None, ",.0f"),
+        "sector": r["sector"], "MV": n(r["market_value"]), "duration": n(r["duration"], 2),
+        "DV01": n(r["dv01"]), "beta": r3(r["beta"]),
+        "beta-adj DV01": n(r["beta_adjusted_dv01"]),
+        "resid risk $/yr": n(math.sqrt(r["resid_var_usd2"])
+                             if math.isfinite(r["resid_var_usd2"]) else None),
     } for r in out["sectors"]])
     print(table(s, title="Sector DV01 (USD per bp fall) and beta-adjusted DV01"))
-    if out["warnings"]:
-        print()
-        for w in out["warnings"]:
-            print(f"warning: {w}")
+    for line in fmt.notice_block(out["warnings"]):
+        print(line)
     return 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 
 def register(sub) -> None:
     p = sub.add_parser("examples", help="the SPEC §10 worked examples, computed by the product",
@@ -14,7 +12,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from optimizer.reporting.output import print_json, to_jsonable
+    from optimizer.reporting.formatters import dumps
+    from optimizer.reporting.output import print_json
     from optimizer.workflows.examples import examples
 
     out = examples(args.name)
@@ -23,8 +22,8 @@ def run(args) -> int:
         return 0
     for d in out.examples:
         print(f"== {d['title']} ({d['name']})")
-        print("inputs:  " + json.dumps(to_jsonable(d["inputs"])))
-        print("results: " + json.dumps(to_jsonable(d["results"]), indent=2))
+        print("inputs:  " + dumps(d["inputs"], indent=None))
+        print("results: " + dumps(d["results"]))
         if d.get("notes"):
             print(f"note: {d['notes']}")
         print()

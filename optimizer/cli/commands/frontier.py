@@ -10,10 +10,10 @@ plus the mandate's own budget.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
+from optimizer.reporting import formatters as fmt
 
 
 def register(sub) -> None:
@@ -38,30 +38,23 @@ def request_from_args(args):
                            **portfolio_options(args))
 
 
-def _m(x) -> str:
-    return "—" if x is None or x != x else f"{x:,.0f}"
-
-
 def render_text(doc: dict) -> str:
     import pandas as pd
 
-    from optimizer.cli.commands.hedge import notice_lines
     from optimizer.reporting.output import table
 
     t = pd.DataFrame([{
-        "margin budget": _m(r["margin_budget_usd"]), "status": r["status"],
-        "TE (USD/yr)": _m(r["tracking_error_usd"]),
-        "TE (bp)": "—" if r["tracking_error_bp"] is None else f"{r['tracking_error_bp']:.2f}",
-        "margin used": _m(r["margin_used_usd"]),
-        "contracts": " ".join(f"{k} {v:+,d}" for k, v in r["contracts"].items()),
+        "margin budget": fmt.number(r["margin_budget_usd"]), "status": r["status"],
+        "TE (USD/yr)": fmt.number(r["tracking_error_usd"]),
+        "TE (bp)": fmt.number(r["tracking_error_bp"], 2),
+        "margin used": fmt.number(r["margin_used_usd"]),
+        "contracts": " ".join(f"{k} {fmt.contracts(v)}" for k, v in r["contracts"].items()),
         "flag": "carried forward" if any(f.startswith("carried") for f in r["flags"]) else "",
     } for r in doc["frontier"]])
     out = [f"Frontier as of {doc['asof']}  portfolio {doc.get('portfolio_name', '')}  mandate "
            f"{doc.get('mandate_name', '')}", "",
            table(t, title="Tracking error vs initial-margin budget")]
-    if doc.get("warnings"):
-        out += ["", "Warnings:"] + notice_lines(doc["warnings"])
-    return "\n".join(out)
+    return "\n".join(out + fmt.notice_block(doc.get("warnings")))
 
 
 def _report(outcome, time_limit: float) -> dict:
@@ -83,20 +76,12 @@ def _report(outcome, time_limit: float) -> dict:
 
 def run(args) -> int:
     from optimizer.cli import emit
-    from optimizer.reporting.output import print_json
     from optimizer.workflows.frontier import run_frontier
 
     req = request_from_args(args)
     outcome = run_frontier(req)
-    doc = outcome.to_dict()
     if args.csv:
         emit.csv(args.csv, outcome.to_frame(), "--csv")
     if args.report:
         emit.html(args.report, _report(outcome, req.time_limit), "--report", kind="frontier")
-    if args.json:
-        print_json(doc)
-    else:
-        print(render_text(doc))
-        if args.report:
-            print(f"report written to {args.report}", file=sys.stderr)
-    return 0
+    return emit.show(outcome.to_dict(), render_text, as_json=args.json, report=args.report)

@@ -8,6 +8,7 @@ terminal table, ``--json``, ``--csv`` (the positions format read back by ``rebal
 from __future__ import annotations
 
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
+from optimizer.reporting import formatters as fmt
 
 
 def register(sub) -> None:
@@ -33,35 +34,22 @@ def request_from_args(args):
                         **portfolio_options(args))
 
 
-def _money(x) -> str:
-    return "" if x is None or x != x else f"{x:,.0f}"
-
-
-def notice_lines(warnings: list) -> list[str]:
-    """Structured warnings as text, one line each (the terminal rendering)."""
-    out = []
-    for w in warnings:
-        if isinstance(w, dict):
-            sub = f"{w['subject']}: " if w.get("subject") else ""
-            out.append(f"  - [{w.get('severity', 'warning')}] {sub}{w['message']}")
-        else:
-            out.append(f"  - {w}")
-    return out
-
-
 def _header(doc: dict) -> list[str]:
     port = doc["portfolio"]
     basis = "beta-adjusted DV01" if "beta" in port.get("dv01_basis", "") else "DV01"
+    target = (f" (target {fmt.number(port['duration_target'], 2)})"
+              if port.get("duration_target") else "")
     out = [f"Hedge as of {doc['asof']}  portfolio {doc.get('portfolio_name', '')}  "
            f"mandate {doc.get('mandate_name', '')}",
-           f"Portfolio MV ${port['market_value']:,.0f}  {basis} ${port['dv01_before']:,.0f} -> "
-           f"${port['dv01_after']:,.0f}  duration {port['duration_before']:.2f} -> "
-           f"{port['duration_after']:.2f}"
-           + (f" (target {port['duration_target']:.2f})" if port.get("duration_target") else "")]
+           f"Portfolio MV {fmt.usd(port['market_value'])}  {basis} "
+           f"{fmt.usd(port['dv01_before'])} -> {fmt.usd(port['dv01_after'])}  duration "
+           f"{fmt.number(port['duration_before'], 2)} -> "
+           f"{fmt.number(port['duration_after'], 2)}{target}"]
     if basis != "DV01":
-        out.append(f"  unadjusted model DV01 ${port['model_dv01_before']:,.0f} -> "
-                   f"${port['model_dv01_after']:,.0f}, duration "
-                   f"{port['model_duration_before']:.2f} -> {port['model_duration_after']:.2f} "
+        out.append(f"  unadjusted model DV01 {fmt.usd(port['model_dv01_before'])} -> "
+                   f"{fmt.usd(port['model_dv01_after'])}, duration "
+                   f"{fmt.number(port['model_duration_before'], 2)} -> "
+                   f"{fmt.number(port['model_duration_after'], 2)} "
                    "(not what the mandate constrains)")
     return out
 
@@ -71,53 +59,56 @@ def _tables(doc: dict) -> list[str]:
 
     from optimizer.reporting.output import table
 
+    n = fmt.number
     pos = pd.DataFrame([{
-        "contract": p["contract"], "designation": p["sector"], "contracts": f"{p['contracts']:+,d}",
-        "price": f"{p['price']:.4f}", "contract DV01": f"{p['contract_dv01']:,.2f}",
-        "DV01": _money(p["dv01"]), "notional": _money(p["notional"]),
-        "initial margin": _money(p["initial_margin"])} for p in doc["positions"]])
+        "contract": p["contract"], "designation": p["sector"],
+        "contracts": fmt.contracts(p["contracts"]), "price": fmt.price(p["price"], p["contract"]),
+        "contract DV01": n(p["contract_dv01"], 2), "DV01": n(p["dv01"]),
+        "notional": n(p["notional"]), "initial margin": n(p["initial_margin"])}
+        for p in doc["positions"]])
     sec = pd.DataFrame([{
-        "sector": s["sector"], "market value": _money(s["market_value"]),
-        "model DV01": _money(s["model_dv01"]), "beta": f"{s['beta']:.3f}",
-        "DV01 before": _money(s["dv01_before"]), "target": _money(s["dv01_target"]),
-        "tolerance": _money(s["dv01_tolerance"]), "DV01 after": _money(s["dv01_after"])}
+        "sector": s["sector"], "market value": n(s["market_value"]),
+        "model DV01": n(s["model_dv01"]), "beta": fmt.ratio(s["beta"]),
+        "DV01 before": n(s["dv01_before"]), "target": n(s["dv01_target"]),
+        "tolerance": n(s["dv01_tolerance"]), "DV01 after": n(s["dv01_after"])}
         for s in doc["sectors"]])
-    kr = pd.DataFrame([{"tenor": k["tenor"], "DV01 before": _money(k["dv01_before"]),
-                        "DV01 after": _money(k["dv01_after"])} for k in doc["key_rates"]]
-                      + [{"tenor": k["factor"], "DV01 before": _money(k["dv01_before"]),
-                          "DV01 after": _money(k["dv01_after"])} for k in doc["other_factors"]])
+    kr = pd.DataFrame([{"tenor": k.get("tenor", k.get("factor")),
+                        "DV01 before": n(k["dv01_before"]), "DV01 after": n(k["dv01_after"])}
+                       for k in doc["key_rates"] + doc["other_factors"]])
     return [table(pos, title="Positions") if len(pos) else "Positions: none (no hedge needed)",
             "", table(sec, title="Sectors (beta-adjusted DV01 when betas are on, USD per bp)"),
             "", table(kr, title="Key-rate and spread-factor exposure (USD per bp)"), ""]
 
 
+def _summary_lines(doc: dict) -> list[str]:
+    te, m, lv, s = doc["tracking_error"], doc["margin"], doc["leverage"], doc["solver"]
+    budget = (f" of {fmt.usd(m['budget'])} budget ({fmt.pct(m['initial'] / m['budget'], 0)})"
+              if m["budget"] else "")
+    limit = f" (limit {fmt.pct(lv['limit'], 0)})" if lv["limit"] is not None else ""
+    gap = s.get("gap")
+    return [f"Tracking error (annual): before {fmt.usd(te['before_usd'])}  after "
+            f"{fmt.usd(te['after_usd'])} ({_or_na(fmt.number(te['after_bp'], 1))} bp of |MV|)  "
+            f"continuous optimum {fmt.usd(te['continuous_after_usd'])}  naive rounding "
+            f"{fmt.usd(te['rounded_after_usd'])}"
+            + (" (breaks constraints)" if te["rounded_breaks"] else ""),
+            f"Initial margin {fmt.usd(m['initial'])}{budget}   gross notional "
+            f"{fmt.usd(lv['gross_notional'])} = {_or_na(fmt.pct(lv['ratio']))} of |MV|{limit}",
+            f"Solver: {s.get('name')} status {doc['status']} ({s.get('status')}), gap "
+            f"{'n/a' if gap is None else f'{gap:.2e}'}, {fmt.number(s.get('seconds', 0), 2)} s"]
+
+
+def _or_na(text: str) -> str:
+    return "n/a" if text == fmt.MISSING else text
+
+
 def render_text(doc: dict) -> str:
     """The terminal view of ``overlay hedge`` (from the --json document)."""
-    out = _header(doc) + [""] + _tables(doc)
-    te = doc["tracking_error"]
-    bp = "n/a" if te["after_bp"] is None else f"{te['after_bp']:.1f}"
-    out.append(f"Tracking error (annual): before ${te['before_usd']:,.0f}  after "
-               f"${te['after_usd']:,.0f} ({bp} bp of |MV|)  continuous optimum "
-               f"${te['continuous_after_usd']:,.0f}  naive rounding ${te['rounded_after_usd']:,.0f}"
-               + (" (breaks constraints)" if te["rounded_breaks"] else ""))
-    m, lv = doc["margin"], doc["leverage"]
-    budget = f" of ${m['budget']:,.0f} budget ({m['initial'] / m['budget']:.0%})" if m["budget"] else ""
-    limit = f" (limit {lv['limit']:.0%})" if lv["limit"] is not None else ""
-    ratio = "n/a" if lv["ratio"] is None else f"{lv['ratio']:.1%}"
-    out.append(f"Initial margin ${m['initial']:,.0f}{budget}   gross notional "
-               f"${lv['gross_notional']:,.0f} = {ratio} of |MV|{limit}")
-    s = doc["solver"]
-    gap = s.get("gap")
-    out.append(f"Solver: {s.get('name')} status {doc['status']} ({s.get('status')}), gap "
-               f"{'n/a' if gap is None else f'{gap:.2e}'}, {s.get('seconds', 0):.2f} s")
-    if doc["warnings"]:
-        out += ["", "Warnings:"] + notice_lines(doc["warnings"])
-    return "\n".join(out)
+    out = _header(doc) + [""] + _tables(doc) + _summary_lines(doc)
+    return "\n".join(out + fmt.notice_block(doc["warnings"]))
 
 
 def run(args) -> int:
     from optimizer.cli import emit
-    from optimizer.reporting.output import print_json
     from optimizer.workflows.hedge import run_hedge
 
     outcome = run_hedge(request_from_args(args))
@@ -129,8 +120,4 @@ def run(args) -> int:
         emit.csv(args.csv, outcome.to_frame(), "--csv")
     if args.report:
         emit.html(args.report, {**doc, "title": "Futures overlay hedge"}, "--report")
-    if args.json:
-        print_json(doc)
-    else:
-        print(render_text(doc))
-    return 0
+    return emit.show(doc, render_text, as_json=args.json)

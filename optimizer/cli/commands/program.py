@@ -14,6 +14,7 @@ import argparse
 from data.errors import InputError
 from optimizer import validate as V
 from optimizer.cli import emit
+from optimizer.reporting import formatters as fmt
 
 
 def _money(text: str) -> float:
@@ -123,37 +124,39 @@ def run_transition(args: argparse.Namespace) -> int:
         print_json(prog.to_dict())
         return 0
     f = prog.frame()
-    print(f"transition: sold ${sold:,.0f} at duration {args.sold_duration:g} "
-          f"(DV01 ${sold * args.sold_duration * 1e-4:,.0f}); target exposure "
-          f"${prog.target_dv01:,.0f}/bp\n")
+    n = fmt.number
+    print(f"transition: sold {fmt.usd(sold)} at duration {args.sold_duration:g} "
+          f"(DV01 {fmt.usd(sold * args.sold_duration * 1e-4)}); target exposure "
+          f"{fmt.usd(prog.target_dv01)}/bp\n")
     print(table(pd.DataFrame({
-        "date": f["date"].dt.strftime("%Y-%m-%d"), "cash": f["cash_usd"].map(lambda x: f"{x:,.0f}"),
-        "invested DV01": f["invested_dv01"].map(lambda x: f"{x:,.0f}"),
-        "contract": f["contract"], "bridge": f["contracts"].map(lambda x: f"{x:+,d}"),
-        "contract DV01": f["contract_dv01"].map(lambda x: f"{x:,.2f}"),
-        "futures DV01": f["futures_dv01"].map(lambda x: f"{x:,.0f}"),
-        "exposure DV01": f["exposure_dv01"].map(lambda x: f"{x:,.0f}"),
-        "error": f["error_usd"].map(lambda x: f"{x:+,.0f}"),
+        "date": f["date"].dt.strftime("%Y-%m-%d"), "cash": f["cash_usd"].map(n),
+        "invested DV01": f["invested_dv01"].map(n),
+        "contract": f["contract"], "bridge": f["contracts"].map(fmt.contracts),
+        "contract DV01": f["contract_dv01"].map(lambda x: n(x, 2)),
+        "futures DV01": f["futures_dv01"].map(n),
+        "exposure DV01": f["exposure_dv01"].map(n),
+        "error": f["error_usd"].map(lambda x: n(x, signed=True)),
         "on target": f["on_target"].map(lambda x: "yes" if x else "NO"),
-        "margin": f["initial_margin_usd"].map(lambda x: f"{x:,.0f}")}),
+        "margin": f["initial_margin_usd"].map(n)}),
         title="Bridge schedule (USD; exposure = invested bonds + futures, target kept within "
               "half a contract DV01)"))
     if prog.orders:
         o = pd.DataFrame(prog.orders)
         o["date"] = pd.to_datetime(o["date"]).dt.strftime("%Y-%m-%d")
-        o["price"] = o["price"].map(lambda x: "—" if x is None or pd.isna(x) else f"{x:.4f}")
-        o["est_cost_usd"] = o["est_cost_usd"].map(lambda x: f"{x:,.2f}")
+        o["price"] = [fmt.price(x, c) for x, c in zip(o["price"], o["contract"], strict=True)]
+        o["quantity"] = o["quantity"].map(fmt.number)
+        o["est_cost_usd"] = o["est_cost_usd"].map(lambda x: fmt.number(x, 2))
         print()
         print(table(o[["date", *ORDER_COLUMNS]], title="Orders"))
-    for w in prog.warnings:
-        print(f"warning: {w}")
+    for line in fmt.notice_block(prog.warnings):
+        print(line)
     return 0
 
 
 def run_equitize(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from models.contract_codes import format_32nds, parse_32nds
+    from models.contract_codes import parse_32nds
     from optimizer.reporting.output import print_json
     from optimizer.workflows.programs import EquitizationRequest, run_equitization
 
@@ -170,22 +173,25 @@ def run_equitize(args: argparse.Namespace) -> int:
     if args.json:
         print_json(d)
         return 0
-    print(f"cash equitization as of {e.asof.date()}: ${e.cash:,.0f} to duration "
-          f"{e.target_duration:g} -> target DV01 ${e.target_dv01:,.0f}/bp")
-    print(f"BUY {e.contracts:,d} {e.contract} at {format_32nds(e.futures_price)} "
-          f"({e.futures_price:.4f}, {e.futures_price_source}); DV01 ${e.contract_dv01:,.2f}/contract "
-          f"-> ${e.futures_dv01:,.0f} (error {e.futures_dv01 - e.target_dv01:+,.0f})")
-    print(f"notional ${e.notional_usd:,.0f}; initial margin ${e.initial_margin_usd:,.0f} "
+    print(f"cash equitization as of {e.asof.date()}: {fmt.usd(e.cash)} to duration "
+          f"{e.target_duration:g} -> target DV01 {fmt.usd(e.target_dv01)}/bp")
+    p32, dec = fmt.price_32nds_parts(e.futures_price, e.contract)
+    quoted = f"{p32} ({dec}, " if p32 else f"{dec} ("
+    print(f"BUY {fmt.number(e.contracts)} {e.contract} at {quoted}{e.futures_price_source}); DV01 "
+          f"{fmt.usd(e.contract_dv01, 2)}/contract -> {fmt.usd(e.futures_dv01)} (error "
+          f"{fmt.number(e.futures_dv01 - e.target_dv01, signed=True)})")
+    print(f"notional {fmt.usd(e.notional_usd)}; initial margin {fmt.usd(e.initial_margin_usd)} "
           f"(paid from the cash)")
     c = e.ctd
     print(f"CTD {c['cusip']} {c['coupon']:.3f}% {pd.Timestamp(c['maturity']).date()} CF "
           f"{c['conversion_factor']:.4f}; delivery {e.delivery_date.date()} "
           f"({e.days_to_delivery} days); repo {e.repo_pct:.3f}%")
-    print(f"expected futures carry over {e.horizon_days} days: ${e.expected_futures_carry_usd:+,.0f} "
-          f"(${e.carry_per_contract_to_delivery:+,.2f}/contract to delivery: futures converge "
-          f"to CTD clean/CF at unchanged prices)")
-    print(f"cash interest at repo: ${e.cash_interest_usd:+,.0f}; total "
-          f"${e.expected_futures_carry_usd + e.cash_interest_usd:+,.0f}")
-    for f in e.flags:
-        print(f"flag: {f}")
+    print(f"expected futures carry over {e.horizon_days} days: "
+          f"{fmt.usd(e.expected_futures_carry_usd, signed=True)} "
+          f"({fmt.usd(e.carry_per_contract_to_delivery, 2, signed=True)}/contract to delivery: "
+          f"futures converge to CTD clean/CF at unchanged prices)")
+    print(f"cash interest at repo: {fmt.usd(e.cash_interest_usd, signed=True)}; total "
+          f"{fmt.usd(e.expected_futures_carry_usd + e.cash_interest_usd, signed=True)}")
+    for line in fmt.notice_block(e.flags, title="Flags"):
+        print(line)
     return 0

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 
+from models.instruments.base import DEFAULT_ROLL_DAYS
 from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
+from optimizer.reporting import formatters as fmt
 
 
 def register(subparsers) -> None:
@@ -32,8 +34,9 @@ def register(subparsers) -> None:
     add_hedge_flags(p)
     p.add_argument("--prices", default=None, metavar="FILE",
                    help="CSV contract,price (decimal or 32nds such as 110-16+); default theoretical")
-    p.add_argument("--roll-days", type=V.arg(V.integer, lo=0, hi=30), default=5,
-                   help="roll window: business days before first notice day (default 5)")
+    p.add_argument("--roll-days", type=V.arg(V.integer, lo=0, hi=30), default=DEFAULT_ROLL_DAYS,
+                   help="roll window: business days before first notice day (default "
+                        f"{DEFAULT_ROLL_DAYS})")
     p.add_argument("--deliver", action="store_true",
                    help="positions past first notice day are intended for delivery (no error)")
     p.add_argument("--band", type=V.arg(V.number, what="a percentage", lo=0, hi=100,
@@ -61,24 +64,6 @@ def request_from_args(args):
         commission=args.commission, **portfolio_options(args))
 
 
-def _px(v, contract: str) -> str:
-    from data.errors import InputError
-    from models.contract_codes import format_32nds, parse_contract
-    from models.instruments import TREASURY_ROOTS
-
-    if v is None:
-        return "—"
-    try:
-        root = parse_contract(contract).root
-    except InputError:  # pragma: no cover
-        root = ""
-    return f"{format_32nds(v)} ({v:.4f})" if root in TREASURY_ROOTS else f"{v:.4f}"
-
-
-def _signed(x) -> str:
-    return "—" if x is None or x != x else f"{x:+,.0f}"
-
-
 def _held_table(doc: dict) -> list[str]:
     import pandas as pd
 
@@ -88,10 +73,11 @@ def _held_table(doc: dict) -> list[str]:
     if not hp:
         return []
     return [table(pd.DataFrame([{
-        "row": h["row"], "contract": h["contract"], "contracts": f"{h['contracts']:+,d}",
-        "entry": "—" if h["entry_price"] is None else _px(h["entry_price"], h["contract"]),
-        "price": _px(h["price"], h["contract"]), "DV01": _signed(h["dv01"]),
-        "unrealized P&L": _signed(h["unrealized_pnl_usd"])} for h in hp]),
+        "row": h["row"], "contract": h["contract"], "contracts": fmt.contracts(h["contracts"]),
+        "entry": fmt.price(h["entry_price"], h["contract"]),
+        "price": fmt.price(h["price"], h["contract"]),
+        "DV01": fmt.number(h["dv01"], signed=True),
+        "unrealized P&L": fmt.number(h["unrealized_pnl_usd"], signed=True)} for h in hp]),
         title="Held positions (rows of one contract netted)"), ""]
 
 
@@ -102,19 +88,20 @@ def _rolls_table(doc: dict) -> list[str]:
 
     if not doc["rolls"]:
         return []
+    n = fmt.number
     t = pd.DataFrame([{
-        "from": r["from_contract"], "to": r["to_contract"], "old": f"{r['old_contracts']:+,d}",
-        "new": f"{r['new_contracts']:+,d}",
-        "DV01 old/new": f"{r['dv01_old']:,.2f} / {r['dv01_new']:,.2f}",
-        "position DV01 before -> after": f"{r['position_dv01_before']:+,.0f} -> "
-                                         f"{r['position_dv01_after']:+,.0f}",
-        "spread (new-old)": f"{r['spread']:+.4f} ({r['spread'] * 32:+.2f}/32)",
-        "roll cost": f"{r['roll_cost_usd']:+,.0f}",
+        "from": r["from_contract"], "to": r["to_contract"],
+        "old": fmt.contracts(r["old_contracts"]), "new": fmt.contracts(r["new_contracts"]),
+        "DV01 old/new": f"{n(r['dv01_old'], 2)} / {n(r['dv01_new'], 2)}",
+        "position DV01 before -> after": f"{n(r['position_dv01_before'], signed=True)} -> "
+                                         f"{n(r['position_dv01_after'], signed=True)}",
+        "spread (new-old)": fmt.price_spread(r["spread"]),
+        "roll cost": n(r["roll_cost_usd"], signed=True),
         "FND": str(r["first_notice_day"])[:10]} for r in doc["rolls"]])
     return [table(t, title=f"Rolls (window: {doc['roll_days']} business days before first "
                            "notice day)"),
-            f"total roll cost: {doc['total_roll_cost_usd']:+,.0f} USD ({doc['roll_cost_sign']})",
-            ""]
+            f"total roll cost: {n(doc['total_roll_cost_usd'], signed=True)} USD "
+            f"({doc['roll_cost_sign']})", ""]
 
 
 def _bands_table(doc: dict) -> list[str]:
@@ -124,11 +111,12 @@ def _bands_table(doc: dict) -> list[str]:
 
     if not doc["bands"]:
         return []
+    n = fmt.number
     t = pd.DataFrame([{
-        "sector": b["sector"], "unhedged DV01": f"{b['dv01_unhedged']:,.0f}",
-        "target": f"{b['dv01_target']:,.0f}", "band +-": f"{b['band_usd']:,.0f}",
-        "held": f"{b['dv01_hedged']:,.0f}", "drift": f"{b['drift_usd']:+,.0f}",
-        "inside": "yes" if b["inside"] else "NO", "after": f"{b['dv01_after']:,.0f}",
+        "sector": b["sector"], "unhedged DV01": n(b["dv01_unhedged"]),
+        "target": n(b["dv01_target"]), "band +-": n(b["band_usd"]),
+        "held": n(b["dv01_hedged"]), "drift": n(b["drift_usd"], signed=True),
+        "inside": "yes" if b["inside"] else "NO", "after": n(b["dv01_after"]),
         "band rule": b["band_rule"]} for b in doc["bands"]])
     return [table(t, title="Tolerance bands (beta-adjusted DV01 when betas are on, USD)"), ""]
 
@@ -141,40 +129,37 @@ def _orders_table(doc: dict) -> list[str]:
     if not doc["orders"]:
         return ["Orders: none"]
     t = pd.DataFrame([{
-        "contract": o["contract"], "side": o["side"], "quantity": f"{o['quantity']:,d}",
-        "price": _px(o["price"], o["contract"]), "est_cost_usd": f"{o['est_cost_usd']:+,.2f}",
+        "contract": o["contract"], "side": o["side"], "quantity": fmt.number(o["quantity"]),
+        "price": fmt.price(o["price"], o["contract"]),
+        "est_cost_usd": fmt.number(o["est_cost_usd"], 2, signed=True),
         "reason": o["reason"]} for o in doc["orders"]])
     return [table(t, title="Orders (estimated cost USD: half a tick per contract per leg; roll "
                            "legs add the roll cost)"),
-            f"total estimated cost: {doc['orders_total_est_cost_usd']:+,.2f} USD"]
+            f"total estimated cost: {fmt.number(doc['orders_total_est_cost_usd'], 2, signed=True)}"
+            " USD"]
 
 
 def render_text(doc: dict) -> str:
     """The terminal view of ``overlay rebalance`` (from the --json document)."""
-    from optimizer.cli.commands.hedge import notice_lines
-
     out = [f"overlay rebalance  as of {doc['asof']}  positions {doc['positions_file']}  "
            f"portfolio {doc['portfolio_name']}  mandate {doc['mandate_name']}", ""]
     out += _held_table(doc) + _rolls_table(doc) + _bands_table(doc)
     d, p = doc["decision"], doc["proposal"]
     out.append(f"decision: {d['status']} -- {d['reason']}")
     if p["trades"]:
-        lim = "off" if p["max_turnover"] is None else f"{p['max_turnover']:,.0f}"
-        out.append(f"turnover {p['turnover']:,d} contracts (limit {lim}); trading cost "
-                   f"${p['trading_cost_usd']:,.2f}; frozen (their sectors are inside their "
-                   f"bands): {', '.join(p['frozen']) or 'none'}")
+        lim = "off" if p["max_turnover"] is None else fmt.number(p["max_turnover"])
+        out.append(f"turnover {fmt.number(p['turnover'])} contracts (limit {lim}); trading "
+                   f"cost {fmt.usd(p['trading_cost_usd'], 2)}; frozen (their sectors are "
+                   f"inside their bands): {', '.join(p['frozen']) or 'none'}")
         out.append("held -> proposed: " + ", ".join(
-            f"{k} {p['current'][k]:+,d} -> {p['proposed'][k]:+,d}" for k in p["proposed"]
-            if p["current"][k] or p["proposed"][k]))
+            f"{k} {fmt.contracts(p['current'][k])} -> {fmt.contracts(p['proposed'][k])}"
+            for k in p["proposed"] if p["current"][k] or p["proposed"][k]))
     out += [""] + _orders_table(doc)
-    if doc["warnings"]:
-        out += ["", "Warnings:"] + notice_lines(doc["warnings"])
-    return "\n".join(out)
+    return "\n".join(out + fmt.notice_block(doc["warnings"]))
 
 
 def run(args) -> int:
     from optimizer.cli import emit
-    from optimizer.reporting.output import print_json
     from optimizer.workflows.rebalance import run_rebalance
 
     outcome = run_rebalance(request_from_args(args))
@@ -184,8 +169,4 @@ def run(args) -> int:
         emit.csv(args.orders, outcome.to_frame(), "--orders")
     if args.report:
         emit.html(args.report, doc, "--report")
-    if args.json:
-        print_json(doc)
-        return 0
-    print(render_text(doc))
-    return 0
+    return emit.show(doc, render_text, as_json=args.json)

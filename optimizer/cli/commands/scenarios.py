@@ -20,10 +20,10 @@ replay of the last ``--daily-window`` of Treasury curve changes.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from optimizer import validate as V
 from optimizer.cli.flags import add_hedge_flags, mandate_from_args, portfolio_options
+from optimizer.reporting import formatters as fmt
 
 
 def register(sub) -> None:
@@ -61,28 +61,21 @@ def request_from_args(args):
         daily_window=args.daily_window, **portfolio_options(args))
 
 
-def _m(x) -> str:
-    return "—" if x is None or x != x else f"{x:,.0f}"
-
-
-def _pct(x) -> str:
-    return "—" if x is None or x != x else f"{x:.0%}"
-
-
 def _pnl_table(doc: dict) -> str:
     import pandas as pd
 
     from optimizer.reporting.output import table
 
+    n = fmt.number
     t = pd.DataFrame([{
-        "scenario": r["scenario"], "holdings P&L": _m(r["holdings_pnl"]),
-        "hedged item": _m(r["hedged_item_pnl"]), "hedge P&L": _m(r["hedge_pnl"]),
-        "net P&L": _m(r["net_pnl"]),
-        "effectiveness": _pct(r["effectiveness"]) + ("" if r["effective"] else " *"),
-        "net (DV01+cvx)": _m(r["approx_net_pnl"]),
-        "curve": _m((r.get("attribution") or {}).get("curve_usd")),
-        "spread": _m((r.get("attribution") or {}).get("spread_usd")),
-        "basis": _m((r.get("attribution") or {}).get("basis_usd")),
+        "scenario": r["scenario"], "holdings P&L": n(r["holdings_pnl"]),
+        "hedged item": n(r["hedged_item_pnl"]), "hedge P&L": n(r["hedge_pnl"]),
+        "net P&L": n(r["net_pnl"]),
+        "effectiveness": fmt.pct(r["effectiveness"], 0) + ("" if r["effective"] else " *"),
+        "net (DV01+cvx)": n(r["approx_net_pnl"]),
+        "curve": n((r.get("attribution") or {}).get("curve_usd")),
+        "spread": n((r.get("attribution") or {}).get("spread_usd")),
+        "basis": n((r.get("attribution") or {}).get("basis_usd")),
         "CTD switch": ",".join(dict.fromkeys(h["contract"] for h in r["hedge"]
                                              if h.get("ctd_switch"))),
     } for r in doc["scenario_results"]])
@@ -91,10 +84,9 @@ def _pnl_table(doc: dict) -> str:
 
 
 def render_text(doc: dict) -> str:
-    from optimizer.cli.commands.hedge import notice_lines
-
-    hedge = ", ".join(f"{h['contract']} {h['contracts']:+,d}" for h in doc["hedge"]) or "none"
-    fr = ", ".join(f"{s} {f:.0%}" for s, f in doc["hedged_item"]["fractions"].items())
+    hedge = ", ".join(f"{h['contract']} {fmt.contracts(h['contracts'])}"
+                      for h in doc["hedge"]) or "none"
+    fr = ", ".join(f"{s} {fmt.pct(f, 0)}" for s, f in doc["hedged_item"]["fractions"].items())
     out = [f"Scenarios as of {doc['asof']}  portfolio {doc.get('portfolio_name', '')}  hedge "
            f"from {doc.get('hedge_source', '')}", f"Hedge: {hedge}",
            f"Hedged item: {fr} of each sector's holdings P&L (mandate {doc['mandate_name']})",
@@ -104,28 +96,20 @@ def render_text(doc: dict) -> str:
         if r.get("slope") is None:
             out.append(f"Regression effectiveness ({name}): n={r['n']}, not enough scenarios")
             continue
-        out.append(f"Regression effectiveness ({name}, n={r['n']}): slope {r['slope']:.3f}, "
-                   f"R² {r['r2']:.3f} -> {'effective' if r['effective'] else 'NOT effective'}"
+        out.append(f"Regression effectiveness ({name}, n={r['n']}): slope "
+                   f"{fmt.ratio(r['slope'])}, R² {fmt.ratio(r['r2'])} -> "
+                   f"{'effective' if r['effective'] else 'NOT effective'}"
                    + (f" [{r['window'][0]}..{r['window'][1]}]" if "window" in r else ""))
     for r in doc["scenario_results"]:
         out.extend(f"  {r['scenario']}: {n}" for n in r["notes"])
-    if doc["warnings"]:
-        out += ["", "Warnings:"] + notice_lines(doc["warnings"])
-    return "\n".join(out)
+    return "\n".join(out + fmt.notice_block(doc["warnings"]))
 
 
 def run(args) -> int:
     from optimizer.cli import emit
-    from optimizer.reporting.output import print_json
     from optimizer.workflows.scenarios import run_scenarios
 
     doc = run_scenarios(request_from_args(args)).to_dict()
     if args.report:
         emit.html(args.report, doc, "--report", kind="scenarios")
-    if args.json:
-        print_json(doc)
-    else:
-        print(render_text(doc))
-        if args.report:
-            print(f"report written to {args.report}", file=sys.stderr)
-    return 0
+    return emit.show(doc, render_text, as_json=args.json, report=args.report)

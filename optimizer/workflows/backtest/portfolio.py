@@ -21,19 +21,12 @@ from data.errors import InputError
 from data.loaders import par_curve_history_pct
 from models.bonds import cashflows, make_bonds
 from models.curves import ZeroCurve
+from models.risk import is_corporate_sector, is_treasury_sector
 from optimizer.workflows.backtest.market import CurveBook
 
-_TREASURY = {"treasury", "treasuries", "ust", "us treasury", "u.s. treasury", "govt",
-             "government"}
-_CORP = {"corporate", "corporates", "credit", "ig corporate"}
-
-
-def is_treasury(s: str) -> bool:
-    return str(s).strip().lower() in _TREASURY
-
-
-def is_corp(s: str) -> bool:
-    return str(s).strip().lower() in _CORP
+# the one sector classification (models.risk): a sector the hedge calls Treasury is one here
+is_treasury = is_treasury_sector
+is_corp = is_corporate_sector
 
 
 # ----------------------------------------------------------------------------- spread series
