@@ -89,33 +89,71 @@ def run_textbook(model: HedgeModel) -> dict[str, Any]:
 NOTES = """
 ## Notes
 
-**Before this round of work** (commit 798e8dc, same machine and family, CPU seconds): median
-0.131-0.177, max 5.4-6.8 (stress-01), 5 instances over 1 s. Under cProfile on the five slowest
-(stress-18/22/31/41/42): SCIP leaves 57%, the sector-flow filter over enumerated points 36%,
-lattice enumeration 2%, node QPs 1%; stress-01 alone spent 13.2 of 14.6 s in the flow filter
-(10 sectors: up to 1,023 Hoffman subsets tested on ~10^5 enumerated points, none feasible).
+**This round (batch family, issue 15)**. `benchmarks/batch_family.py` writes the 1,000 accounts
+of `bench_batch` (same generator and seed: random 40-90 % subsets of the default portfolio,
+random par weights, the default mandate) and solves them in one process without Dask, with the
+product's node and work limits. Per-account status, nodes, SCIP leaves and CPU seconds:
+`benchmarks/results/batch_family.csv`.
 
-**What changed**, each measured on the family before it was kept:
-* the Hoffman conditions of every *linked* set of sectors (sets whose sectors share no
-  contract are implied by their parts) prune the lattice enumeration as half-spaces instead of
-  filtering its output; the filter that remains runs lazily in objective order; half-space
-  checks run in bounded-memory blocks and the enumeration budget counts nodes x half-spaces
-  (the flow filter went from 36% to ~0%; stress-01 6.8 s -> 0.5 s);
-* SCIP on a leaf branches on the totals first (priority 10 over the pieces: the default's leaf
-  2,707 -> 188 nodes) with fast presolve/separation and no primal heuristics once the incumbent
-  is its objective limit (~30% less leaf CPU, same optima);
-* node QPs call Clarabel's own API on one persistent solver per problem, updating only the
-  bound vector and the big-M entries (presolve off so that updates are allowed), instead of
-  cvxpy's wrapper re-building the sparse matrices at every node (~0.6 ms per node);
-* tried and dropped: integrality splits instead of SCIP on large leaves (3x more nodes, slower);
-  a continuous-pieces SCIP pre-solve of hard leaves (settled 3 of 23 leaves: no net gain).
+* **Before** (main at ef6590a): too slow to finish (stopped after 25 accounts; acct0009 alone
+  took 60 s of CPU: 39 SCIP leaves, 181,609 SCIP nodes; acct0137 57 s). With the product's
+  10 s wall-clock limit such accounts end `feasible_time_limit`/`feasible_node_limit` -- the
+  9 + 1 non-optimal accounts of the Dask run. **Why**: at these optima every sector band binds
+  together with the leverage limit (a tight knapsack). Hundreds of enumerated totals meet the
+  *continuous* sector-flow (Hoffman) conditions but have no *integer* pieces (e.g. ZN -764 must
+  be split among Treasury/Agency/Corporate whose integer ranges sum to at most -765), so each
+  leaf spent 20 integer-program calls, then went to SCIP, which stopped at its 5,000-node leaf
+  limit and split the leaf again -- 39 times. Not a limit set too low: SCIP on the whole
+  account needs 20,230 nodes (8.4 s) for acct0009.
+* **After** (this commit, same process design): **1,000 of 1,000 optimal** (gap 0, exact
+  check passed); CPU per account median 0.055 s, p90 0.45, p99 2.3, max 31.2 (acct0385); 401
+  under 50 ms, 46 over 1 s; 81 used a SCIP leaf. acct0009 60 s -> 0.07 s, acct0137 57 s ->
+  0.28 s; the first 25 accounts now take at most 0.30 s. The slowest are the batch-NNN rows
+  of the table.
+* **What changed** (each measured before it was kept): integer pieces decided by *interval
+  rounding* (`optimizer/core/rounding.py`): with at most one nonzero shared contract per banded
+  sector the bands decouple into one integer interval per piece, and pieces exist iff the
+  rounded ends bracket each total -- exact, vectorized over candidates, pieces built directly;
+  sectors holding two shared contracts are decided by listing the placements of the smaller
+  totals' pieces (up to 4,096) and the decoupled test on the rest; only the remainder asks the
+  integer program (`pieces.py`). Checked against brute force (`tests/test_core_rounding.py`; a
+  first version rejected feasible candidates whose placed piece had a box excluding 0 -- found
+  on stress-39, now covered). Leaves with an incumbent whose enclosure is large get a short
+  SCIP run (100 nodes, incumbent as objective limit; on the stress family it often settles the
+  leaf at its root) and then a radius growing from a volume-limited start (acct0016: the leaf's
+  optimum 122 above its bound, the incumbent 4,302); an enumeration try whose estimated tree
+  (`lattice.tree_estimate`) is costly goes to that short SCIP run first instead of running
+  until its work limit; repeated integer-piece failures split `h_i = 0 | h_i != 0` on a shared
+  contract before SCIP.
+* **Tried and dropped**: propagation + depth-first search for coupled pieces with large totals
+  (decided most, but undecided ones cost ~35 ms each: batch-385 32 s -> 130 s, stress-18 1.5 s
+  -> 19 s); zero/nonzero splits instead of SCIP on large enclosures (stress-39 0.03 -> 3.7 s);
+  a larger enumeration budget after a failed short SCIP run (5e8 estimated nodes: batch rows
+  -7 s, stress family +1.7 s in total); 100 integer-piece failures before SCIP (batch rows
+  73 -> 44 s, stress-17/18 up to 1.7/2.1 s).
+* **Same-run comparison on the stress family** (exact search only, CPU s, machine shared with
+  other sessions; main = ef6590a): main median 0.097, max 0.749, total 4.83; this commit median
+  0.090, max 1.137, total 6.28; the same optimum on all 31. Faster on stress-08/15/23/39 (25-30%),
+  slower on the SCIP-heavy ones (default, stress-01/03/18/31/42: 1.3-2x) -- the short SCIP run and
+  the larger-budget try that precede a full SCIP leaf cost there what they save on the batch
+  family. (The table's figures are from another pass of the same code under different load.)
+* **Not reached**: median under 50 ms and max under 1 s (stress family and batch rows). What
+  remains: (1) two shared contracts with large totals in one sector (batch-385/907: ZF ~ -250 and
+  ZN ~ -400 across Treasury/Agency/Corporate; stress-17/18) -- more than 4,096 placements, so the
+  integer program decides (~6 ms a candidate) and after 20 failures SCIP takes the leaf and
+  stops at its 5,000-node limit (22 times on batch-385); (2) tight-knapsack leaves (leverage and
+  every band binding: batch-666/940/916) whose enclosure holds 10^5-10^6 points, because the
+  node bound has continuous pieces (acct0137 in $k^2: continuous 5,246,943; integer totals with
+  continuous pieces 5,247,170; integer pieces 5,249,559). Next: an exact decision for two
+  coupled contracts (per sector, a 1-D sweep over the smaller total's piece), and a node bound
+  that knows integer pieces.
 
-**Not reached**: median under 50 ms (see the summary). What remains is SCIP on leaves whose
-Lagrangian enclosure is too large to enumerate (the node QP bound is weak when the optimum sits
-on several sector bands at once, while SCIP closes that gap at its root with integer cuts, often
-in one node) -- about 60 ms per such leaf, on 20 of 31 instances.
+**Previous round** (commit 798e8dc -> 70a8e09): Hoffman conditions of linked sector sets as
+half-spaces of the enumeration (stress-01 6.8 s -> 0.5 s), SCIP leaves branching on totals first
+with fast settings, node QPs on a persistent Clarabel solver; integrality splits instead of SCIP
+on large leaves and a continuous-pieces SCIP pre-solve were tried and dropped.
 
-**Continuous optimum** (SPEC §6): now the relaxation of the same problem -- contracts and pieces
+**Continuous optimum** (SPEC §6): the relaxation of the same problem -- contracts and pieces
 continuous, the no-wash sign rule and K kept (:mod:`optimizer.core.continuous`) -- checked
 against SCIP with sign and cardinality binaries. On the default book it is $6.054M against the
 integer $6.060M (it was $4.99M when the relaxation allowed offsetting "paper" pieces).
