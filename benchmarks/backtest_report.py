@@ -13,7 +13,7 @@ where no licensed data entered it).
   (``futures_approx``) and the modelled ZN against front-month settlements (``futures_market``).
 
 Usage: ``python -m benchmarks.backtest_report [--full] [--books treasury,default,...]
-[--workers N]``.
+[--workers N] [--pickle DIR | --pickled DIR]``.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ def summary_row(name: str, res) -> dict:
     mk = res.metrics_market.set_index("strategy") if res.metrics_market is not None else None
     c = res.calibration
     cal = c[(c.strategy == "integer") & c.window.str.startswith("all") & (c.horizon == "period")]
-    cal = cal.set_index("pricing")["bias"]
+    cal = cal.set_index("pricing")
+    rm = next((h["risk_model"] for h in res.rebalances if "error" not in h), {})
     return {"book": name, "span": f"{res.start.date()}..{res.end.date()}",
             "te_integer": m.loc["integer", "realized_te_usd"],
             "ratio_zn": m.loc["integer", "te_ratio_to_naive_zn"],
@@ -183,17 +184,74 @@ def summary_row(name: str, res) -> dict:
             else np.nan,
             "ratio_unconstrained": m.loc["integer", "realized_te_usd"]
             / m.loc["unconstrained", "realized_te_usd"],
-            "bias_model": cal.get("model", np.nan), "bias_market": cal.get("market", np.nan),
-            "failed": len(res.failed)}
+            "bias_model": cal["bias"].get("model", np.nan),
+            "bias_market": cal["bias"].get("market", np.nan),
+            "bias_market_lo": cal["bias_lo"].get("market", np.nan),
+            "bias_market_hi": cal["bias_hi"].get("market", np.nan),
+            "risk_model": rm, "failed": len(res.failed), **largest_surprise(res)}
+
+
+def largest_surprise(res) -> dict:
+    """The holding period with the largest squared z-score of the integer hedge (realistic
+    pricing) and the period bias without it: how much one event drives the statistic."""
+    from optimizer.workflows.backtest.metrics import forecast_te
+
+    mode = "market" if res.metrics_market is not None else "model"
+    col = "riskmkt_integer" if mode == "market" else "risk_integer"
+    te = {p["index"]: forecast_te(p, "integer", mode) for p in res.periods}
+    d = res.daily
+    g = pd.DataFrame({"p": d[col], "v": d["period"].map(te) ** 2 / 252,
+                      "k": d["period"]}).groupby("k").sum()
+    z2 = (g["p"] - g["p"].mean()) ** 2 / g["v"]
+    k = z2.idxmax()
+    start = next(p["date"] for p in res.periods if p["index"] == k)
+    rest = z2.drop(k)
+    return {"worst_period": pd.Timestamp(start).strftime("%Y-%m"),
+            "bias_ex_worst": float(np.sqrt(rest.sum() / max(len(rest) - 1, 1)))}
+
+
+def summary_block(rows: list[dict]) -> list[str]:
+    """The short block the README quotes (modelled vs marked TE, ratio to ZN-only, calibration
+    per book)."""
+    rm = rows[0].get("risk_model", {}) if rows else {}
+    hl = f", half-life {rm['halflife']:g} days" if rm.get("halflife") else ""
+    span = rows[0]["span"].replace("..", " .. ") if rows else ""
+    out = ["<!-- summary block (README) -->",
+           f"**Benchmark books, walk-forward {span}** (monthly rebalance, daily revaluation; "
+           "integer hedge of the mandate; futures legs modelled, and marked to front-month "
+           "settlements where the licensed file quotes the contract held):", "",
+           "| book | TE modelled | TE marked | / ZN-only, modelled / marked | realized / ex-ante "
+           "TE per holding month, marked [95%] |", "|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['book']} | {_f(r['te_integer'] / 1e6, '{:.2f}')}M | "
+                   f"{_f(r['te_integer_market'] / 1e6, '{:.2f}')}M | "
+                   f"{_f(r['ratio_zn'], '{:.2f}')} / {_f(r['ratio_zn_market'], '{:.2f}')} | "
+                   f"{_f(r['bias_market'], '{:.2f}')} [{_f(r['bias_market_lo'], '{:.2f}')}, "
+                   f"{_f(r['bias_market_hi'], '{:.2f}')}] |")
+    inb = [r["book"] for r in rows if 0.8 <= r["bias_market"] <= 1.25]
+    h = int(rm.get("horizon_days", 1) or 1)
+    how = "daily changes" if h == 1 else f"overlapping {h}-day changes"
+    miss = [f"{r['book']} {r['bias_market']:.2f} ({r['bias_ex_worst']:.2f} without "
+            f"{r['worst_period']})" for r in rows if r["book"] not in inb]
+    out += ["", f"Risk model: key rates {rm.get('method', '?')}{hl} of {how}; corporate spread "
+            "from 21-day BBB OAS changes re-estimated monthly; per futures contract the "
+            "settlement basis and the modelled price's residual to its key-rate DV01s; chosen "
+            "out of sample (`benchmarks/results/calibration_risk_model.md`). Calibration target "
+            f"0.8-1.25 met on {len(inb)} of {len(rows)} books ({', '.join(inb) or 'none'}); "
+            f"outside it: {'; '.join(miss) or 'none'}: one holding month's spread shock no "
+            "forecast made at its start could carry.", "<!-- end summary block -->", ""]
+    return out
 
 
 def write_summary(rows: list[dict], command: str) -> None:
-    lines = ["# Backtest summary: the benchmark books", "",
+    lines = ["# Backtest summary: the benchmark books", "", *summary_block(rows),
              f"Generated {dt.date.today().isoformat()} by `{command}`; machine: {machine()}.", "",
              "Realized TE of the integer optimum (USD/yr, daily P&L), its ratio to the textbook "
              "ZN-only DV01 hedge, modelled futures and marked to market settlements (licensed, "
              "local); its ratio to the optimum without the capital limits; the model's "
-             "calibration (realized / ex-ante TE over holding periods, market-move P&L).", "",
+             "calibration (realized / ex-ante TE over holding periods, market-move P&L, against "
+             "the forecast the run can realize: no basis for modelled legs, the basis on the "
+             "marked contract-days for marked legs).", "",
              "| book | span | TE integer | / ZN-only | TE marked to market | / ZN-only, marked | "
              "/ no capital limits | realized/ex-ante, modelled | realized/ex-ante, marked | "
              "failed dates |", "|" + "---|" * 10]
@@ -215,13 +273,29 @@ def main(full: bool = False, argv: list[str] | None = None) -> int:
     ap.add_argument("--full", action="store_true", default=full)
     ap.add_argument("--books", default=None)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pickle", default=None, help="also save each book's backtest to "
+                    "DIR/<book>.pkl (for calibrate_risk --pickled; not committed)")
+    ap.add_argument("--pickled", default=None, help="write the reports from backtests saved "
+                    "with --pickle DIR instead of running them")
     a = ap.parse_args(argv or [])
     start, end = span(a.full)
     books = a.books.split(",") if a.books else list(BOOKS) + (
         ["corporate_no_swaps"] if a.full else [])
     command = "python -m benchmarks.backtest_report" + (" --full" if a.full else "")
     rows = []
-    for name, res in run_books(books, start, end, a.workers).items():
+    if a.pickled:   # rewrite the reports from saved backtests (no re-run)
+        from benchmarks.calibrate_risk import load_results
+
+        results = load_results(books, start, end, a.pickled)
+    else:
+        results = run_books(books, start, end, a.workers)
+    for name, res in results.items():
+        if a.pickle:
+            import pickle
+
+            Path(a.pickle).mkdir(parents=True, exist_ok=True)
+            with open(Path(a.pickle) / f"{name}.pkl", "wb") as f:
+                pickle.dump(res, f)
         write_book(name + ("_full" if a.full else ""), res, command)
         rows.append(summary_row(name, res))
     write_summary(rows, command)

@@ -213,49 +213,192 @@ def estimate_corporate_beta(window_years: int = 3) -> int:
 
 
 # ------------------------------------------------------------------------------ corporate spread
-def estimate_corporate_spread(window_years: int = 3) -> int:
-    """The corporate spread factor for sectors without a history: ICE BofA BBB US Corporate OAS,
-    month-end changes over the trailing ``window_years`` at each year end 1999 ..: volatility
-    (x sqrt 12) and correlations with the Treasury key-rate par yields' month-end changes."""
+#: The corporate spread estimator shipped (chosen by ``benchmarks/calibrate_risk.py``: out-of-
+#: sample QLIKE and bias at the holding period on the benchmark books).
+SPREAD_SPEC = {"horizon_days": 21, "halflife": None, "window_years": 5, "cadence": "monthly"}
+
+
+def oas_levels() -> pd.DataFrame | None:
+    """Treasury key-rate par yields and the ICE BofA BBB OAS (``oas``), percent, on common
+    dates; None when the licensed OAS file is absent."""
     from data.loaders import par_curve_history_pct
-    from models.risk_params import CORPORATE_SPREAD_FILE
 
     src = _third_party() / "ice_bofa_oas_daily_1996_2026.csv"
     if not src.exists():
-        print(f"SKIPPED corporate_spread: {src} not present (licensed data)")
-        return 0
+        return None
     oas = pd.read_csv(src, parse_dates=["date"]).set_index("date")["BAMLC0A4CBBB"].dropna()
-    ust = par_curve_history_pct()
-    lv = ust.join(oas.rename("oas"), how="inner")
-    me = lv.resample("ME").last()
-    chg = me.diff() * 100.0
+    return par_curve_history_pct()[KEYS].join(oas.rename("oas"), how="inner")
+
+
+def spread_estimate(lv: pd.DataFrame, asof, horizon_days: int = 21,
+                    halflife: float | None = None, window_years: int = 3) -> dict:
+    """The spread factor (``oas`` column of ``lv``, percent) from data on or before ``asof``.
+
+    ``horizon_days`` = 0: month-end changes (x sqrt 12, sample); >= 1: daily changes summed over
+    overlapping ``horizon_days`` windows, covariance / horizon x 252 (``models.risk.
+    estimate_cov_horizon``; EWMA with ``halflife`` days, else sample), so the variance is the one
+    a position held that long earns: daily BBB OAS changes are strongly autocorrelated (lag-1
+    ~0.5, 21-day variance ratio ~4, 2005-2025), and x252 of the daily variance understates the
+    monthly risk about fourfold. Correlations with the key rates at the same horizon.
+    Returns {vol_bp_annual, corr{tenor}, nobs, window}.
+    """
+    from models.risk import estimate_cov_horizon
+
+    asof = pd.Timestamp(asof)
+    w = lv[(lv.index > asof - pd.DateOffset(years=window_years)) & (lv.index <= asof)]
+    if horizon_days == 0:
+        me = w.resample("ME").last()
+        ch = (me.diff() * 100.0).dropna(subset=["oas"]).iloc[1:]
+        ch = ch[ch.index <= asof]
+        vol = float(ch["oas"].std() * np.sqrt(12))
+        corr = {t: float(ch["oas"].corr(ch[t])) for t in KEYS if ch[t].notna().sum() > 12}
+        return {"vol_bp_annual": vol, "corr": corr, "nobs": len(ch),
+                "window": f"{ch.index[0]:%Y-%m}..{ch.index[-1]:%Y-%m}"}
+    gap = w.index.to_series().diff().dt.days
+    ch = (w.diff() * 100.0)[gap <= 7]
+    cols = ["oas"] + [t for t in KEYS if ch[t].notna().mean() > 0.99]
+    x = ch[cols].dropna()
+    c, _ = estimate_cov_horizon(x.to_numpy(), "ewma" if halflife else "sample", halflife,
+                                horizon_days)
+    sd = np.sqrt(np.diag(c))
+    corr = {t: float(c[0, j] / (sd[0] * sd[j])) for j, t in enumerate(cols) if j > 0}
+    return {"vol_bp_annual": float(sd[0] * np.sqrt(252)), "corr": corr, "nobs": len(x),
+            "window": f"{x.index[0]:%Y-%m}..{x.index[-1]:%Y-%m}"}
+
+
+def estimate_dates(last: pd.Timestamp, cadence: str, first_year: int = 1999) -> list:
+    """Re-estimation dates: each year end or each month end from ``first_year``, and ``last``."""
+    freq = "YE" if cadence == "yearly" else "ME"
+    d = [x for x in pd.date_range(f"{first_year}-01-01", last, freq=freq)]
+    return d + ([last] if not d or d[-1] < last else [])
+
+
+def estimate_corporate_spread(spec: dict | None = None) -> int:
+    """The corporate spread factor for sectors without a history: ICE BofA BBB US Corporate OAS
+    with ``SPREAD_SPEC`` (``spread_estimate``), re-estimated at each month end 1999 .."""
+    from models.risk_params import CORPORATE_SPREAD_FILE
+
+    spec = dict(SPREAD_SPEC if spec is None else spec)
+    lv = oas_levels()
+    if lv is None:
+        print("SKIPPED corporate_spread: ICE BofA OAS not present (licensed data)")
+        return 0
+    h, hl, wy = spec["horizon_days"], spec["halflife"], spec["window_years"]
+    how = ("month-end changes" if h == 0 else
+           f"overlapping {h}-day changes / {h} x 252, " + (f"EWMA half-life {hl:g} days"
+                                                           if hl else "sample"))
     rows = []
-    for y in range(1999, lv.index[-1].year + 1):
-        asof = min(pd.Timestamp(f"{y}-12-31"), lv.index[-1])
-        w = chg[(chg.index > asof - pd.DateOffset(years=window_years))
-                & (chg.index <= asof + pd.offsets.MonthEnd(0))].dropna(subset=["oas"])
-        w = w[w.index <= asof + pd.offsets.MonthEnd(0)]
+    for asof in estimate_dates(lv.index[-1], spec["cadence"]):
+        est = spread_estimate(lv, asof, h, hl, wy)
         base = {"valid_from": asof.strftime("%Y-%m-%d"), "factor": "Corporate_spread",
-                "nobs": len(w), "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}"}
+                "nobs": est["nobs"], "window": est["window"]}
         rows.append({**base, "other": "", "kind": "vol_bp_annual",
-                     "value": round(float(w["oas"].std() * np.sqrt(12)), 2)})
-        for t in KEYS:
-            c = w[["oas", t]].dropna()
-            rows.append({**base, "other": t, "kind": "corr",
-                         "value": round(float(c["oas"].corr(c[t])), 4) if len(c) > 12 else 0.0})
+                     "value": round(est["vol_bp_annual"], 2)})
+        rows += [{**base, "other": t, "kind": "corr", "value": round(est["corr"].get(t, 0.0), 4)}
+                 for t in KEYS]
     out = pd.DataFrame(rows)
     out["source"] = ("ICE BofA BBB US Corporate OAS (BAMLC0A4CBBB; ICE Data Indices, licensed, "
-                     f"not shipped), month-end changes, trailing {window_years}y; "
+                     f"not shipped), {how}, trailing {wy}y, re-estimated each "
+                     f"{'month' if spec['cadence'] == 'monthly' else 'year'} end; "
                      "benchmarks/estimate_risk_params.py")
     out.to_csv(CORPORATE_SPREAD_FILE, index=False)
     v = out[out["kind"] == "vol_bp_annual"]
-    print(v[["valid_from", "value", "nobs"]].to_string(index=False))
+    print(v[["valid_from", "value", "nobs"]].tail(24).to_string(index=False))
     print(f"wrote {CORPORATE_SPREAD_FILE.relative_to(REPO)}")
     return 0
 
 
+# ------------------------------------------------------------------------------ futures residual
+RESIDUAL_ROOTS = ("ZT", "ZF", "ZN", "TN", "ZB", "UB")
+
+
+def model_residuals(root: str, start="2000-01-01", end=None) -> pd.DataFrame:
+    """Per month: the sum of the front contract's daily *modelled* price change (CTD-forward, as
+    the backtest and the hedge value it; carry out) minus its key-rate-linear change (key-rate
+    DV01s on the rebalance date x the par key-rate changes), in bp of yield (/ DV01). Public data
+    only (Treasury curve and security master): what a key-rate factor model misses in a futures
+    leg -- CTD cash flows between key tenors, convexity, DV01 drift over the month."""
+    from data.errors import InputError
+    from data.loaders import par_curve_history_pct
+    from models.instruments import front_contract, instrument_risk
+    from optimizer.workflows.backtest import (
+        CurveBook,
+        SwapRates,
+        key_tenors_on,
+        leg_pnl,
+        rebalance_dates,
+        repo_series,
+        treasury_leg,
+        valuation_dates,
+    )
+    from optimizer.workflows.backtest.hedging import _next_leg
+
+    par = par_curve_history_pct() * 100.0
+    end = par.index[-1] if end is None else end
+    dates = valuation_dates(start, end)
+    rd = rebalance_dates(dates)
+    curves, swaps = CurveBook(), SwapRates("proxy")
+    rows = []
+    for k in range(len(rd) - 1):
+        d0, d1 = rd[k], rd[k + 1]
+        days = dates[(dates >= d0) & (dates <= d1)]
+        keys = key_tenors_on(d0)
+        try:
+            ir = instrument_risk(front_contract(root, d0), d0, keys)
+            leg = treasury_leg(ir.contract, d0)
+            leg.next = _next_leg(leg, d1)
+            lp = leg_pnl(leg, days, curves, repo_series(days), swaps, None)
+        except InputError:   # not listed yet / no deliverable issue that month
+            continue
+        dy = np.nan_to_num(np.diff(par[keys].reindex(days).to_numpy(float), axis=0))
+        lin = -dy @ np.array([ir.key_rate_dv01[t] for t in keys])
+        r = (lp.model - lp.carry - lin) / ir.dv01_usd
+        rows.append({"month": d0, "end": days[-1], "sum_bp": float(r.sum()), "days": len(r)})
+    return pd.DataFrame(rows).set_index("month")
+
+
+def estimate_futures_residual(roots=RESIDUAL_ROOTS, months: int = 36) -> int:
+    """``futures_residual.csv``: per root and month end, the volatility (bp of yield per year)
+    of ``model_residuals`` from monthly sums over the trailing ``months`` (>= 24), pooled
+    variance per day x 252 (the holding-period horizon), and its correlation with every other
+    root's monthly sums over the same window (``corr_<root>``; 0.6-0.96 in 2016-2025: curve
+    moves between key tenors and repo changes move every CTD alike, so a hedge short several
+    contracts carries their residuals added, not diversified)."""
+    from models.risk_params import FUTURES_RESIDUAL_FILE
+
+    res = {root: model_residuals(root) for root in roots}
+    sums = pd.DataFrame({r: x["sum_bp"] for r, x in res.items()})
+    out = []
+    for root in roots:
+        r = res[root]
+        for asof in estimate_dates(r["end"].iloc[-1], "monthly", 2000):
+            # whole periods ended on or before the estimate's date: no look-ahead
+            w = r[(r["end"] <= asof) & (r.index > asof - pd.DateOffset(months=months))]
+            if len(w) < 24:
+                continue
+            c = sums.loc[w.index[0]:w.index[-1]].corr(min_periods=24)[root]
+            out.append({"root": root, "valid_from": asof.strftime("%Y-%m-%d"),
+                        "vol_bp_annual": round(float(np.sqrt((w["sum_bp"] ** 2).sum()
+                                                             / w["days"].sum() * 252)), 3),
+                        "nobs": len(w), "window": f"{w.index[0]:%Y-%m}..{w.index[-1]:%Y-%m}",
+                        **{f"corr_{o}": round(float(c.get(o, np.nan)), 4) if o != root else 1.0
+                           for o in roots}})
+        print(root, {k: v for k, v in out[-1].items() if k != "window"} if out else "none")
+    df = pd.DataFrame(out)
+    df["source"] = ("modelled front-contract price change (CTD-forward, carry out) minus its "
+                    "key-rate-linear change, / DV01, monthly sums, trailing "
+                    f"{months} months, correlations across roots over the same months (public "
+                    "Treasury curve and security master); benchmarks/estimate_risk_params.py")
+    df.to_csv(FUTURES_RESIDUAL_FILE, index=False)
+    print(f"wrote {FUTURES_RESIDUAL_FILE.relative_to(REPO)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    what = set(argv or ["swap_spread", "basis", "corporate_beta", "corporate_spread"])
+    what = set(argv or ["swap_spread", "basis", "corporate_beta", "corporate_spread",
+                        "futures_residual"])
+    if "futures_residual" in what:
+        estimate_futures_residual()
     if "corporate_spread" in what:
         estimate_corporate_spread()
     if "corporate_beta" in what:

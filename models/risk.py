@@ -550,6 +550,35 @@ def ensure_psd(cov: np.ndarray | pd.DataFrame, tol: float = 1e-10, name: str = "
     return pd.DataFrame(a, index=cov.index, columns=cov.columns) if is_df else a
 
 
+def overlapping_sums(x: np.ndarray, horizon: int) -> np.ndarray:
+    """Rows = sums of ``horizon`` consecutive rows of ``x`` (overlapping; ``len(x) - horizon + 1``
+    rows): the ``horizon``-day changes ending on each day."""
+    x = np.asarray(x, float)
+    if horizon <= 1:
+        return x
+    if horizon > len(x):
+        raise InputError(f"a {horizon}-day horizon needs more than {len(x)} daily changes",
+                         column="horizon_days")
+    c = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    return c[horizon:] - c[:-horizon]
+
+
+def estimate_cov_horizon(x: np.ndarray, method: str = "sample", halflife: float | None = None,
+                         horizon_days: int = 1) -> tuple[np.ndarray, float | None]:
+    """Covariance **per day** of daily changes ``x`` as seen at a ``horizon_days`` horizon.
+
+    Model: the variance of an h-day change, divided by h. For a random walk this equals the
+    daily covariance; when daily changes are serially correlated (a smoothed or stale series:
+    index spreads, model-vs-settlement timing noise) it is not, and the hedge, held for a month,
+    earns the h-day variance. Estimated from overlapping h-day changes (Hansen-Hodrick), with the
+    given estimator (EWMA half-life still in days). ``horizon_days=1``: :func:`estimate_cov`.
+    """
+    if horizon_days <= 1:
+        return estimate_cov(x, method, halflife)
+    c, shrink = estimate_cov(overlapping_sums(x, horizon_days), method, halflife)
+    return c / horizon_days, shrink
+
+
 def estimate_cov(x: np.ndarray, method: str = "sample", halflife: float | None = None
                  ) -> tuple[np.ndarray, float | None]:
     """Covariance of the rows of ``x`` per period: (matrix, shrinkage intensity or None)."""
@@ -634,6 +663,7 @@ class FactorModel:
     shrinkage: float | None = None
     gaps: dict[str, list[dict]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    horizon_days: int = 1             # daily block estimated from overlapping h-day changes
 
     def vol_bp_annual(self) -> pd.Series:
         return pd.Series(np.sqrt(np.diag(self.cov_bp2_annual.values)), index=self.names)
@@ -664,6 +694,7 @@ class FactorModel:
         return {
             "asof": self.asof, "window_start": self.window_start, "window_end": self.window_end,
             "method": self.method, "halflife": self.halflife, "shrinkage": self.shrinkage,
+            "horizon_days": self.horizon_days,
             "factors": [{"factor": n, "vol_bp_annual": float(self.vol_bp_annual()[n]),
                          "frequency": self.frequency_by_factor[n],
                          "source": self.source_by_factor[n], "nobs": self.nobs[n]}
@@ -705,7 +736,8 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
                        hqm_sectors: Iterable[str] = ("Corporate",),
                        working_correction: bool = True, max_gap_days: int = 7,
                        min_obs: int = 24, mixed_frequency: str = "direct",
-                       shipped_spreads: bool = True) -> FactorModel:
+                       shipped_spreads: bool = True,
+                       horizon_days: int | None = None) -> FactorModel:
     """Factor covariance (annualized bp²) from data on or before ``asof``.
 
     A corporate sector of ``hqm_sectors`` (no history of its own) gets, with
@@ -722,6 +754,12 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     with a half-life of a few weeks is meaningless on monthly data. Mixing estimators can leave
     the assembled matrix slightly indefinite; it is then repaired by eigenvalue clipping (warning).
 
+    ``horizon_days``: the daily block is estimated from overlapping ``horizon_days``-day changes
+    (covariance / horizon, annualized x252; ``estimate_cov_horizon``): the variance a position
+    held that long earns, which differs from 252 x the daily variance when daily changes are
+    serially correlated. ``None``: the calibrated default's horizon when ``method`` is None too,
+    else 1 (daily changes).
+
     ``mixed_frequency``: ``"direct"`` (default) — a low-frequency factor's variance and
     covariances with the daily factors are the sample moments of its changes and the daily factors
     aggregated to its periods, annualized; ``"projection"`` — regress its changes on the aggregated
@@ -736,13 +774,18 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
 
         spec = default_risk_spec()
         method, halflife = spec.method, spec.halflife if halflife is None else halflife
+        horizon_days = spec.horizon_days if horizon_days is None else horizon_days
+    horizon_days = 1 if horizon_days is None else int(horizon_days)
+    if horizon_days < 1:
+        raise InputError(f"horizon_days must be >= 1, got {horizon_days}", column="horizon_days")
     if method == "ewma" and halflife is None:
         raise InputError("method 'ewma' needs a half-life (observations)", column="halflife")
     key = None
     if sector_histories is None and swap_history is None:   # bundled data only: cacheable
         key = (asof_ts, tuple(key_tenors), str(window), method, halflife, swap_tenor,
                tuple(sorted((sector_tenors or {}).items())), tuple(hqm_sectors),
-               working_correction, max_gap_days, min_obs, mixed_frequency, shipped_spreads)
+               working_correction, max_gap_days, min_obs, mixed_frequency, shipped_spreads,
+               horizon_days)
         if key in _FM_CACHE:
             return _copy_model(_FM_CACHE[key])
     shipped = (_shipped_spreads(asof_ts, hqm_sectors, sector_histories) if shipped_spreads
@@ -750,7 +793,7 @@ def build_factor_model(asof=None, key_tenors=DEFAULT_KEY_TENORS, window="3y",
     fm = _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_histories,
                              swap_history, swap_tenor, sector_tenors,
                              [s for s in hqm_sectors if s not in shipped], working_correction,
-                             max_gap_days, min_obs, mixed_frequency)
+                             max_gap_days, min_obs, mixed_frequency, horizon_days)
     for sector, p in shipped.items():
         fm = _append_spread_factor(fm, sector, p)
     if key is not None:
@@ -808,8 +851,8 @@ def _copy_model(fm: FactorModel) -> FactorModel:
 
 def _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_histories,
                         swap_history, swap_tenor, sector_tenors, hqm_sectors,
-                        working_correction, max_gap_days, min_obs, mixed_frequency
-                        ) -> FactorModel:
+                        working_correction, max_gap_days, min_obs, mixed_frequency,
+                        horizon_days: int = 1) -> FactorModel:
     hist = factor_history(asof_ts, key_tenors, window, sector_histories, swap_history, swap_tenor,
                           sector_tenors, hqm_sectors, max_gap_days, min_obs)
     daily = hist.daily
@@ -817,10 +860,13 @@ def _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_hi
     names = hist.names
     k = len(names)
     cov = np.full((k, k), np.nan)
-    cd, shrink = estimate_cov(daily.values, method, halflife)
+    cd, shrink = estimate_cov_horizon(daily.values, method, halflife, horizon_days)
     cov[: len(dnames), : len(dnames)] = cd * PERIODS_PER_YEAR["daily"]
     nobs = dict.fromkeys(dnames, len(daily))
     notes = list(hist.notes)
+    if horizon_days > 1:
+        notes.append(f"daily factors: covariance of overlapping {horizon_days}-day changes / "
+                     f"{horizon_days}, annualized x252 (the horizon the hedge is held over)")
     lf_names = list(hist.low_freq)
     # each low-frequency factor: its variance and covariances with the daily factors
     for name in lf_names:
@@ -878,5 +924,5 @@ def _build_factor_model(asof_ts, key_tenors, window, method, halflife, sector_hi
         names=names, cov_bp2_annual=cov_df, window_start=ws, window_end=daily.index[-1],
         frequency_by_factor=hist.frequency_by_factor, source_by_factor=hist.source_by_factor,
         nobs=nobs, asof=asof_ts, method=method, halflife=halflife, shrinkage=shrink,
-        gaps=hist.gaps, notes=notes,
+        gaps=hist.gaps, notes=notes, horizon_days=horizon_days,
     )

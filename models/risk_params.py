@@ -10,8 +10,14 @@ estimates are shipped, with their provenance (SPEC §4):
 * ``futures_basis.csv``: per Treasury futures root, the volatility (bp of yield per year) of the
   front contract's settlement change not explained by its key-rate DV01s, from monthly sums of
   daily residuals up to each year end;
-* ``risk_model.csv``: the covariance estimator chosen by out-of-sample calibration
-  (``benchmarks/calibrate_risk.py``), the default of ``models.risk.build_factor_model``.
+* ``futures_residual.csv``: per Treasury futures root and month end, the volatility of the
+  modelled futures price's departure from its key-rate DV01s (CTD cash flows between key
+  tenors, convexity, DV01 drift; public data) and its correlation with the other roots';
+* ``corporate_spread.csv``: the BBB OAS spread factor, from overlapping 21-day changes over 5
+  years, re-estimated each month end;
+* ``risk_model.csv``: the estimator chosen by out-of-sample calibration
+  (``benchmarks/calibrate_risk.py``), the default of ``models.risk.build_factor_model`` and of
+  the basis block (``basis``, ``model_residual``).
 
 Point in time: a lookup on ``asof`` uses the latest row with ``valid_from <= asof`` (estimated
 from data on or before that date), so a walk-forward backtest never sees a later estimate. A date
@@ -24,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from data.errors import InputError, Notice
@@ -33,6 +40,7 @@ RISK_PARAMS_DIR = DATA_DIR / "risk_params"
 SWAP_SPREAD_FILE = RISK_PARAMS_DIR / "swap_spread_params.csv"
 BASIS_FILE = RISK_PARAMS_DIR / "futures_basis.csv"
 RISK_MODEL_FILE = RISK_PARAMS_DIR / "risk_model.csv"
+FUTURES_RESIDUAL_FILE = RISK_PARAMS_DIR / "futures_residual.csv"
 #: Roots without settlement history borrow the basis of the nearest root with one.
 BASIS_PROXY = {"Z3N": "ZF", "TN": "ZN", "UB": "ZB"}
 
@@ -105,6 +113,22 @@ def futures_basis(root: str, asof) -> BasisParams:
                        int(r["nobs"]), str(r["source"]), notices)
 
 
+def futures_residual(root: str, asof) -> BasisParams | None:
+    """A Treasury futures root's modelled-price residual to its key-rate DV01s (bp of yield per
+    year; ``futures_residual.csv``) valid on ``asof``; the first estimate before it; None
+    without the file or the root."""
+    if not FUTURES_RESIDUAL_FILE.exists():
+        return None
+    t = _table(str(FUTURES_RESIDUAL_FILE))
+    rows = t[t["root"] == root]
+    if rows.empty:
+        return None
+    ok = rows[rows["valid_from"] <= pd.Timestamp(asof)]
+    r = (ok if not ok.empty else rows).sort_values("valid_from").iloc[-1 if not ok.empty else 0]
+    return BasisParams(root, float(r["vol_bp_annual"]), pd.Timestamp(r["valid_from"]),
+                       int(r["nobs"]), str(r["source"]))
+
+
 @dataclass(frozen=True)
 class RiskModelSpec:
     """A covariance estimator of ``models.risk.estimate_cov`` for the daily factor block."""
@@ -113,6 +137,8 @@ class RiskModelSpec:
     halflife: float | None = None
     basis: bool = True
     source: str = "built-in"
+    horizon_days: int = 1            # daily block from overlapping h-day changes (h = 1: daily)
+    model_residual: bool = True      # futures' residual to their key-rate DV01s in the basis
 
 
 @cache
@@ -122,29 +148,73 @@ def default_risk_spec() -> RiskModelSpec:
         return RiskModelSpec()
     r = pd.read_csv(RISK_MODEL_FILE).iloc[0]
     hl = r.get("halflife")
+    h = r.get("horizon_days", 1)
     return RiskModelSpec(str(r["method"]), None if pd.isna(hl) else float(hl),
-                         bool(r.get("basis", True)), str(r["source"]))
+                         bool(r.get("basis", True)), str(r["source"]),
+                         1 if pd.isna(h) else int(h), bool(r.get("model_residual", False)))
 
 
-def basis_block(contracts: list[tuple[str, str]], asof
-                ) -> tuple[list[str], list[float], list[Notice], list[str]]:
-    """Basis-risk factors for Treasury futures ``(contract, root)``: one independent factor
-    ``basis:<contract>`` per contract, in bp of yield (exposure = the contract's DV01), with the
-    variance of ``futures_basis`` valid on ``asof``. Returns (names, variances bp^2/yr, notices,
-    provenance lines). Without the parameter file: no factors, and a notice."""
+def residual_corr(roots: list[str], asof) -> np.ndarray:
+    """Correlation of the futures model residuals of ``roots`` (``futures_residual.csv``
+    ``corr_<root>`` of the rows valid on ``asof``; 0 where unknown), symmetrized and clipped to
+    the nearest PSD matrix with a unit diagonal (pairwise estimates over different spans)."""
+
+    k = len(roots)
+    c = np.eye(k)
+    if not FUTURES_RESIDUAL_FILE.exists():
+        return c
+    t = _table(str(FUTURES_RESIDUAL_FILE))
+    for i, a in enumerate(roots):
+        rows = t[(t["root"] == a) & (t["valid_from"] <= pd.Timestamp(asof))]
+        if rows.empty:
+            rows = t[t["root"] == a].sort_values("valid_from").head(1)
+        if rows.empty:
+            continue
+        r = rows.sort_values("valid_from").iloc[-1]
+        for j, b in enumerate(roots):
+            v = r.get(f"corr_{b}", np.nan)
+            if i != j and pd.notna(v):
+                c[i, j] = float(v)
+    c = (c + c.T) / 2
+    w, v = np.linalg.eigh(c)
+    if w.min() < 0:
+        c = (v * np.clip(w, 1e-9, None)) @ v.T
+        d = np.sqrt(np.diag(c))
+        c = c / np.outer(d, d)
+    return c
+
+
+def basis_block(contracts: list[tuple[str, str]], asof):
+    """Basis-risk factors for Treasury futures ``(contract, root)``: one factor
+    ``basis:<contract>`` per contract, in bp of yield (exposure = the contract's DV01). Its
+    variance: ``futures_basis`` (settlement vs modelled price; independent across contracts)
+    plus, with the calibrated default's ``model_residual``, ``futures_residual`` (modelled
+    price vs key-rate DV01s), correlated across contracts by ``residual_corr``. Returns (names,
+    covariance bp^2/yr, notices, provenance lines). Without the parameter file: no factors, and
+    a notice."""
+
     if not BASIS_FILE.exists():
-        return [], [], [Notice("basis_missing", "no futures basis parameters shipped: basis "
-                               "risk is not in the tracking error", subject="risk model")], []
-    names, var, notices, prov = [], [], [], []
+        return [], np.zeros((0, 0)), [Notice(
+            "basis_missing", "no futures basis parameters shipped: basis risk is not in the "
+            "tracking error", subject="risk model")], []
+    with_resid = default_risk_spec().model_residual
+    names, settle, rvol, notices, prov = [], [], [], [], []
     for contract, root in contracts:
         p = futures_basis(root, asof)
+        r = futures_residual(root, asof) if with_resid else None
+        rv = 0.0 if r is None else r.vol_bp_annual
         names.append(f"basis:{contract}")
-        var.append(p.vol_bp_annual ** 2)
+        settle.append(p.vol_bp_annual ** 2)
+        rvol.append(rv)
         notices.extend(p.notices)
         prov.append(f"basis risk {contract}: {p.vol_bp_annual:.2f} bp/yr (front-month "
-                    f"settlements vs key-rate DV01s, valid from "
-                    f"{p.valid_from.date() if p.valid_from is not None else 'n/a'})")
-    return names, var, notices, prov
+                    f"settlements vs the modelled price, valid from "
+                    f"{p.valid_from.date() if p.valid_from is not None else 'n/a'})"
+                    + ("" if r is None else f" and {rv:.2f} bp/yr (modelled price vs key-rate "
+                       f"DV01s, valid from {r.valid_from.date()}, correlated across contracts)"))
+    rv = np.array(rvol)
+    cov = np.diag(settle) + residual_corr([r for _, r in contracts], asof) * np.outer(rv, rv)
+    return names, cov, notices, prov
 
 
 CORPORATE_BETA_FILE = RISK_PARAMS_DIR / "corporate_beta.csv"
@@ -169,19 +239,18 @@ def corporate_beta(asof) -> dict | None:
 
 
 def append_basis_factors(names: list[str], cov, contracts: list[tuple[str, str]], asof):
-    """``names``/``cov`` (bp^2/yr) with one independent basis factor per Treasury futures
+    """``names``/``cov`` (bp^2/yr) with one basis factor per Treasury futures
     contract appended (``basis_block``); returns (names, cov, notices, provenance)."""
-    import numpy as np
 
     if not default_risk_spec().basis:
         return list(names), np.asarray(cov, float), [], []
-    bn, bv, notices, prov = basis_block(contracts, asof)
+    bn, bc, notices, prov = basis_block(contracts, asof)
     if not bn:
         return list(names), np.asarray(cov, float), notices, prov
     k = len(names)
     out = np.zeros((k + len(bn), k + len(bn)))
     out[:k, :k] = cov
-    out[k:, k:] = np.diag(bv)
+    out[k:, k:] = bc
     return list(names) + bn, out, notices, prov
 
 

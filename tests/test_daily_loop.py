@@ -25,7 +25,7 @@ from optimizer.assemble import DEFAULT_PORTFOLIO
 TODAY = "2025-07-11"
 # a month with a real market move: the April 2025 tariff sell-off (10-year +20 bp, curve
 # steeper); the front contracts (June) are the same on both dates
-HEDGED_ON, MONTH_LATER = "2025-03-11", "2025-04-11"
+HEDGED_ON, MONTH_LATER = "2025-03-11", "2025-04-09"
 
 
 

@@ -409,7 +409,7 @@ def test_default_estimator_is_the_calibrated_one():
 
 
 def test_corporate_spread_factor_from_shipped_parameters():
-    """A corporate sector without a history: the BBB OAS factor estimated up to the latest year
+    """A corporate sector without a history: the BBB OAS factor estimated up to the latest month
     end before the date; its covariance with a key rate = corr x vol x that rate's vol."""
     from models.risk_params import corporate_spread_params
 
@@ -421,5 +421,6 @@ def test_corporate_spread_factor_from_shipped_parameters():
     assert np.sqrt(c.loc["Corporate_spread", "Corporate_spread"]) == pytest.approx(p.vol_bp_annual)
     assert c.loc["Corporate_spread", "10Y"] == pytest.approx(
         p.corr["10Y"] * p.vol_bp_annual * np.sqrt(c.loc["10Y", "10Y"]))
-    assert corporate_spread_params("2020-06-30").valid_from == pd.Timestamp("2019-12-31")
+    # re-estimated every month end: a mid-month date uses the previous month end's estimate
+    assert corporate_spread_params("2020-06-15").valid_from == pd.Timestamp("2020-05-31")
     assert corporate_spread_params("1998-01-02") is None

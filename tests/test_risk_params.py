@@ -95,8 +95,14 @@ def test_basis_and_corporate_beta_lookups():
     b = rp.futures_basis("ZN", "2015-06-30")
     assert b.valid_from <= pd.Timestamp("2015-06-30") and b.vol_bp_annual > 0
     assert rp.futures_basis("TN", "2020-06-30").notices[0].code == "basis_proxy"
-    names, var, _, _ = rp.basis_block([("ZNU5", "ZN"), ("UBU5", "UB")], "2025-07-11")
-    assert names == ["basis:ZNU5", "basis:UBU5"] and all(v > 0 for v in var)
+    names, cov, _, _ = rp.basis_block([("ZNU5", "ZN"), ("UBU5", "UB")], "2025-07-11")
+    assert names == ["basis:ZNU5", "basis:UBU5"] and (np.diag(cov) > 0).all()
+    # settlement basis independent; the model residuals correlated (corr_UB of the ZN row)
+    t = pd.read_csv(rp.FUTURES_RESIDUAL_FILE, parse_dates=["valid_from"])
+    zn = t[(t["root"] == "ZN") & (t["valid_from"] <= "2025-07-11")].iloc[-1]
+    ub = t[(t["root"] == "UB") & (t["valid_from"] <= "2025-07-11")].iloc[-1]
+    assert cov[0, 1] == pytest.approx(zn["corr_UB"] * zn["vol_bp_annual"] * ub["vol_bp_annual"],
+                                      rel=0.05)
     c = rp.corporate_beta("2015-06-30")
     assert c["valid_from"] == pd.Timestamp("2014-12-31") and 0.5 < c["beta"] < 1.1
     assert rp.corporate_beta("1995-01-01") is None

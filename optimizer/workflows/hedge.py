@@ -33,6 +33,7 @@ What the result states (one basis throughout)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,8 +103,11 @@ def hedge_notices(ctx: HedgeContext, res: HedgeResult) -> list[Notice]:
                           f"margin ${res.initial_margin:,.0f} (variation margin on a 2-sigma "
                           "move may exceed it)", subject="margin"))
     if res.rounded_broken:
+        # constraint ids (sector_dv01[Treasury]) in words: a notice is a sentence, not a repr
+        broken = [re.sub(r"^(\w+)\[(.+)\]$", r"\1 of \2", str(b)).replace("_", " ")
+                  for b in res.rounded_broken]
         out.append(Notice("rounding_breaks", "naive rounding of the continuous optimum breaks: "
-                          + "; ".join(res.rounded_broken), subject="solver", severity="info"))
+                          + "; ".join(broken), subject="solver", severity="info"))
     if res.status != "optimal":
         out.append(Notice("solver_status", f"solver status {res.status}: see the solver line "
                           "for the optimality gap", subject="solver"))

@@ -119,6 +119,25 @@ def exante_te(data, h: np.ndarray) -> float:
     return float(np.sqrt(max(e @ data.cov @ e + data.resid_var, 0.0)))
 
 
+def basis_split(data, names: list[str], settle_var: dict[str, float]
+                ) -> tuple[np.ndarray, dict[str, float]]:
+    """The factor covariance without the settlement part of each ``basis:<contract>`` factor
+    (``settle_var``: bp^2/yr per contract, ``futures_basis``; what stays is the modelled price's
+    residual to its key-rate DV01s), and each instrument's settlement-basis variance per
+    contract (USD^2/yr): the part of the forecast only a market-marked leg can realize (a
+    modelled futures price has no settlement basis by construction)."""
+    cov = np.array(data.cov, float)
+    per = dict.fromkeys(names, 0.0)
+    for f, name in enumerate(data.factors):
+        code = str(name)[6:] if str(name).startswith("basis:") else None
+        if code is None or code not in names:
+            continue
+        v = min(settle_var.get(code, 0.0), cov[f, f])
+        cov[f, f] -= v
+        per[code] = float(data.B[f, names.index(code)] ** 2 * v)
+    return cov, per
+
+
 def _solve(ctx, limits, time_limit: float):
     """The integer hedge under ``limits``; an infeasible mandate raises without the (costly)
     diagnosis: the backtest relaxes the capital limits for that date instead, flagged."""
@@ -294,6 +313,13 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y", time_limit:
         return np.array([c.get(n, 0.0) for n in names])
 
     te = {s: exante_te(data, vec(c)) for s, c in contracts.items() if s != "naive_zn"}
+    from models.risk_params import futures_basis
+
+    settle = {ir.contract: futures_basis(ir.root, date).vol_bp_annual ** 2
+              for ir in ctx.instruments if ir.kind == "treasury_future"}
+    cov_nb, basis_var = basis_split(data, names, settle)
+    te_nb = {s: exante_te(replace(data, cov=cov_nb), vec(c)) for s, c in contracts.items()
+             if all(k in names for k in c)}
     legs: dict[str, FutureLeg] = {}
     for ir in list(ctx.instruments) + ([zn] if zn not in ctx.instruments else []):
         leg = _leg_for(ir, date)
@@ -308,12 +334,15 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y", time_limit:
         "date": date, "next_date": next_date, "legs": legs, "ratios": ratios,
         "sector_dv01": {s: float(raw[s]) for s in inp.sectors},
         "contracts": contracts, "te_model": te,
+        # the forecast a modelled run can realize (no basis) and the basis per contract
+        "te_nobasis": te_nb, "basis_var": basis_var,
         "limit_costs": {k: v.te_after_usd for k, v in sols.items() if k.startswith("without_")},
         "status": res.status, "flags": flags,
         "notices": [str(w) for w in ctx.warnings][:8],
         "betas": {k: float(v.get("beta", 1.0)) for k, v in ctx.betas.items()},
         "portfolio_mv": float(inp.portfolio_market_value),
         "risk_model": {"method": ctx.factor_model.method, "halflife": ctx.factor_model.halflife,
+                       "horizon_days": ctx.factor_model.horizon_days,
                        "window_start": ctx.factor_model.window_start.strftime("%Y-%m-%d")},
         # the model on the date, for re-scoring other risk models on the same positions
         "model": {"factors": list(data.factors), "book_exposure": (data.x - data.t).tolist(),

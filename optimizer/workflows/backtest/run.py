@@ -138,7 +138,10 @@ def _value_period(cx: _Context, h: dict, days: pd.DatetimeIndex, strike,
     info = {"date": h["date"], "next_date": days[-1], "traded": {}, "margin": {},
             "gross_notional": {}, "rolls": [], "portfolio_mv": h["portfolio_mv"],
             "te_model": h["te_model"], "ctd": {c: lg.ctd["cusip"] for c, lg in legs.items()
-                                                if lg.ctd}}
+                                                if lg.ctd},
+            "contracts": h["contracts"], "te_nobasis": h.get("te_nobasis", {}),
+            "basis_var": h.get("basis_var", {}),
+            "marked_share": {c: float(lp.marked.mean()) for c, lp in pnl.items()}}
     held_end: dict[str, dict] = {}
     n_days, marked, used = len(days) - 1, 0, 0
     for s in STRATEGIES:
