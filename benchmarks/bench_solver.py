@@ -1,8 +1,11 @@
 """Integer hedge solver benchmark: the exact method vs plain cvxpy + SCIP, on the stress family.
 
-Instances: the default hedge (bundled portfolio and mandate, 2025-07-11) and the 30 mandates of
+Instances: the default hedge (bundled portfolio and mandate, 2025-07-11), the 30 mandates of
 :mod:`benchmarks.stress_family` (3-10 sectors x 4-12 contracts, real instrument risk and factor
-covariance, margin 1.75-2% of MV, K = 2..6, turnover, key-rate bands, trading cost).
+covariance, margin 1.75-2% of MV, K = 2..6, turnover, key-rate bands, trading cost), and the
+"batch-NNN" regression rows: the hardest accounts of the batch family
+(:mod:`benchmarks.batch_family`: ``bench_batch``'s accounts, the default mandate), fixed by
+account number.
 
 Per instance, in the same run on the same data:
 * **exact method** (``HedgeProblem.solve``'s search, :mod:`optimizer.core.bnb`): status, proven
@@ -40,6 +43,9 @@ from optimizer.core.model import HedgeModel, build_model
 
 OUT = Path(__file__).resolve().parent / "results" / "solver.md"
 TEXTBOOK_LIMIT = 10.0
+# batch-family accounts kept as regression rows: 9 and 137 took ~60 s of CPU before the
+# interval-rounding test; 161, 191, 385, 666 were the slowest after it (benchmarks/batch_family)
+BATCH_ROWS = (9, 137, 161, 191, 385, 666)
 
 
 def default_case() -> tuple[Any, Any]:
@@ -56,6 +62,7 @@ def run_exact(model: HedgeModel) -> dict[str, Any]:
     return {"status": out.status, "gap": out.gap, "objective": out.objective,
             "nodes": int(st["nodes"]), "leaves": int(st["leaves"]),
             "scip_leaves": int(st.get("scip_leaves", 0)),
+            "scip_quick": int(st.get("scip_quick", 0)),
             "cpu": float(st["cpu_seconds"]), "wall": float(st["seconds"])}
 
 
@@ -82,33 +89,71 @@ def run_textbook(model: HedgeModel) -> dict[str, Any]:
 NOTES = """
 ## Notes
 
-**Before this round of work** (commit 798e8dc, same machine and family, CPU seconds): median
-0.131-0.177, max 5.4-6.8 (stress-01), 5 instances over 1 s. Under cProfile on the five slowest
-(stress-18/22/31/41/42): SCIP leaves 57%, the sector-flow filter over enumerated points 36%,
-lattice enumeration 2%, node QPs 1%; stress-01 alone spent 13.2 of 14.6 s in the flow filter
-(10 sectors: up to 1,023 Hoffman subsets tested on ~10^5 enumerated points, none feasible).
+**This round (batch family, issue 15)**. `benchmarks/batch_family.py` writes the 1,000 accounts
+of `bench_batch` (same generator and seed: random 40-90 % subsets of the default portfolio,
+random par weights, the default mandate) and solves them in one process without Dask, with the
+product's node and work limits. Per-account status, nodes, SCIP leaves and CPU seconds:
+`benchmarks/results/batch_family.csv`.
 
-**What changed**, each measured on the family before it was kept:
-* the Hoffman conditions of every *linked* set of sectors (sets whose sectors share no
-  contract are implied by their parts) prune the lattice enumeration as half-spaces instead of
-  filtering its output; the filter that remains runs lazily in objective order; half-space
-  checks run in bounded-memory blocks and the enumeration budget counts nodes x half-spaces
-  (the flow filter went from 36% to ~0%; stress-01 6.8 s -> 0.5 s);
-* SCIP on a leaf branches on the totals first (priority 10 over the pieces: the default's leaf
-  2,707 -> 188 nodes) with fast presolve/separation and no primal heuristics once the incumbent
-  is its objective limit (~30% less leaf CPU, same optima);
-* node QPs call Clarabel's own API on one persistent solver per problem, updating only the
-  bound vector and the big-M entries (presolve off so that updates are allowed), instead of
-  cvxpy's wrapper re-building the sparse matrices at every node (~0.6 ms per node);
-* tried and dropped: integrality splits instead of SCIP on large leaves (3x more nodes, slower);
-  a continuous-pieces SCIP pre-solve of hard leaves (settled 3 of 23 leaves: no net gain).
+* **Before** (main at ef6590a): too slow to finish (stopped after 25 accounts; acct0009 alone
+  took 60 s of CPU: 39 SCIP leaves, 181,609 SCIP nodes; acct0137 57 s). With the product's
+  10 s wall-clock limit such accounts end `feasible_time_limit`/`feasible_node_limit` -- the
+  9 + 1 non-optimal accounts of the Dask run. **Why**: at these optima every sector band binds
+  together with the leverage limit (a tight knapsack). Hundreds of enumerated totals meet the
+  *continuous* sector-flow (Hoffman) conditions but have no *integer* pieces (e.g. ZN -764 must
+  be split among Treasury/Agency/Corporate whose integer ranges sum to at most -765), so each
+  leaf spent 20 integer-program calls, then went to SCIP, which stopped at its 5,000-node leaf
+  limit and split the leaf again -- 39 times. Not a limit set too low: SCIP on the whole
+  account needs 20,230 nodes (8.4 s) for acct0009.
+* **After** (this commit, same process design): **1,000 of 1,000 optimal** (gap 0, exact
+  check passed); CPU per account median 0.055 s, p90 0.45, p99 2.3, max 31.2 (acct0385); 401
+  under 50 ms, 46 over 1 s; 81 used a SCIP leaf. acct0009 60 s -> 0.07 s, acct0137 57 s ->
+  0.28 s; the first 25 accounts now take at most 0.30 s. The slowest are the batch-NNN rows
+  of the table.
+* **What changed** (each measured before it was kept): integer pieces decided by *interval
+  rounding* (`optimizer/core/rounding.py`): with at most one nonzero shared contract per banded
+  sector the bands decouple into one integer interval per piece, and pieces exist iff the
+  rounded ends bracket each total -- exact, vectorized over candidates, pieces built directly;
+  sectors holding two shared contracts are decided by listing the placements of the smaller
+  totals' pieces (up to 4,096) and the decoupled test on the rest; only the remainder asks the
+  integer program (`pieces.py`). Checked against brute force (`tests/test_core_rounding.py`; a
+  first version rejected feasible candidates whose placed piece had a box excluding 0 -- found
+  on stress-39, now covered). Leaves with an incumbent whose enclosure is large get a short
+  SCIP run (100 nodes, incumbent as objective limit; on the stress family it often settles the
+  leaf at its root) and then a radius growing from a volume-limited start (acct0016: the leaf's
+  optimum 122 above its bound, the incumbent 4,302); an enumeration try whose estimated tree
+  (`lattice.tree_estimate`) is costly goes to that short SCIP run first instead of running
+  until its work limit; repeated integer-piece failures split `h_i = 0 | h_i != 0` on a shared
+  contract before SCIP.
+* **Tried and dropped**: propagation + depth-first search for coupled pieces with large totals
+  (decided most, but undecided ones cost ~35 ms each: batch-385 32 s -> 130 s, stress-18 1.5 s
+  -> 19 s); zero/nonzero splits instead of SCIP on large enclosures (stress-39 0.03 -> 3.7 s);
+  a larger enumeration budget after a failed short SCIP run (5e8 estimated nodes: batch rows
+  -7 s, stress family +1.7 s in total); 100 integer-piece failures before SCIP (batch rows
+  73 -> 44 s, stress-17/18 up to 1.7/2.1 s).
+* **Same-run comparison on the stress family** (exact search only, CPU s, machine shared with
+  other sessions; main = ef6590a): main median 0.097, max 0.749, total 4.83; this commit median
+  0.090, max 1.137, total 6.28; the same optimum on all 31. Faster on stress-08/15/23/39 (25-30%),
+  slower on the SCIP-heavy ones (default, stress-01/03/18/31/42: 1.3-2x) -- the short SCIP run and
+  the larger-budget try that precede a full SCIP leaf cost there what they save on the batch
+  family. (The table's figures are from another pass of the same code under different load.)
+* **Not reached**: median under 50 ms and max under 1 s (stress family and batch rows). What
+  remains: (1) two shared contracts with large totals in one sector (batch-385/907: ZF ~ -250 and
+  ZN ~ -400 across Treasury/Agency/Corporate; stress-17/18) -- more than 4,096 placements, so the
+  integer program decides (~6 ms a candidate) and after 20 failures SCIP takes the leaf and
+  stops at its 5,000-node limit (22 times on batch-385); (2) tight-knapsack leaves (leverage and
+  every band binding: batch-666/940/916) whose enclosure holds 10^5-10^6 points, because the
+  node bound has continuous pieces (acct0137 in $k^2: continuous 5,246,943; integer totals with
+  continuous pieces 5,247,170; integer pieces 5,249,559). Next: an exact decision for two
+  coupled contracts (per sector, a 1-D sweep over the smaller total's piece), and a node bound
+  that knows integer pieces.
 
-**Not reached**: median under 50 ms (see the summary). What remains is SCIP on leaves whose
-Lagrangian enclosure is too large to enumerate (the node QP bound is weak when the optimum sits
-on several sector bands at once, while SCIP closes that gap at its root with integer cuts, often
-in one node) -- about 60 ms per such leaf, on 20 of 31 instances.
+**Previous round** (commit 798e8dc -> 70a8e09): Hoffman conditions of linked sector sets as
+half-spaces of the enumeration (stress-01 6.8 s -> 0.5 s), SCIP leaves branching on totals first
+with fast settings, node QPs on a persistent Clarabel solver; integrality splits instead of SCIP
+on large leaves and a continuous-pieces SCIP pre-solve were tried and dropped.
 
-**Continuous optimum** (SPEC §6): now the relaxation of the same problem -- contracts and pieces
+**Continuous optimum** (SPEC §6): the relaxation of the same problem -- contracts and pieces
 continuous, the no-wash sign rule and K kept (:mod:`optimizer.core.continuous`) -- checked
 against SCIP with sign and cardinality binaries. On the default book it is $6.054M against the
 integer $6.060M (it was $4.99M when the relaxation allowed offsetting "paper" pieces).
@@ -122,6 +167,8 @@ PARTS = {"node QPs (Clarabel)": ("relax.py", "solve"),
          "lattice enumeration": ("lattice.py", "enumerate_points"),
          "SCIP leaves": ("compile.py", "scip_textbook"),
          "integer pieces (HiGHS)": ("pieces.py", "find"),
+         "interval rounding": ("rounding.py", "test"),
+         "pivot placements": ("rounding.py", "coupled"),
          "sector-flow filter": ("transport.py", "ok")}
 
 
@@ -173,6 +220,13 @@ def main() -> list[dict]:
     cases += [(i.name, i.inputs, i.limits,
                f"{i.notes['n_contracts']} x {i.notes['n_sectors']}, K={i.limits.max_instruments}")
               for i in insts]
+    from benchmarks.batch_family import account_problem
+
+    for k in BATCH_ROWS:
+        inputs, limits = account_problem(k)
+        cases.append((f"batch-{k:03d}", inputs, limits,
+                      f"{len(inputs.instruments)} x {len(inputs.sectors)} (batch account, "
+                      f"default mandate)"))
     rows = []
     models = []
     for name, inputs, limits, shape in cases:
@@ -187,12 +241,23 @@ def main() -> list[dict]:
     return rows
 
 
-def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
+def _summary(rows: list[dict], what: str) -> str:
     ex_cpu = [r["exact"]["cpu"] for r in rows]
     ex_wall = [r["exact"]["wall"] for r in rows]
     tb_cpu = [r["textbook"]["cpu"] for r in rows]
     n_opt = sum(r["exact"]["status"] == "optimal" for r in rows)
     n_tb = sum(r["textbook"]["status"] == "optimal" for r in rows)
+    return (f"**{what}** ({len(rows)} instances): exact method optimal on {n_opt}, CPU seconds "
+            f"median {statistics.median(ex_cpu):.3f}, max {max(ex_cpu):.3f} (wall median "
+            f"{statistics.median(ex_wall):.3f}, max {max(ex_wall):.3f}); textbook optimal within "
+            f"{TEXTBOOK_LIMIT:g} s on {n_tb}, CPU median {statistics.median(tb_cpu):.2f}, max "
+            f"{max(tb_cpu):.2f}; over 1 s of CPU: exact {sum(c > 1.0 for c in ex_cpu)}, "
+            f"under 50 ms: exact {sum(c < 0.05 for c in ex_cpu)}.")
+
+
+def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
+    stress = [r for r in rows if not r["case"].startswith("batch-")]
+    batch = [r for r in rows if r["case"].startswith("batch-")]
     lines = [
         "# Integer hedge solver benchmark", "",
         f"Date {dt.date.today().isoformat()}; machine: {_cpu_name()}, {os.cpu_count()} cores "
@@ -200,30 +265,29 @@ def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
         f"figure); Python {platform.python_version()}, cvxpy {cp.__version__}.", "",
         "Exact method = `optimizer.core.bnb` (branch-and-bound on contract signs/zeros with "
         "Clarabel node QPs and weak-duality bounds, LLL lattice enumeration of leaves pruned by "
-        "the sector-flow conditions, SCIP (fast settings, totals branched first, the incumbent "
-        "as objective limit) on leaves whose enclosure is too large to enumerate or whose "
-        "integer sector pieces are the hard part); textbook = the plain MIQP in cvxpy (scaled "
-        "to $M, see `cvxpy_textbook`) solved "
+        "the sector-flow conditions, integer pieces decided by interval rounding "
+        "(`optimizer.core.rounding`), SCIP (fast settings, totals branched first, the incumbent "
+        "as objective limit) first briefly on leaves whose enumeration is estimated costly, and "
+        "fully on leaves still too large or whose coupled integer pieces keep failing); "
+        "textbook = the plain MIQP in cvxpy (scaled to $M, see `cvxpy_textbook`) solved "
         f"by SCIP, {TEXTBOOK_LIMIT:g} s limit. Same data, same run.", "",
         f"Stress family coverage (instances stating each constraint): {coverage(insts)}; seeds "
         f"skipped as infeasible: {insts[-1].notes['skipped_before']}.", "",
-        f"**Summary** ({len(rows)} instances): exact method optimal on {n_opt}, CPU seconds "
-        f"median {statistics.median(ex_cpu):.3f}, max {max(ex_cpu):.3f} (wall median "
-        f"{statistics.median(ex_wall):.3f}, max {max(ex_wall):.3f}); textbook optimal within "
-        f"{TEXTBOOK_LIMIT:g} s on {n_tb}, CPU median {statistics.median(tb_cpu):.2f}, max "
-        f"{max(tb_cpu):.2f}; over 1 s of CPU: exact {sum(c > 1.0 for c in ex_cpu)}, "
-        f"under 50 ms: exact {sum(c < 0.05 for c in ex_cpu)}.", "",
+        _summary(stress, "Summary, default + stress family"), "",
+        _summary(batch, "Summary, batch regression rows") if batch else "", "",
         "Where the exact method's time goes (all instances, under cProfile): " + ", ".join(
             f"{k} {v / split['total']:.0%}" for k, v in split.items() if k != "total")
         + f" of {split['total']:.2f} s.", "",
-        "| case | contracts x sectors | exact: status | gap | nodes | SCIP leaves | CPU s | "
+        "| case | contracts x sectors | exact: status | gap | nodes | SCIP leaves (short "
+        "runs) | CPU s | "
         "wall s | textbook: status | gap | nodes | CPU s | same optimum |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         e, t = r["exact"], r["textbook"]
         lines.append(
             f"| {r['case']} | {r['shape']} | {e['status']} | {_fmt(e['gap'], '.1e')} | "
-            f"{e['nodes']} | {e['scip_leaves']} | {e['cpu']:.3f} | {e['wall']:.3f} | "
+            f"{e['nodes']} | {e['scip_leaves']} ({e['scip_quick']}) | {e['cpu']:.3f} | "
+            f"{e['wall']:.3f} | "
             f"{t['status']} | {_fmt(t['gap'], '.1e')} | {_fmt(t['nodes'], 'd')} | "
             f"{t['cpu']:.2f} | {r['agree']} |")
     OUT.parent.mkdir(parents=True, exist_ok=True)

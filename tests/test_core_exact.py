@@ -63,20 +63,23 @@ def test_exact_check_catches_offsetting_pieces_and_non_integers():
 def test_no_hedge_leaves_without_passing_the_exact_check(monkeypatch):
     """Deliberately broken pieces (a band broken by one contract) reach the final gate: the
     solve fails loudly instead of printing a hedge that breaks a stated constraint."""
-    import optimizer.core.bnb as bnb
+    import optimizer.core.offers as offers
     import optimizer.core.pieces as pieces
+    import optimizer.core.rounding as rounding
 
-    orig = pieces.Pieces.find
+    orig, orig_round = pieces.Pieces.find, rounding.PieceIntervals.pieces
 
-    def broken_find(self, h, nice=False):
-        y = orig(self, h, nice)
+    def _break(y):  # 40 contracts moved between pieces: links, a band and the sign rule fail
         if y is not None and len(y) > 2:
             y = y.copy()
-            y[0] += 40.0  # 40 contracts moved between pieces: links, a band and the
-            y[1] -= 40.0  # sign rule no longer hold
+            y[0] += 40.0
+            y[1] -= 40.0
         return y
 
-    monkeypatch.setattr(pieces.Pieces, "find", broken_find)
-    monkeypatch.setattr(bnb, "exact_check", lambda *a, **k: [])  # the search's own gate off
+    monkeypatch.setattr(pieces.Pieces, "find", lambda self, h, nice=False: _break(
+        orig(self, h, nice)))
+    monkeypatch.setattr(rounding.PieceIntervals, "pieces", lambda self, h: _break(
+        orig_round(self, h)))  # pieces built by interval rounding, broken the same way
+    monkeypatch.setattr(offers, "exact_check", lambda *a, **k: [])  # the search's own gate off
     with pytest.raises(SolverFailure, match="exact arithmetic"):
         HedgeProblem(_inputs(), _mandate()).solve()

@@ -12,9 +12,16 @@ integer pieces y (real positions: each piece has its total's sign) under the for
   for b = 0 is exactly the no-wash rule (pieces <= 0 | pieces >= 0); a relaxation using more
   than K contracts is split ``h_i = 0 | h_i != 0`` on its smallest nonzero contract.
 * A **leaf** (every box on one side of its breakpoints) is solved by enumerating all integer
-  hedges of its enclosure (:mod:`optimizer.core.leaf`), with a growing radius while there is no
-  incumbent; when the enclosure would hold too many points the leaf is split on the integrality
-  of its widest coordinate instead.
+  hedges of its enclosure (:mod:`optimizer.core.leaf`), with a radius growing from a
+  volume-limited start up to the incumbent's; the integer pieces of each candidate are decided
+  by interval rounding (:mod:`optimizer.core.rounding`, exact and vectorized; the integer
+  program of :mod:`optimizer.core.pieces` only for the rest). A try estimated costly (or
+  meeting its work limit), or an incumbent's enclosure too large to enumerate at once, goes to
+  a short SCIP run first (100 nodes, the incumbent as objective limit: it often settles the
+  leaf at its root); if that fails the enumeration gets a larger budget, and a
+  leaf still too large -- or whose coupled integer pieces keep failing after a split
+  ``h_i = 0 | h_i != 0`` of a shared contract -- goes to SCIP (5,000 nodes; at that limit the
+  leaf is split on the integrality of its widest coordinate).
 * Best-first on the bound (deeper first among equals, which dives to a first incumbent).
   Deterministic: the node and enumeration-work limits decide; the wall-clock limit is only a
   safety net. The result carries the incumbent, the global bound (min over open nodes) and the
@@ -33,29 +40,32 @@ import numpy as np
 
 from optimizer.core.compile import scip_textbook
 from optimizer.core.errors import SolverFailure
-from optimizer.core.exact import exact_check
 from optimizer.core.lattice import TooManyPoints, enumerate_points, log_volume
 from optimizer.core.leaf import (
     Region,
     breakpoints,
     covers_box,
     h_halfspaces,
-    infeasible_forms_only,
     region,
 )
 from optimizer.core.model import HedgeModel
+from optimizer.core.offers import PIECES_FAIL_LIMIT, CandidateOffers
 from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.relax import NodeBound, NodeQP
+from optimizer.core.rounding import PieceIntervals
 from optimizer.core.transport import SectorFlow
 
 REL_GAP = 1e-9
-PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
 LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
-LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is split or given to SCIP
+LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is given to SCIP
 LEAF_CELLS = 5_000_000  # ... and enumeration nodes x half-spaces of one try
+QUICK_ESTIMATE = 3e6  # estimated nodes x (1 + rows / 50) of a try above which SCIP goes first
+QUICK_SCIP_NODES = 100  # node limit of that short SCIP run
+BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
+LEAF_WORK_BIG, LEAF_CELLS_BIG = 2_000_000, 100_000_000  # budgets after it failed
+FULL_LOGVOL = math.log(1e7)  # an incumbent's whole enclosure is enumerated at once below this
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
-FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
 
 
 @dataclass
@@ -90,7 +100,7 @@ class _Item:
     hi: np.ndarray = field(compare=False)
 
 
-class BranchAndBound:
+class BranchAndBound(CandidateOffers):
     """The exact method on one :class:`HedgeModel` (module docstring)."""
 
     def __init__(self, model: HedgeModel, limits: Limits | None = None,
@@ -101,12 +111,14 @@ class BranchAndBound:
         self.pieces = pieces or Pieces(model)
         self.bps = breakpoints(model, self.qp)
         self.flow = SectorFlow(model)
+        self.rounding = PieceIntervals(model)
         self.K = model.forms.cardinality()
         self.U = math.inf
         self.h: np.ndarray | None = None
         self.y: np.ndarray | None = None
         self.stats: dict[str, float] = {"nodes": 0, "leaves": 0, "leaf_splits": 0, "enum_work": 0,
-                      "enum_points": 0, "candidates": 0, "pieces_calls": 0, "incumbents": 0}
+                      "enum_points": 0, "candidates": 0, "pieces_calls": 0, "incumbents": 0,
+                      "rounding_rejects": 0}
         self._seq = itertools.count()
         self._heap: list[_Item] = []
         self._no_pieces: set[tuple[int, ...]] = set()  # totals proven to have no real pieces
@@ -231,8 +243,14 @@ class BranchAndBound:
         gp, g = g, nb.bound  # the enclosure is this node's own Lagrangian, not a parent's bound
         full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
         delta = full
-        if not math.isfinite(full):
-            delta = start_radius(self.model, self.qp, nb, lo, hi, (A0, b0))
+        quick = False  # a short SCIP run was tried (then the enumeration gets a larger budget)
+        if math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) > FULL_LOGVOL:
+            quick = True  # the incumbent's enclosure is large: SCIP briefly, then grow a radius
+            if self._scip_quick(lo, hi):
+                return
+            full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+        if not (math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) <= FULL_LOGVOL):
+            delta = min(full, start_radius(self.model, self.qp, nb, lo, hi, (A0, b0)))
         while True:
             if delta <= 0:
                 return
@@ -242,17 +260,22 @@ class BranchAndBound:
                 self._scip_leaf(gp, depth, lo, hi, "volume")
                 return
             try:
-                budget = int(self.lim.work_limit - self.stats["enum_work"])
-                per_try = LEAF_CELLS // max(len(reg.b), 1)  # each node is checked on every row
-                HJ = enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
-                                      max_work=max(min(budget, LEAF_WORK, per_try), 1))
-            except TooManyPoints:
-                self._scip_leaf(gp, depth, lo, hi, "work")
-                return
+                HJ = self._enumerate(reg, quick)
+            except TooManyPoints:  # a costly try (estimated or met): a short SCIP run first
+                if quick:  # ... which did not settle it, and the try is too costly still
+                    self._scip_leaf(gp, depth, lo, hi, "work")
+                    return
+                quick = True
+                if self._scip_quick(lo, hi):
+                    return
+                full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+                delta = min(delta, full)
+                continue
             self.stats["enum_work"] += len(HJ)
             found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :], sigma)
-            if self._fails > PIECES_FAIL_LIMIT:
-                self._scip_leaf(gp, depth, lo, hi, "pieces")  # integer pieces are the hard part here
+            if self._fails > PIECES_FAIL_LIMIT:  # integer pieces are the hard part here
+                if not self._split_zero(gp, depth, lo, hi, nb):
+                    self._scip_leaf(gp, depth, lo, hi, "pieces")
                 return
             if found is not None and found <= g + delta + self.tol():
                 return  # every better point was inside this radius: the leaf is solved
@@ -260,6 +283,66 @@ class BranchAndBound:
                 return  # the whole region (or the whole box) has been enumerated
             full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
             delta = min(2.0 * delta, full)
+
+    def _logvol(self, nb: NodeBound, lo: np.ndarray, hi: np.ndarray, delta: float,
+                hs: tuple) -> float:
+        """log of the points in the leaf's enclosure at radius ``delta``. Small enough (at most
+        FULL_LOGVOL) the incumbent's whole enclosure is enumerated at once; otherwise a short
+        SCIP run goes first, then the radius grows from a volume-limited start (a leaf's own
+        optimum is often far closer to its bound than an incumbent found elsewhere: batch
+        family 122 vs 4,302)."""
+        reg = region(self.model, self.qp, nb, lo, hi, delta, hs)
+        return log_volume(reg.M, max(reg.D, 0.0)) if len(reg.J) else -math.inf
+
+    def _enumerate(self, reg: Region, quick: bool) -> np.ndarray:
+        """One try of the leaf's enumeration within its budget (larger once a short SCIP run
+        failed: the enumeration is then the better tool)."""
+        budget = int(self.lim.work_limit - self.stats["enum_work"])
+        work, cells = (LEAF_WORK_BIG, LEAF_CELLS_BIG) if quick else (LEAF_WORK, LEAF_CELLS)
+        per_try = cells // max(len(reg.b), 1)  # each node is checked on every row
+        return enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
+                                max_work=max(min(budget, work, per_try), 1),
+                                max_estimate=BIG_ESTIMATE if quick else QUICK_ESTIMATE)
+
+    def _scip_quick(self, lo: np.ndarray, hi: np.ndarray) -> bool:
+        """SCIP on the leaf with a small node limit and the incumbent as objective limit:
+        True when it settled the leaf (optimal or nothing better); its hedge is offered."""
+        self.stats["scip_quick"] = self.stats.get("scip_quick", 0) + 1
+        cutoff = self.U - self.tol() if math.isfinite(self.U) else None
+        r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
+                          cutoff=cutoff, node_limit=QUICK_SCIP_NODES, leaf=True)
+        self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
+        if "h" in r:
+            self._offer_exact(r["h"], r["y"])
+        done = r["status"] in ("optimal", "infeasible")
+        self.stats["scip_quick_settled"] = self.stats.get("scip_quick_settled", 0) + int(done)
+        return done
+
+    def _split_zero(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray, nb: NodeBound
+                    ) -> bool:
+        """Split ``h_i = 0 | h_i != 0`` on a shared contract whose box holds 0 (the one the
+        relaxation uses least) when integer pieces keep failing in a leaf: the failures come
+        from sectors given pieces of two shared contracts with large totals (beyond the
+        placements :mod:`optimizer.core.rounding` lists); the zero child decouples them, the
+        other child's relaxation knows |h_i| >= 1. False when there is none (SCIP then)."""
+        d = self.model.data
+        free = (lo <= 0) & (hi >= 0) & (lo < hi) & (d.S.sum(axis=1) > 1)
+        if not np.any(free):
+            return False
+        x = np.abs(nb.x[:d.I]) if nb.x is not None else np.zeros(d.I)
+        cand = np.nonzero(free)[0]
+        i = int(cand[np.argmin(x[cand])])
+        self.stats["zero_splits"] = self.stats.get("zero_splits", 0) + 1
+        zl, zh = lo.copy(), hi.copy()
+        zl[i] = zh[i] = 0
+        nl, nh = lo.copy(), hi.copy()
+        if lo[i] >= 0:
+            nl[i] = 1
+        else:
+            nh[i] = -1
+        self._push(g, depth + 1, zl, zh)
+        self._push(g, depth + 1, nl, nh)
+        return True
 
     def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
                    why: str = "") -> None:
@@ -278,14 +361,6 @@ class BranchAndBound:
                                                          and np.array_equal(self.h, r["h"])):
             return
         self._split_widest(max(g, float(r.get("dual_bound", g))), depth, lo, hi, None)
-
-    def _offer_exact(self, h: np.ndarray, y: np.ndarray) -> None:
-        h, y = np.asarray(h, float), np.asarray(y, float)
-        F = float(self.model.objective(h)[0])
-        if F < self.U - self.tol() and \
-                not exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
-            self.U, self.h, self.y = F, h, y
-            self.stats["incumbents"] += 1
 
     def _split_widest(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
                       reg: Region | None) -> None:
@@ -308,63 +383,6 @@ class BranchAndBound:
         self._push(g, depth + 1, lo, left)
         self._push(g, depth + 1, right, hi)
 
-    def _offer(self, H: np.ndarray, sigma: np.ndarray | None = None) -> float | None:
-        """Best feasible point of H (exact pieces and exact check) if better than U. Totals
-        without continuous pieces yield a feasibility cut for the leaf's signs ``sigma``."""
-        self.stats["enum_points"] += len(H)
-        if not len(H):
-            return None
-        H = H[~infeasible_forms_only(self.model, H)]
-        F = self.model.objective(H)
-        keep = F < self.U - self.tol()
-        H, F = H[keep], F[keep]
-        pool = self._pool.setdefault(tuple(int(v) for v in sigma), []) \
-            if sigma is not None else []
-        keep = _cuts_ok(pool, H)
-        H, F = H[keep], F[keep]
-        if not len(H):
-            return None
-        order = np.argsort(F, kind="stable")
-        H, F = H[order], F[order]
-        for k0 in range(0, len(H), FLOW_CHUNK):  # the Hoffman filter in objective order
-            if F[k0] >= self.U - self.tol():
-                return None
-            ok = np.nonzero(self.flow.ok(H[k0:k0 + FLOW_CHUNK]))[0] + k0
-            for k in ok:
-                got = self._candidate(H[k], float(F[k]), pool, sigma)
-                if got is not None:
-                    return got if got >= 0 else None
-        return None
-
-    def _candidate(self, hk: np.ndarray, Fk: float, pool: list, sigma: np.ndarray | None
-                   ) -> float | None:
-        """Fk if totals hk (objective Fk) have integer pieces and become the incumbent; -1 to
-        stop offering (beyond U, or the leaf goes to SCIP); None to try the next one."""
-        if Fk >= self.U - self.tol():
-            return -1.0
-        key = tuple(int(v) for v in hk)
-        h = hk.astype(float)
-        if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
-            return None
-        self.stats["candidates"] += 1
-        if self._fails > PIECES_FAIL_LIMIT:
-            return -1.0  # the leaf goes to SCIP (see _leaf)
-        y = self.pieces.find(h)
-        if y is None:
-            self._no_pieces.add(key)
-            self._fails += 1
-            cut = self.cuts.cut(h, sigma) if (self.cuts is not None and
-                                              sigma is not None) else None
-            if cut is not None:
-                pool.append(cut)
-                self.stats["cuts"] = self.stats.get("cuts", 0) + 1
-            return None
-        if exact_check(self.model.forms, h, y, self.model.data.piece_instrument):
-            return None
-        self.U, self.h, self.y = Fk, h, y
-        self.stats["incumbents"] += 1
-        return Fk
-
 def start_radius(model: HedgeModel, qp: NodeQP, nb: NodeBound, lo: np.ndarray, hi: np.ndarray,
                  hs: tuple) -> float:
     """Largest radius (doubling from 1e-6 of the bound) whose enclosure holds about
@@ -376,13 +394,6 @@ def start_radius(model: HedgeModel, qp: NodeQP, nb: NodeBound, lo: np.ndarray, h
             break
         delta *= 2.0
     return delta
-
-
-def _cuts_ok(pool: list[tuple[np.ndarray, float]], H: np.ndarray) -> np.ndarray:
-    ok = np.ones(H.shape[0], bool)
-    for g, rhs in pool:
-        ok &= H @ g <= rhs + 1e-7 * (1.0 + abs(rhs))
-    return ok
 
 
 __all__ = ["BranchAndBound", "Limits", "Outcome"]

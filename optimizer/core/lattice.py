@@ -28,6 +28,10 @@ class TooManyPoints(Exception):
     """The enumeration would exceed its work budget (the caller branches instead)."""
 
 
+class TooManyEstimated(TooManyPoints):
+    """Raised before any work: the estimated tree is larger than the caller allows."""
+
+
 def lll(C: np.ndarray, delta: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
     """LLL reduction of the columns of C: (C U, U) with U unimodular (int64)."""
     B = np.asarray(C, float).copy()
@@ -84,13 +88,34 @@ class _Levels:
                              np.linalg.norm(a1 @ R11i, axis=1)))
 
 
+def tree_estimate(R: np.ndarray, D: float) -> float:
+    """Estimated enumeration nodes: the lattice points of each level's projected ellipsoid
+    (volume of the j-dimensional ball of radius sqrt(D) over the last j diagonal entries of the
+    reduced triangular basis, at least 1), summed over the levels; half-spaces not counted."""
+    n = R.shape[0]
+    logd = np.cumsum(np.log(np.abs(np.diag(R)))[::-1])  # last j entries, j = 1..n
+    tot = 0.0
+    for j in range(1, n + 1):
+        logv = (j / 2) * math.log(math.pi * max(D, 1e-300)) - math.lgamma(j / 2 + 1) \
+            - float(logd[j - 1])
+        tot += max(1.0, math.exp(min(logv, 700.0)))
+    return tot
+
+
 def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
-                     b: np.ndarray, max_work: int = 2_000_000) -> np.ndarray:
-    """All integer h (rows) in the ellipsoid and the half-spaces (module docstring)."""
+                     b: np.ndarray, max_work: int = 2_000_000,
+                     max_estimate: float | None = None) -> np.ndarray:
+    """All integer h (rows) in the ellipsoid and the half-spaces (module docstring).
+    ``max_estimate``: raise :class:`TooManyEstimated` at once when :func:`tree_estimate` x
+    (1 + half-spaces / 50) is larger (the cost of a try, before trying)."""
     n = len(center)
     if D < 0:
         return np.zeros((0, n), dtype=np.int64)
     lv = _Levels(M, center, A)
+    if max_estimate is not None:
+        cost = tree_estimate(lv.R, D) * (1.0 + len(b) / 50.0)
+        if cost > max_estimate:
+            raise TooManyEstimated(f"estimated {cost:.3g} > {max_estimate:.3g}")
     R, t = lv.R, lv.t
     btol = b + SLACK * np.maximum(1.0, np.abs(b))
     Dt = D * (1 + SLACK) + SLACK
@@ -137,4 +162,5 @@ def _halfspaces_ok(lv: _Levels, k: int, Z: np.ndarray, part: np.ndarray, Dt: flo
     return np.all(v - slack <= btol[None, :], axis=1)
 
 
-__all__ = ["TooManyPoints", "enumerate_points", "lll", "log_volume"]
+__all__ = ["TooManyEstimated", "TooManyPoints", "enumerate_points", "lll", "log_volume",
+           "tree_estimate"]
