@@ -53,10 +53,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-# the narrow imports: statsmodels.api pulls in graphics/tsa (~3 s at start-up)
-from statsmodels.regression.linear_model import OLS
-from statsmodels.tools.tools import add_constant
-
 from data.errors import InputError, Notice
 from data.loaders import TENOR_YEARS, par_curve_history_pct, tenor_to_years
 from models.risk import (
@@ -212,6 +208,11 @@ class BetaResult:
 
 def fit_ols_hac(y: pd.Series, x: pd.Series | pd.DataFrame, maxlags: int | None = None):
     """statsmodels OLS of y on a constant and x with HAC (Newey–West) standard errors."""
+    # imported here, narrowly: statsmodels (and the scipy.stats it loads, ~0.4 s) is needed only
+    # when a regression runs; a hedge on shipped or unit betas never loads it
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
+
     n = len(y)
     lags = newey_west_maxlags(n) if maxlags is None else int(maxlags)
     X = add_constant(x, has_constant="add")

@@ -17,13 +17,15 @@ import sys
 import time
 import warnings as _pywarnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cvxpy as cp
 import numpy as np
 
 from optimizer.core.forms import AbsSum, LinearForm
 from optimizer.core.model import HedgeModel
+
+if TYPE_CHECKING:   # cvxpy states only the benchmark's textbook model: a hedge never loads it
+    import cvxpy as cp
 
 
 def _c_fflush() -> None:
@@ -195,6 +197,8 @@ def cvxpy_textbook(model: HedgeModel) -> tuple[cp.Problem, cp.Variable]:
     covariance) made SCIP abort with "unresolved numerical troubles in LP" on 10 of the 31
     benchmark instances (cvxpy then raises "Solver 'SCIP' failed"); a baseline that fails on
     numerics it did not need says nothing about the method."""
+    import cvxpy as cp
+
     from optimizer.core.bounds import cov_factor
 
     assert model.box is not None
