@@ -39,26 +39,32 @@ def _c_fflush() -> None:
 
 @contextlib.contextmanager
 def quiet_solver() -> Iterator[None]:
-    """Nothing a solver library prints reaches stdout (``--json`` must stay valid JSON).
+    """Nothing a solver library prints reaches stdout or stderr (``--json`` must stay valid
+    JSON; a PM's terminal must not show a solver's internals).
 
-    SCIP writes from C straight to file descriptor 1, so fd 1 is pointed at /dev/null for the
-    duration (and Python warnings such as cvxpy's "Solution may be inaccurate" are silenced).
+    SCIP writes from C straight to file descriptor 1, and its LP solver (SoPlex) warns on 2 (e.g.
+    "Cannot set feasibility tolerance to small value 1e-12 without GMP" when SCIP tightens the
+    LP tolerance on a hard leaf), so both are pointed at /dev/null for the duration (and Python
+    warnings such as "Solution may be inaccurate" are silenced).
     """
-    try:
-        sys.stdout.flush()
-    except Exception:  # noqa: BLE001 - a closed or odd stdout: nothing to flush
-        pass
-    saved = os.dup(1)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or odd stream: nothing to flush
+            pass
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, 1)
+        for fd in saved:
+            os.dup2(devnull, fd)
         with _pywarnings.catch_warnings():
             _pywarnings.simplefilter("ignore")
             yield
     finally:
         _c_fflush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        for fd, keep in saved.items():
+            os.dup2(keep, fd)
+            os.close(keep)
         os.close(devnull)
 
 
