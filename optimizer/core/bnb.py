@@ -193,16 +193,7 @@ class BranchAndBound(CandidateOffers):
             for k, (a, c) in enumerate(kids):
                 self._push(g, depth + 1 + (1 - k), a, c)
         elif choice[0] == "card":
-            i = choice[1]
-            zl, zh = lo.copy(), hi.copy()
-            zl[i] = zh[i] = 0
-            nl, nh = lo.copy(), hi.copy()
-            if lo[i] >= 0:
-                nl[i] = 1
-            else:
-                nh[i] = -1
-            self._push(g, depth + 1, zl, zh)
-            self._push(g, depth + 1, nl, nh)
+            self._push_zero_split(g, depth, lo, hi, choice[1])
         else:
             self._leaf(lo, hi, nb, g, depth)
 
@@ -333,6 +324,12 @@ class BranchAndBound(CandidateOffers):
         cand = np.nonzero(free)[0]
         i = int(cand[np.argmin(x[cand])])
         self.stats["zero_splits"] = self.stats.get("zero_splits", 0) + 1
+        self._push_zero_split(g, depth, lo, hi, i)
+        return True
+
+    def _push_zero_split(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
+                         i: int) -> None:
+        """Two children: contract i at zero, and contract i nonzero on its (fixed) side."""
         zl, zh = lo.copy(), hi.copy()
         zl[i] = zh[i] = 0
         nl, nh = lo.copy(), hi.copy()
@@ -342,7 +339,6 @@ class BranchAndBound(CandidateOffers):
             nh[i] = -1
         self._push(g, depth + 1, zl, zh)
         self._push(g, depth + 1, nl, nh)
-        return True
 
     def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
                    why: str = "") -> None:
