@@ -262,7 +262,10 @@ def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
         "# Integer hedge solver benchmark", "",
         f"Date {dt.date.today().isoformat()}; machine: {_cpu_name()}, {os.cpu_count()} cores "
         "shared with other jobs (wall times are inflated by load: CPU seconds are the robust "
-        f"figure); Python {platform.python_version()}, cvxpy {cp.__version__}.", "",
+        f"figure); Python {platform.python_version()}, cvxpy {cp.__version__}; BLAS threads: "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')} (the solver is "
+        "single-threaded; idle BLAS threads spinning on a second core add CPU seconds, not wall "
+        "time: run with OPENBLAS_NUM_THREADS=1 for CPU = solve time).", "",
         "Exact method = `optimizer.core.bnb` (branch-and-bound on contract signs/zeros with "
         "Clarabel node QPs and weak-duality bounds, LLL lattice enumeration of leaves pruned by "
         "the sector-flow conditions, integer pieces decided by interval rounding "
