@@ -100,8 +100,8 @@ def futures_basis(root: str, asof) -> BasisParams:
     notices = []
     use = root if root in set(t["root"]) else BASIS_PROXY.get(root, "ZN")
     if use != root:
-        notices.append(Notice("basis_proxy", f"no settlement history for {root}: basis risk of "
-                              f"{use} used", subject=root, severity="info"))
+        notices.append(Notice("basis_proxy", f"no settlement history in the estimate: the basis "
+                              f"risk of {use} is used", subject=root, severity="info"))
     rows = t[(t["root"] == use) & (t["valid_from"] <= asof)]
     if rows.empty:
         rows = t[t["root"] == use].sort_values("valid_from").head(1)
