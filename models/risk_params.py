@@ -50,8 +50,26 @@ def _table(path: str) -> pd.DataFrame:
     return pd.read_csv(path, parse_dates=["valid_from"])
 
 
+def _dated(t: pd.DataFrame, asof, first_if_none: bool = False) -> pd.DataFrame:
+    """The rows of the latest ``valid_from`` on or before ``asof`` (an estimate made from data
+    up to then: no look-ahead); empty when there is none, or with ``first_if_none`` the rows of
+    the earliest estimate (the caller says so)."""
+    if t.empty:
+        return t
+    ok = t[t["valid_from"] <= pd.Timestamp(asof)]
+    if ok.empty:
+        if not first_if_none:
+            return ok
+        ok = t
+        return ok[ok["valid_from"] == ok["valid_from"].min()]
+    return ok[ok["valid_from"] == ok["valid_from"].max()]
+
+
 @dataclass(frozen=True)
-class SwapSpreadParams:
+class SpreadParams:
+    """A spread factor's annualized vol (bp) and correlations with the key rates (and other
+    spread factors), one dated estimate of a ``kind, other, value`` table."""
+
     vol_bp_annual: float
     corr: dict[str, float]           # key tenor or "spread:Corporate" -> correlation
     valid_from: pd.Timestamp
@@ -59,6 +77,17 @@ class SwapSpreadParams:
     nobs: int
     source: str
 
+    @classmethod
+    def from_rows(cls, rows: pd.DataFrame) -> SpreadParams:
+        vol = float(rows.loc[rows["kind"] == "vol_bp_annual", "value"].iloc[0])
+        corr = {str(r.other): float(r.value) for r in rows[rows["kind"] == "corr"].itertuples()}
+        r0 = rows.iloc[0]
+        return cls(vol, corr, pd.Timestamp(r0["valid_from"]), str(r0["window"]),
+                   int(r0["nobs"]), str(r0["source"]))
+
+
+@dataclass(frozen=True)
+class SwapSpreadParams(SpreadParams):
     def describe(self) -> str:
         return (f"swap-spread factor: vol {self.vol_bp_annual:.1f} bp/yr and correlations "
                 f"estimated from ISDAFIX {self.window} ({self.nobs} month-end changes; licensed "
@@ -68,19 +97,13 @@ class SwapSpreadParams:
 def swap_spread_params(asof) -> SwapSpreadParams:
     """The swap-spread factor's parameters estimated from data on or before ``asof``."""
     t = _table(str(SWAP_SPREAD_FILE))
-    asof = pd.Timestamp(asof)
-    ok = t[t["valid_from"] <= asof]
-    if ok.empty:
-        first = t["valid_from"].min()
-        raise InputError(f"no swap-spread parameters before {first.date()} (estimated from "
-                         "ISDAFIX swap rates, which start 2000-07): swap futures (NSF5 NSF10 "
-                         f"SSF2 SSF5 SSF10 SSF30) cannot be risk-modelled on {asof.date()}")
-    rows = ok[ok["valid_from"] == ok["valid_from"].max()]
-    vol = float(rows.loc[rows["kind"] == "vol_bp_annual", "value"].iloc[0])
-    corr = {str(r.other): float(r.value) for r in rows[rows["kind"] == "corr"].itertuples()}
-    first = rows.iloc[0]
-    return SwapSpreadParams(vol, corr, pd.Timestamp(first["valid_from"]), str(first["window"]),
-                            int(first["nobs"]), str(first["source"]))
+    rows = _dated(t, asof)
+    if rows.empty:
+        raise InputError(f"no swap-spread parameters before {t['valid_from'].min().date()} "
+                         "(estimated from ISDAFIX swap rates, which start 2000-07): swap futures "
+                         "(NSF5 NSF10 SSF2 SSF5 SSF10 SSF30) cannot be risk-modelled on "
+                         f"{pd.Timestamp(asof).date()}")
+    return SwapSpreadParams.from_rows(rows)
 
 
 @dataclass(frozen=True)
@@ -102,13 +125,13 @@ def futures_basis(root: str, asof) -> BasisParams:
     if use != root:
         notices.append(Notice("basis_proxy", f"no settlement history in the estimate: the basis "
                               f"risk of {use} is used", subject=root, severity="info"))
-    rows = t[(t["root"] == use) & (t["valid_from"] <= asof)]
+    rows = _dated(t[t["root"] == use], asof)
     if rows.empty:
-        rows = t[t["root"] == use].sort_values("valid_from").head(1)
+        rows = _dated(t[t["root"] == use], asof, first_if_none=True)
         notices.append(Notice("basis_before_estimates", f"no basis estimate on or before "
                               f"{asof.date()}: the first one (valid from "
                               f"{rows['valid_from'].iloc[0].date()}) is used", subject=root))
-    r = rows.sort_values("valid_from").iloc[-1]
+    r = rows.iloc[-1]
     return BasisParams(root, float(r["vol_bp_annual"]), pd.Timestamp(r["valid_from"]),
                        int(r["nobs"]), str(r["source"]), notices)
 
@@ -123,8 +146,7 @@ def futures_residual(root: str, asof) -> BasisParams | None:
     rows = t[t["root"] == root]
     if rows.empty:
         return None
-    ok = rows[rows["valid_from"] <= pd.Timestamp(asof)]
-    r = (ok if not ok.empty else rows).sort_values("valid_from").iloc[-1 if not ok.empty else 0]
+    r = _dated(rows, asof, first_if_none=True).iloc[-1]
     return BasisParams(root, float(r["vol_bp_annual"]), pd.Timestamp(r["valid_from"]),
                        int(r["nobs"]), str(r["source"]))
 
@@ -165,12 +187,10 @@ def residual_corr(roots: list[str], asof) -> np.ndarray:
         return c
     t = _table(str(FUTURES_RESIDUAL_FILE))
     for i, a in enumerate(roots):
-        rows = t[(t["root"] == a) & (t["valid_from"] <= pd.Timestamp(asof))]
-        if rows.empty:
-            rows = t[t["root"] == a].sort_values("valid_from").head(1)
+        rows = _dated(t[t["root"] == a], asof, first_if_none=True)
         if rows.empty:
             continue
-        r = rows.sort_values("valid_from").iloc[-1]
+        r = rows.iloc[-1]
         for j, b in enumerate(roots):
             v = r.get(f"corr_{b}", np.nan)
             if i != j and pd.notna(v):
@@ -226,11 +246,10 @@ def corporate_beta(asof) -> dict | None:
     file). Keys: beta, std_err, r_squared, resid_vol_bp_annual, nobs, start, end, source."""
     if not CORPORATE_BETA_FILE.exists():
         return None
-    t = _table(str(CORPORATE_BETA_FILE))
-    ok = t[t["valid_from"] <= pd.Timestamp(asof)]
-    if ok.empty:
+    rows = _dated(_table(str(CORPORATE_BETA_FILE)), asof)
+    if rows.empty:
         return None
-    r = ok.sort_values("valid_from").iloc[-1]
+    r = rows.iloc[-1]
     return {"beta": float(r["beta"]), "std_err": float(r["std_err"]),
             "r_squared": float(r["r_squared"]),
             "resid_vol_bp_annual": float(r["resid_vol_bp_annual"]), "nobs": int(r["nobs"]),
@@ -257,30 +276,10 @@ def append_basis_factors(names: list[str], cov, contracts: list[tuple[str, str]]
 CORPORATE_SPREAD_FILE = RISK_PARAMS_DIR / "corporate_spread.csv"
 
 
-@dataclass(frozen=True)
-class SpreadParams:
-    """A sector spread factor's annualized vol (bp) and correlations with the key rates."""
-
-    vol_bp_annual: float
-    corr: dict[str, float]
-    valid_from: pd.Timestamp
-    window: str
-    nobs: int
-    source: str
-
-
 def corporate_spread_params(asof) -> SpreadParams | None:
     """The corporate (BBB OAS) spread factor estimated from data up to the latest
     ``valid_from`` on or before ``asof``; None before the first estimate or without the file."""
     if not CORPORATE_SPREAD_FILE.exists():
         return None
-    t = _table(str(CORPORATE_SPREAD_FILE))
-    ok = t[t["valid_from"] <= pd.Timestamp(asof)]
-    if ok.empty:
-        return None
-    rows = ok[ok["valid_from"] == ok["valid_from"].max()]
-    vol = float(rows.loc[rows["kind"] == "vol_bp_annual", "value"].iloc[0])
-    corr = {str(r.other): float(r.value) for r in rows[rows["kind"] == "corr"].itertuples()}
-    r0 = rows.iloc[0]
-    return SpreadParams(vol, corr, pd.Timestamp(r0["valid_from"]), str(r0["window"]),
-                        int(r0["nobs"]), str(r0["source"]))
+    rows = _dated(_table(str(CORPORATE_SPREAD_FILE)), asof)
+    return SpreadParams.from_rows(rows) if not rows.empty else None

@@ -232,22 +232,20 @@ def _core_error(where: str, exc: Exception) -> int | None:
 
 def _print_infeasible(where: str, exc) -> None:
     """The reason on one line, then each conflicting constraint and each verified smallest
-    change on a line of its own (the full sentence is ``str(exc)``, for the Python API)."""
-    head = exc.why or str(exc)
-    lead = "" if head.lower().startswith("infeasible mandate") else "infeasible mandate: "
+    change on a line of its own (the one-sentence form is ``str(exc)``, for the Python API)."""
+    text = f"{exc.why.rstrip('.')}." if exc.conflicts and exc.why else str(exc)
+    lead = "" if text.lower().startswith("infeasible mandate") else "infeasible mandate: "
+    print(f"{where}: {lead}{text}", file=sys.stderr)
     if not exc.conflicts:
-        print(f"{where}: {lead}{str(exc) if not exc.why else head}", file=sys.stderr)
         return
-    print(f"{where}: {lead}{head.rstrip('.')}.", file=sys.stderr)
     print("  conflicting constraints:", file=sys.stderr)
     for c in exc.conflict_details:
         print(f"    - {c}", file=sys.stderr)
     if exc.relaxations:
         print("  smallest single changes that make it feasible (each the exact minimum of that "
-              "limit alone, verified by solving the relaxed mandate):", file=sys.stderr)
+              "limit alone):", file=sys.stderr)
         for r in exc.relaxations:
-            print(f"    - {r.removesuffix(' (verified: the relaxed mandate has a hedge)')}",
-                  file=sys.stderr)
+            print(f"    - {r}", file=sys.stderr)
     for n in exc.notes:
         print(f"  note: {n}", file=sys.stderr)
 

@@ -298,16 +298,25 @@ class BranchAndBound(CandidateOffers):
     def _scip_quick(self, lo: np.ndarray, hi: np.ndarray) -> bool:
         """SCIP on the leaf with a small node limit and the incumbent as objective limit:
         True when it settled the leaf (optimal or nothing better); its hedge is offered."""
-        self.stats["scip_quick"] = self.stats.get("scip_quick", 0) + 1
+        self._count("scip_quick")
+        r = self._scip_on_leaf(lo, hi, QUICK_SCIP_NODES)
+        done = r["status"] in ("optimal", "infeasible")
+        self._count("scip_quick_settled", int(done))
+        return done
+
+    def _scip_on_leaf(self, lo: np.ndarray, hi: np.ndarray, node_limit: int) -> dict:
+        """SCIP on the leaf's box with the incumbent as objective limit; its hedge (if any) is
+        offered through the exact check. Returns SCIP's result."""
         cutoff = self.U - self.tol() if math.isfinite(self.U) else None
         r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
-                          cutoff=cutoff, node_limit=QUICK_SCIP_NODES, leaf=True)
-        self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
+                          cutoff=cutoff, node_limit=node_limit, leaf=True)
+        self._count("scip_nodes", int(r["nodes"]))
         if "h" in r:
             self._offer_exact(r["h"], r["y"])
-        done = r["status"] in ("optimal", "infeasible")
-        self.stats["scip_quick_settled"] = self.stats.get("scip_quick_settled", 0) + int(done)
-        return done
+        return r
+
+    def _count(self, key: str, n: int = 1) -> None:
+        self.stats[key] = self.stats.get(key, 0) + n
 
     def _split_zero(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray, nb: NodeBound
                     ) -> bool:
@@ -323,7 +332,7 @@ class BranchAndBound(CandidateOffers):
         x = np.abs(nb.x[:d.I]) if nb.x is not None else np.zeros(d.I)
         cand = np.nonzero(free)[0]
         i = int(cand[np.argmin(x[cand])])
-        self.stats["zero_splits"] = self.stats.get("zero_splits", 0) + 1
+        self._count("zero_splits")
         self._push_zero_split(g, depth, lo, hi, i)
         return True
 
@@ -344,15 +353,10 @@ class BranchAndBound(CandidateOffers):
                    why: str = "") -> None:
         """Hand a leaf to SCIP (its box, fixed signs, objective limit U): exact when SCIP
         finishes; at its node limit the leaf is split instead (the search goes on)."""
-        self.stats["scip_leaves"] = self.stats.get("scip_leaves", 0) + 1
+        self._count("scip_leaves")
         if why:  # volume / work: enclosure too large; pieces: integer pieces failed too often
-            self.stats["scip_" + why] = self.stats.get("scip_" + why, 0) + 1
-        cutoff = self.U - self.tol() if math.isfinite(self.U) else None
-        r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
-                          cutoff=cutoff, node_limit=LEAF_SCIP_NODES, leaf=True)
-        self.stats["scip_nodes"] = self.stats.get("scip_nodes", 0) + int(r["nodes"])
-        if "h" in r:
-            self._offer_exact(r["h"], r["y"])
+            self._count("scip_" + why)
+        r = self._scip_on_leaf(lo, hi, LEAF_SCIP_NODES)
         if r["status"] in ("optimal", "infeasible") and ("h" not in r or self.h is not None
                                                          and np.array_equal(self.h, r["h"])):
             return
