@@ -76,13 +76,28 @@ class SpreadSpec:
     halflife: float | None = None
     window_years: int = 3
     cadence: str = "monthly"
+    dts: bool = False              # vol of relative changes x today's level (Ben Dor et al.)
+    blend_weight: float = 0.0      # weight of a fast EWMA in the variance
+    blend_halflife: float | None = None
+    blend_horizon: int = 5
 
     @property
     def label(self) -> str:
         if self.horizon_days == 0:
             return f"ME {self.window_years}y {self.cadence}"
         est = f"EWMA {self.halflife:g}d" if self.halflife else "sample"
-        return f"{est} {self.window_years}y h{self.horizon_days}"
+        out = f"{'DTS ' if self.dts else ''}{est} {self.window_years}y h{self.horizon_days}"
+        if self.blend_weight:
+            out += (f" + {self.blend_weight:g} x EWMA {self.blend_halflife:g}d "
+                    f"h{self.blend_horizon}")
+        return out
+
+    def kwargs(self) -> dict:
+        """``estimate_risk_params.spread_estimate`` keyword arguments (and the shipped spec)."""
+        return {"horizon_days": self.horizon_days, "halflife": self.halflife,
+                "window_years": self.window_years, "dts": self.dts,
+                "blend_weight": self.blend_weight, "blend_halflife": self.blend_halflife,
+                "blend_horizon": self.blend_horizon}
 
 
 @dataclass(frozen=True)
@@ -105,12 +120,35 @@ KEY_SPECS = (KeySpec("sample", "3y"), KeySpec("ewma", "3y", 63.0), KeySpec("ewma
              KeySpec("ledoit_wolf_cc", "3y"), KeySpec("sample", "3y", None, 21),
              KeySpec("ewma", "3y", 126.0, 21), KeySpec("ledoit_wolf_cc", "3y", None, 21),
              KeySpec("ewma", "3y", 63.0, 5))
+#: Spread blocks: the slow ones (month-end, sample 3y/5y), EWMAs of daily, 5- and 21-day
+#: changes with short half-lives, blends of a fast EWMA with the 5-year sample, and spread vol
+#: proportional to the spread level (DTS), alone and blended.
 SPREAD_SPECS = (SpreadSpec(0, None, 3, "yearly"), SpreadSpec(0, None, 3, "monthly"),
                 SpreadSpec(1, None, 3), SpreadSpec(21, None, 3), SpreadSpec(21, None, 5),
-                SpreadSpec(21, 126.0, 5), SpreadSpec(21, 63.0, 5), SpreadSpec(5, 63.0, 5))
-CANDIDATES = tuple(Candidate(k, s, b, r) for k in KEY_SPECS for s in SPREAD_SPECS
-                   for b, r in ((True, True), (True, False), (False, False))
-                   if b or k.horizon_days == 1)
+                SpreadSpec(21, 126.0, 5), SpreadSpec(21, 63.0, 5), SpreadSpec(5, 63.0, 5),
+                SpreadSpec(1, 21.0, 5), SpreadSpec(5, 21.0, 5), SpreadSpec(21, 42.0, 5),
+                SpreadSpec(21, None, 5, blend_weight=0.3, blend_halflife=21.0),
+                SpreadSpec(21, None, 5, blend_weight=0.5, blend_halflife=21.0),
+                SpreadSpec(21, None, 5, dts=True), SpreadSpec(21, None, 10, dts=True),
+                SpreadSpec(21, 126.0, 5, dts=True),
+                SpreadSpec(21, None, 5, dts=True, blend_weight=0.3, blend_halflife=21.0),
+                SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=21.0),
+                SpreadSpec(21, None, 5, dts=True, blend_weight=0.7, blend_halflife=21.0),
+                SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=10.0),
+                SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=42.0),
+                SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=21.0,
+                           blend_horizon=10),
+                SpreadSpec(5, 21.0, 5, dts=True))
+#: Key-rate blocks with the slow and the fast spread blocks, crossed with the basis options;
+#: every spread block with the key-rate blocks estimated from daily changes (the holding-period
+#: key-rate blocks never won; crossing all of them with every spread block doubles the cost).
+_CORE_SPREADS = (SpreadSpec(0, None, 3, "yearly"), SpreadSpec(0, None, 3, "monthly"),
+                 SpreadSpec(21, None, 5))
+CANDIDATES = tuple(dict.fromkeys(
+    [Candidate(k, s, b, r) for k in KEY_SPECS for s in _CORE_SPREADS
+     for b, r in ((True, True), (True, False), (False, False)) if b or k.horizon_days == 1]
+    + [Candidate(k, s, True, True) for k in KEY_SPECS if k.horizon_days == 1
+       for s in SPREAD_SPECS]))
 #: The previous default (sample 3y daily, yearly month-end spread, basis): the "before" row.
 BASELINE = Candidate(KeySpec("sample", "3y"), SpreadSpec(0, None, 3, "yearly"), True, False)
 #: Holding-period bias of the previous file (EWMA 21d, yearly spread, basis; full basis forecast
@@ -148,60 +186,79 @@ def spread_params(date, s: SpreadSpec, lv: pd.DataFrame) -> dict:
         asof = pd.Timestamp(f"{d.year - (0 if d.month == 12 and d.is_month_end else 1)}-12-31")
     ck = (asof, s)
     if ck not in _SPREAD_CACHE:
-        _SPREAD_CACHE[ck] = spread_estimate(lv, asof, s.horizon_days, s.halflife, s.window_years)
+        _SPREAD_CACHE[ck] = spread_estimate(lv, asof, **s.kwargs())
     return _SPREAD_CACHE[ck]
 
 
 # ------------------------------------------------------------------------------ re-forecast
+_STATIC: dict[int, list[dict]] = {}
+
+
+def _static_parts(res, share: dict[int, dict[str, float]]) -> list[dict]:
+    """Per holding period, what no candidate changes: the position's factor exposure, the
+    run's correlation matrix, the futures' model residual variance and basis variances."""
+    from benchmarks.risk_decompose import group_of, position_exposure
+    from models.risk_params import futures_basis, futures_residual, residual_corr
+
+    if id(res) in _STATIC:
+        return _STATIC[id(res)]
+    out = []
+    hedges = [h for h in res.rebalances if "error" not in h]
+    for p, h in zip(res.periods, hedges, strict=True):
+        names, e = position_exposure(h)
+        cov = np.array(h["model"]["cov"], float)
+        sd = np.sqrt(np.clip(np.diag(cov), 1e-12, None))
+        keys = tuple(t for t in names if t in KEY)
+        tf = [(code, n, h["legs"][code]) for code, n in h["contracts"]["integer"].items()
+              if h["legs"][code].kind == "treasury_future"]
+        resid = 0.0
+        if tf:   # correlated across contracts (``residual_corr``)
+            r = [futures_residual(leg.root, h["date"]) for _, _, leg in tf]
+            rv = np.array([0.0 if x is None else n * leg.dv01 * x.vol_bp_annual
+                           for x, (_, n, leg) in zip(r, tf, strict=True)])
+            resid = float(rv @ residual_corr([leg.root for _, _, leg in tf], h["date"]) @ rv)
+        full = marked = 0.0
+        for code, n, leg in tf:
+            v = (n * leg.dv01 * futures_basis(leg.root, h["date"]).vol_bp_annual) ** 2
+            full += v
+            marked += v * share.get(p["index"], {}).get(code, 0.0)
+        out.append({"period": p["index"], "date": h["date"], "e": e, "sd": sd,
+                    "corr": cov / np.outer(sd, sd), "keys": keys,
+                    "idx": [names.index(t) for t in keys],
+                    "sp": [i for i, n in enumerate(names) if group_of(n) == "corporate spread"],
+                    "basis": np.array([group_of(n) == "futures basis" for n in names]),
+                    "resid_var": float(h["model"]["resid_var"]), "fut_resid": resid,
+                    "basis_full": full, "basis_marked": marked})
+    _STATIC[id(res)] = out
+    return out
+
+
 def period_variances(res, c: Candidate, lv: pd.DataFrame | None,
                      share: dict[int, dict[str, float]]) -> pd.DataFrame:
     """Per holding period: the candidate's variance (USD^2/yr) of the integer position held,
     without basis (``nobasis``), with the full basis (``full``) and with the basis on the days
     marked to market (``marked``)."""
-    from benchmarks.risk_decompose import group_of, position_exposure
     from models.risk import ensure_psd
-    from models.risk_params import futures_basis, futures_residual, residual_corr
 
     rows = []
-    hedges = [h for h in res.rebalances if "error" not in h]
-    for p, h in zip(res.periods, hedges, strict=True):
-        names, e = position_exposure(h)
-        cov = np.array(h["model"]["cov"], float)
-        sd_old = np.sqrt(np.clip(np.diag(cov), 1e-12, None))
-        corr = cov / np.outer(sd_old, sd_old)
-        keys = tuple(t for t in names if t in KEY)
-        idx = [names.index(t) for t in keys]
-        sd = sd_old.copy()
-        kc = key_cov(h["date"], keys, c.key)
+    for st in _static_parts(res, share):
+        corr, sd, idx, e = st["corr"].copy(), st["sd"].copy(), st["idx"], st["e"]
+        kc = key_cov(st["date"], st["keys"], c.key)
         sd[idx] = np.sqrt(np.diag(kc))
-        sp = [i for i, n in enumerate(names) if group_of(n) == "corporate spread"]
-        if sp and lv is not None:
-            est = spread_params(h["date"], c.spread, lv)
-            for i in sp:
+        if st["sp"] and lv is not None:
+            est = spread_params(st["date"], c.spread, lv)
+            for i in st["sp"]:
                 sd[i] = est["vol_bp_annual"]
-                for t, j in zip(keys, idx, strict=True):
+                for t, j in zip(st["keys"], idx, strict=True):
                     corr[i, j] = corr[j, i] = est["corr"].get(t, 0.0)
         cov = corr * np.outer(sd, sd)
         cov[np.ix_(idx, idx)] = kc
-        b = np.array([group_of(n) == "futures basis" for n in names])
-        cov[b, :] = 0.0
-        cov[:, b] = 0.0
+        cov[st["basis"], :] = 0.0
+        cov[:, st["basis"]] = 0.0
         cov = np.asarray(ensure_psd(cov), float)
-        nob = float(e @ cov @ e + h["model"]["resid_var"])
-        full = marked = 0.0
-        tf = [(code, n, h["legs"][code]) for code, n in h["contracts"]["integer"].items()
-              if h["legs"][code].kind == "treasury_future"]
-        if c.resid and tf:   # correlated across contracts (``residual_corr``)
-            r = [futures_residual(leg.root, h["date"]) for _, _, leg in tf]
-            rv = np.array([0.0 if x is None else n * leg.dv01 * x.vol_bp_annual
-                           for x, (_, n, leg) in zip(r, tf, strict=True)])
-            nob += float(rv @ residual_corr([leg.root for _, _, leg in tf], h["date"]) @ rv)
-        for code, n, leg in tf:
-            if c.basis:
-                v = (n * leg.dv01 * futures_basis(leg.root, h["date"]).vol_bp_annual) ** 2
-                full += v
-                marked += v * share.get(p["index"], {}).get(code, 0.0)
-        rows.append({"period": p["index"], "date": h["date"], "nobasis": max(nob, 0.0),
+        nob = float(e @ cov @ e + st["resid_var"]) + (st["fut_resid"] if c.resid else 0.0)
+        full, marked = (st["basis_full"], st["basis_marked"]) if c.basis else (0.0, 0.0)
+        rows.append({"period": st["period"], "date": st["date"], "nobasis": max(nob, 0.0),
                      "full": max(nob + full, 0.0), "marked": max(nob + marked, 0.0)})
     return pd.DataFrame(rows).set_index("period")
 
@@ -384,10 +441,7 @@ def save_choice(best: pd.Series, command: str) -> None:
                    "source": f"chosen by out-of-sample calibration ({command}, "
                              f"{dt.date.today().isoformat()}; benchmarks/results/"
                              "calibration_risk_model.md)"}]).to_csv(RISK_MODEL_FILE, index=False)
-    estimate_corporate_spread({"horizon_days": c.spread.horizon_days,
-                               "halflife": c.spread.halflife,
-                               "window_years": c.spread.window_years,
-                               "cadence": c.spread.cadence})
+    estimate_corporate_spread({**c.spread.kwargs(), "cadence": c.spread.cadence})
 
 
 def load_results(books, start: str, end: str, pickled: str | None) -> dict:
