@@ -512,7 +512,8 @@ def save_choice(best: pd.Series, command: str) -> None:
                    "spread": c.spread.label,
                    "source": f"chosen by out-of-sample calibration ({command}, "
                              f"{dt.date.today().isoformat()}; benchmarks/results/"
-                             "calibration_risk_model.md)"}]).to_csv(RISK_MODEL_FILE, index=False)
+                             f"calibration_risk_model{'_full' if '--full' in command else ''}"
+                             ".md)"}]).to_csv(RISK_MODEL_FILE, index=False)
     estimate_corporate_spread({**c.spread.kwargs(), "cadence": c.spread.cadence})
 
 

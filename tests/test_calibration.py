@@ -111,3 +111,50 @@ def test_spread_candidate_label_round_trips_to_its_estimator_arguments():
     assert s.kwargs()["dts"] and s.kwargs()["blend_weight"] == 0.5
     assert len({c.label for c in C.CANDIDATES}) == len(C.CANDIDATES)
     assert C.BASELINE in C.CANDIDATES
+
+
+def _shipped_spread_by_hand(lv: pd.DataFrame, asof: pd.Timestamp, sp: C.SpreadSpec) -> float:
+    """The shipped estimator recomputed with pandas (21-day sample over the window, optional
+    DTS scaling by today's OAS and blend with a 5-day EWMA), on days no more than a week apart
+    with every key rate quoted that the window quotes almost always (the 30Y is absent
+    2002-2006)."""
+    w = lv[(lv.index > asof - pd.DateOffset(years=sp.window_years)) & (lv.index <= asof)]
+    gap = w.index.to_series().diff().dt.days
+    ch = (w["oas"].diff() / w["oas"].shift(1)) if sp.dts else w["oas"].diff() * 100
+    d = w.diff()[gap <= 7]
+    cols = ["oas"] + [t for t in lv.columns if t != "oas" and d[t].notna().mean() > 0.99]
+    ok = (gap <= 7) & w[cols].diff().notna().all(axis=1)
+    x = ch[ok]
+    var = x.rolling(sp.horizon_days).sum().dropna().var(ddof=1) / sp.horizon_days
+    if sp.blend_weight:
+        s = x.rolling(sp.blend_horizon).sum().dropna().to_numpy()
+        wt = 0.5 ** (np.arange(len(s))[::-1] / sp.blend_halflife)
+        wt /= wt.sum()
+        ew = float(wt @ (s - wt @ s) ** 2 / (1 - np.sum(wt ** 2))) / sp.blend_horizon
+        var = (1 - sp.blend_weight) * var + sp.blend_weight * ew
+    scale = w["oas"].iloc[-1] * 100 if sp.dts else 1.0
+    return float(np.sqrt(var * 252) * scale)
+
+
+@pytest.mark.parametrize("asof", ["2008-10-31", "2020-03-31", "2025-06-30"])
+def test_shipped_spread_file_is_the_chosen_estimator_on_the_licensed_oas(asof):
+    """corporate_spread.csv on a month end = the estimator risk_model.csv names, recomputed by
+    hand from the licensed ICE BofA BBB OAS (read locally; skipped when absent)."""
+    from data.loaders import par_curve_history_pct
+    from models.risk_params import CORPORATE_SPREAD_FILE, RISK_MODEL_FILE
+    from optimizer.workflows.backtest import third_party_dir
+
+    src = third_party_dir() / "ice_bofa_oas_daily_1996_2026.csv"
+    if not src.exists():
+        pytest.skip(f"licensed ICE BofA OAS not present ({src})")
+    label = str(pd.read_csv(RISK_MODEL_FILE).iloc[0]["spread"])
+    sp = next(s for s in C.SPREAD_SPECS if s.label == label)
+    if sp.horizon_days == 0:
+        pytest.skip("month-end estimator: covered by the month-end tests")
+    oas = pd.read_csv(src, parse_dates=["date"]).set_index("date")["BAMLC0A4CBBB"].dropna()
+    keys = ["2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y"]
+    lv = par_curve_history_pct()[keys].join(oas.rename("oas"), how="inner")
+    t = pd.read_csv(CORPORATE_SPREAD_FILE, parse_dates=["valid_from"])
+    row = t[(t["kind"] == "vol_bp_annual") & (t["valid_from"] == asof)].iloc[0]
+    want = _shipped_spread_by_hand(lv, pd.Timestamp(asof), sp)
+    assert row["value"] == pytest.approx(want, abs=0.006)
