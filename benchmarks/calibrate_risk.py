@@ -12,8 +12,13 @@ A candidate combines three blocks:
   by the horizon (``h5``/``h21``: the variance a position held that long earns);
 * **corporate spread** (ICE BofA BBB OAS, licensed, read locally; the estimate is what would be
   shipped): ``ME yearly`` = month-end changes, re-estimated each year end (the previous
-  shipped file); ``ME monthly`` = the same each month end; ``d1``/``h5``/``h21`` = daily /
-  overlapping 5- or 21-day changes, each month end, sample or EWMA;
+  shipped file); ``ME monthly`` = the same each month end; ``h1``/``h5``/``h21`` = daily /
+  overlapping 5- or 21-day changes, each month end, sample or EWMA (half-lives down to 21
+  days); ``+ w x EWMA hl h5``: the variance blended with weight w with a fast EWMA of 5-day
+  changes; ``DTS``: spread vol proportional to the spread level (Ben Dor et al. 2007), i.e.
+  the vol of relative changes dS/S times the OAS on the estimate date. The grid crosses every
+  key-rate block with the slow spread blocks and every spread block with the daily key-rate
+  blocks (``CANDIDATES``);
 * **futures basis**: the shipped per-root basis variance (monthly sums of settlement-minus-model
   residuals) or none; and with ``resid``, the modelled futures price's own residual to its
   key-rate DV01s (``futures_residual.csv``: CTD cash flows between key tenors, convexity, DV01
@@ -32,9 +37,14 @@ target 0.8-1.25) at the daily and the holding-period horizon, and QLIKE (mean of
 2011). The chosen model has the most books with holding-period bias in 0.8-1.25 (marked to market
 where available), then the lowest mean QLIKE.
 
-Usage: ``python -m benchmarks.calibrate_risk [--books treasury,default,...] [--save]
-[--pickled DIR]`` (``--save`` writes the choice to ``data/risk_params/risk_model.csv``;
-``--pickled`` reuses backtests saved by ``backtest_report --pickle DIR``).
+The long span decides: ``--full`` scores the 2000-2025 backtests (``backtest_report --full``)
+per book and regime window and writes ``calibration_risk_model_full.md``; a standard run
+(2019-07 ..) reports the shipped model beside that span's own best.
+
+Usage: ``python -m benchmarks.calibrate_risk [--full] [--books treasury,default,...] [--save]
+[--pickled DIR]`` (``--save`` writes the choice to ``data/risk_params/risk_model.csv`` and
+re-estimates ``corporate_spread.csv`` with its spread block; ``--pickled`` reuses backtests
+saved by ``backtest_report --pickle DIR``).
 """
 
 from __future__ import annotations
