@@ -158,3 +158,12 @@ def test_shipped_spread_file_is_the_chosen_estimator_on_the_licensed_oas(asof):
     row = t[(t["kind"] == "vol_bp_annual") & (t["valid_from"] == asof)].iloc[0]
     want = _shipped_spread_by_hand(lv, pd.Timestamp(asof), sp)
     assert row["value"] == pytest.approx(want, abs=0.006)
+
+
+def test_choice_skips_candidates_the_product_cannot_ship():
+    """A bond-residual candidate with the best scores is reported, never chosen."""
+    rows = [{"book": "x", "candidate": "ship", "pricing": "model", "bias_period": 1.0,
+             "qlike": 5.0, "bond": False},
+            {"book": "x", "candidate": "ship+bond", "pricing": "model", "bias_period": 1.0,
+             "qlike": 1.0, "bond": True}]
+    assert C.choose(pd.DataFrame(rows)).name == "ship"
