@@ -285,11 +285,12 @@ def summary_block(rows: list[dict]) -> list[str]:
     miss = [f"{r['book']} {r['bias_market']:.2f} ({r['bias_ex_worst']:.2f} without "
             f"{r['worst_period']}, {r['bias_ex_worst_k']:.2f} without "
             f"{' and '.join(r['worst_periods'])})" for r in rows if r["book"] not in inb]
-    one = [r["book"] for r in rows if r["book"] not in inb and r["bias_ex_worst"] <= 1.25]
+    one = [r["book"] for r in rows if r["book"] not in inb and 0.8 <= r["bias_ex_worst"] <= 1.25]
     why = ((f"; {', '.join(one)}: one holding month's shock, which no forecast made at its "
             "start carries" if one else "")
-           + ("; the others stay above the band without their largest months too (see the "
-              "per-window calibration)" if len(one) < len(miss) else "")) if miss else ""
+           + (f"; {', '.join(r['book'] for r in rows if r['book'] not in inb + one)}: "
+              "outside the band without their largest months too (per-window calibration: "
+              "`calibration_risk_model.md`)" if len(one) < len(miss) else "")) if miss else ""
     out += ["", f"Risk model: key rates {rm.get('method', '?')}{hl} of {how}; "
             f"{spread_words(str(rm.get('spread', '')))}; per futures contract the settlement "
             "basis and the modelled price's residual to its key-rate DV01s; chosen out of sample "
