@@ -298,9 +298,23 @@ def summary_block(rows: list[dict]) -> list[str]:
             f"target 0.8-1.25 met on {len(inb)} of {len(rows)} books ({', '.join(inb) or 'none'})"
             f"; outside it: {'; '.join(miss) or 'none'}{why}."
             + (" Last column: the shipped model re-forecasting the positions of the 2000-2025 "
-               "run (`calibration_risk_model_full.md`)." if has_full else ""),
+               "run (`calibration_risk_model_full.md`)." if has_full else "") + shipped_note(rm),
             "<!-- end summary block -->", ""]
     return out
+
+
+def shipped_note(rm: dict) -> str:
+    """A sentence when the run hedged with another model than the one shipped today."""
+    from models.risk_params import default_risk_spec
+
+    sp = default_risk_spec()
+    if (rm.get("method"), rm.get("halflife"), rm.get("spread")) == (sp.method, sp.halflife,
+                                                                    sp.spread):
+        return ""
+    hl = f" half-life {sp.halflife:g} days" if sp.halflife else ""
+    return (f" These positions were hedged with key rates {rm.get('method')} half-life "
+            f"{rm.get('halflife')} days and spread '{rm.get('spread')}'; the shipped default is "
+            f"key rates {sp.method}{hl}, spread '{sp.spread}'.")
 
 
 def write_summary(rows: list[dict], command: str) -> None:
