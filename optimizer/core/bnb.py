@@ -232,6 +232,8 @@ class BranchAndBound(CandidateOffers):
         A0, b0 = h_halfspaces(self.model, lo, hi, self.flow)
         pool = self._pool.setdefault(tuple(int(v) for v in sigma), [])
         gp, g = g, nb.bound  # the enclosure is this node's own Lagrangian, not a parent's bound
+        if self._split_unused(gp, depth, lo, hi, nb):
+            return
         full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
         delta = full
         quick = False  # a short SCIP run was tried (then the enumeration gets a larger budget)
@@ -333,6 +335,18 @@ class BranchAndBound(CandidateOffers):
         cand = np.nonzero(free)[0]
         i = int(cand[np.argmin(x[cand])])
         self._count("zero_splits")
+        self._push_zero_split(g, depth, lo, hi, i)
+        return True
+
+    def _split_unused(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
+                      nb: NodeBound) -> bool:
+        d = self.model.data
+        x = np.abs(nb.x[:d.I]) if nb.x is not None else np.ones(d.I)
+        free = (lo <= 0) & (hi >= 0) & (lo < hi) & (x < 0.5)
+        if not np.any(free):
+            return False
+        i = int(np.nonzero(free)[0][0])
+        self._count("unused_splits")
         self._push_zero_split(g, depth, lo, hi, i)
         return True
 

@@ -24,7 +24,6 @@ caller asks the integer program of :class:`optimizer.core.pieces.Pieces`).
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -32,7 +31,7 @@ import numpy as np
 from optimizer.core.model import HedgeModel
 
 SLACK = 1e-9
-MAX_PLACEMENTS = 4096  # pivot placements listed per coupled candidate
+MAX_PLACEMENTS = 20_000  # pivot placements listed per coupled candidate
 
 
 class PieceIntervals:
@@ -191,22 +190,90 @@ class PieceIntervals:
             pivots.append(int(cand[np.argmin(np.abs(h[cand]))]))
 
     def _placements(self, h: np.ndarray, pivots: list[int]) -> np.ndarray | None:
-        """All integer pieces of the pivot contracts (rows; columns = their pieces in order),
-        of their totals' signs and within the boxes; None when more than MAX_PLACEMENTS."""
-        count = 1
-        for i in pivots:
-            m = int(np.sum(self.pi == i))
-            count *= math.comb(int(abs(h[i])) + m - 1, m - 1)
-            if count > MAX_PLACEMENTS:
-                return None
+        """All integer pieces of the pivot contracts (rows; columns = their pieces in order) that
+        can still meet the bands, of their totals' signs and within the boxes; None when more
+        than MAX_PLACEMENTS. Each pivot piece is first cut to the values for which its sector
+        can reach its window (:meth:`_windows`) with the sector's other shared pieces -- exact for
+        the one unplaced contract, its continuous range for other pivots, so no placement that
+        has integer pieces is dropped -- then the compositions of each total are built from
+        those values, pruned by what the remaining pieces can still sum to."""
+        wlo, whi = self._windows(h)
         rows = np.zeros((1, 0))
         for i in pivots:
             ps = np.nonzero(self.pi == i)[0]
-            comp = _compositions(int(abs(h[i])), len(ps)) * (1.0 if h[i] > 0 else -1.0)
-            comp = comp[np.all((comp >= self.ylo[ps]) & (comp <= self.yhi[ps]), axis=1)]
+            vals = [self._pivot_values(h, pivots, int(p), wlo, whi) for p in ps]
+            comp = _compositions_of(int(h[i]), vals, MAX_PLACEMENTS)
+            if comp is None or len(rows) * len(comp) > MAX_PLACEMENTS:
+                return None
             rows = np.hstack([np.repeat(rows, len(comp), axis=0),
                               np.tile(comp, (len(rows), 1))])
         return rows
+
+    def _windows(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per sector, the DV01 its shared pieces may add: the band minus the single-sector
+        part, tightened by the sum. When every piece of a nonzero shared contract hedges a
+        banded sector, the shared pieces add ``T = sum_i d_i h_i`` over the banded sectors, so
+        sector s adds at least T minus what the others can add at most (and vice versa):
+        at a tight optimum (every band binding with leverage) each window is a contract or
+        less wide. Widened by a relative 1e-9 (never cuts a feasible placement)."""
+        fixed = h @ self.fix
+        wlo, whi = self.lo - fixed, self.hi - fixed
+        nz = (h != 0) & self.shared
+        active = (nz.astype(int) @ self.sh.astype(int)) > 0
+        if np.any(nz) and np.all(self.banded[np.any(self.sh[nz], axis=0)]):
+            T = float(np.sum(self.d[nz] * h[nz]))
+            lo_a = np.where(active, wlo, 0.0)[self.banded]
+            hi_a = np.where(active, whi, 0.0)[self.banded]
+            idx = np.nonzero(self.banded)[0]
+            tlo, thi = wlo.copy(), whi.copy()
+            tlo[idx] = np.fmax(wlo[idx], T - _others_sum(hi_a))
+            thi[idx] = np.fmin(whi[idx], T - _others_sum(lo_a))
+            wlo, whi = tlo, thi
+        with np.errstate(invalid="ignore"):
+            pad = SLACK * np.maximum(1.0, np.maximum(np.abs(np.nan_to_num(wlo, posinf=0.0,
+                                                                       neginf=0.0)),
+                                                     np.abs(np.nan_to_num(whi, posinf=0.0,
+                                                                          neginf=0.0))))
+        return wlo - pad, whi + pad
+
+    def _piece_box(self, h: np.ndarray, p: int) -> tuple[float, float]:
+        i = self.pi[p]
+        return (max(min(h[i], 0.0), self.ylo[p]), min(max(h[i], 0.0), self.yhi[p]))
+
+    def _pivot_values(self, h: np.ndarray, pivots: list[int], p: int, wlo: np.ndarray,
+                      whi: np.ndarray) -> np.ndarray:
+        """Integer values of pivot piece p (sector s, contract j) with which sector s can still
+        reach its window: the other pivots' pieces in s over their continuous ranges, the
+        sector's one unplaced shared contract k over its integers (d_k y_k in the rest)."""
+        s, j = int(self.ps[p]), int(self.pi[p])
+        lo, hi = self._piece_box(h, p)
+        v = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=float)
+        if not self.banded[s] or not len(v):
+            return v
+        others_lo = others_hi = 0.0
+        free = None
+        for q in np.nonzero((self.ps == s) & (self.pi != j))[0]:
+            k = int(self.pi[q])
+            if h[k] == 0 or not self.shared[k]:
+                continue
+            qlo, qhi = self._piece_box(h, int(q))
+            if k in pivots:
+                a, b = self.d[k] * qlo, self.d[k] * qhi
+                others_lo += min(a, b)
+                others_hi += max(a, b)
+            else:
+                free = (k, qlo, qhi)
+        rest_lo = wlo[s] - self.d[j] * v - others_hi  # what the unplaced contract must add
+        rest_hi = whi[s] - self.d[j] * v - others_lo
+        if free is None:
+            ok = (rest_lo <= 0.0) & (rest_hi >= 0.0)
+        else:
+            k, qlo, qhi = free
+            u, w = rest_lo / self.d[k], rest_hi / self.d[k]
+            a, b = np.maximum(np.minimum(u, w), qlo), np.minimum(np.maximum(u, w), qhi)
+            ok = np.ceil(a - SLACK * np.maximum(1.0, np.abs(a))) <= \
+                np.floor(b + SLACK * np.maximum(1.0, np.abs(b)))
+        return v[ok]
 
     def _build(self, h: np.ndarray, hf: np.ndarray, fixed: np.ndarray,
                placed: np.ndarray | None = None) -> np.ndarray:
@@ -235,13 +302,44 @@ class PieceIntervals:
         return self._build(h, h, h @ self.fix) if ok[0] else None
 
 
-def _compositions(n: int, m: int) -> np.ndarray:
-    """All (k_1..k_m) >= 0 integers summing to n (rows), by stars and bars."""
-    if m == 1:
-        return np.array([[float(n)]])
-    bars = np.array(list(itertools.combinations(range(n + m - 1), m - 1)), dtype=int)
-    edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), n + m - 1)])
-    return (np.diff(edges, axis=1) - 1).astype(float)
+def _others_sum(v: np.ndarray) -> np.ndarray:
+    """For each k, the sum of v over the other entries (infinite entries handled)."""
+    fin = np.isfinite(v)
+    tot = float(np.sum(v[fin]))
+    n_pos, n_neg = int(np.sum(v == math.inf)), int(np.sum(v == -math.inf))
+    out = tot - np.where(fin, v, 0.0)
+    pos = n_pos - (v == math.inf) > 0
+    neg = n_neg - (v == -math.inf) > 0
+    out = np.where(pos & ~neg, math.inf, out)
+    out = np.where(neg & ~pos, -math.inf, out)
+    return np.where(pos & neg, np.nan, out)  # undefined: the caller's max/min then keeps its own
+
+
+def _compositions_of(total: int, vals: list[np.ndarray], cap: int) -> np.ndarray | None:
+    """Rows (v_1..v_m) with v_k in vals[k] summing to ``total`` (all of them, built piece by
+    piece and pruned by what the remaining pieces can still add); None beyond ``cap`` rows."""
+    if any(not len(v) for v in vals):
+        return np.zeros((0, len(vals)))
+    mins = np.array([float(v.min()) for v in vals])
+    maxs = np.array([float(v.max()) for v in vals])
+    rows = np.zeros((1, 0))
+    acc = np.zeros(1)
+    m = len(vals)
+    for k in range(m - 1):
+        rest_lo, rest_hi = float(mins[k + 1:].sum()), float(maxs[k + 1:].sum())
+        if len(rows) * len(vals[k]) > 4 * cap:
+            return None
+        nacc = (acc[:, None] + vals[k][None, :]).ravel()
+        keep = (total - nacc >= rest_lo) & (total - nacc <= rest_hi)
+        idx = np.nonzero(keep)[0]
+        r, c = idx // len(vals[k]), idx % len(vals[k])
+        rows = np.column_stack([rows[r], vals[k][c]])
+        acc = nacc[idx]
+        if len(rows) > cap:
+            return None
+    last = total - acc
+    keep = np.isin(last, vals[-1])
+    return np.column_stack([rows[keep], last[keep]])
 
 
 __all__ = ["PieceIntervals"]
