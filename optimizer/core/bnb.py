@@ -292,9 +292,8 @@ class BranchAndBound(CandidateOffers):
         failed: the enumeration is then the better tool)."""
         budget = int(self.lim.work_limit - self.stats["enum_work"])
         work, cells = (LEAF_WORK_BIG, LEAF_CELLS_BIG) if quick else (LEAF_WORK, LEAF_CELLS)
-        per_try = cells // max(len(reg.b), 1)  # each node is checked on every row
         return enumerate_points(reg.M, reg.center, reg.D, reg.A, reg.b,
-                                max_work=max(min(budget, work, per_try), 1),
+                                max_work=max(min(budget, work), 1), max_cells=cells,
                                 max_estimate=BIG_ESTIMATE if quick else QUICK_ESTIMATE)
 
     def _scip_quick(self, lo: np.ndarray, hi: np.ndarray) -> bool:

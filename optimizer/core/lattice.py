@@ -104,13 +104,17 @@ def tree_estimate(R: np.ndarray, D: float) -> float:
 
 def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
                      b: np.ndarray, max_work: int = 2_000_000,
-                     max_estimate: float | None = None) -> np.ndarray:
+                     max_estimate: float | None = None, max_cells: int | None = None
+                     ) -> np.ndarray:
     """All integer h (rows) in the ellipsoid and the half-spaces (module docstring).
     ``max_estimate``: raise :class:`TooManyEstimated` at once when :func:`tree_estimate` x
     (1 + half-spaces / 50) is larger (the cost of a try, before trying)."""
     n = len(center)
     if D < 0:
         return np.zeros((0, n), dtype=np.int64)
+    A, b = _binding_rows(M, center, D, A, b)
+    if max_cells is not None:  # each node is checked on every row that cuts the ellipsoid
+        max_work = max(min(max_work, max_cells // max(len(b), 1)), 1)
     lv = _Levels(M, center, A)
     if max_estimate is not None:
         cost = tree_estimate(lv.R, D) * (1.0 + len(b) / 50.0)
@@ -142,6 +146,20 @@ def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
             keep &= _halfspaces_ok(lv, k, Z, part, Dt, btol)
         Z, part = Z[keep], part[keep]
     return Z @ lv.U.T
+
+
+def _binding_rows(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray, b: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The half-spaces that cut the ellipsoid: ``a . h <= b`` holds on all of it when
+    ``a . center + sqrt(D a' M^-1 a) <= b`` (its maximum there), so such a row cannot drop a
+    point and is left out (with a margin: a row kept by mistake costs time, never a point)."""
+    if not A.size:
+        return A, b
+    Minv = np.linalg.inv(M)
+    reach = A @ center + np.sqrt(max(D, 0.0) * np.maximum(np.einsum("ij,jk,ik->i", A, Minv, A),
+                                                          0.0))
+    keep = reach * (1 + 1e-6) + 1e-6 * np.maximum(1.0, np.abs(b)) > b
+    return A[keep], b[keep]
 
 
 def _halfspaces_ok(lv: _Levels, k: int, Z: np.ndarray, part: np.ndarray, Dt: float,

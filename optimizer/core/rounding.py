@@ -211,30 +211,46 @@ class PieceIntervals:
 
     def _windows(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per sector, the DV01 its shared pieces may add: the band minus the single-sector
-        part, tightened by the sum. When every piece of a nonzero shared contract hedges a
-        banded sector, the shared pieces add ``T = sum_i d_i h_i`` over the banded sectors, so
-        sector s adds at least T minus what the others can add at most (and vice versa):
-        at a tight optimum (every band binding with leverage) each window is a contract or
-        less wide. Widened by a relative 1e-9 (never cuts a feasible placement)."""
+        part, tightened by the sum. Sectors linked by nonzero shared contracts form components;
+        when every sector of a component is banded, its shared pieces add exactly
+        ``T = sum_i d_i h_i`` over the component's contracts, so sector s adds at least T minus
+        what the component's other sectors can add at most (and vice versa): at a tight
+        optimum (every band binding with leverage) each window is a contract or less wide.
+        Widened by a relative 1e-9 (never cuts a feasible placement)."""
         fixed = h @ self.fix
         wlo, whi = self.lo - fixed, self.hi - fixed
-        nz = (h != 0) & self.shared
-        active = (nz.astype(int) @ self.sh.astype(int)) > 0
-        if np.any(nz) and np.all(self.banded[np.any(self.sh[nz], axis=0)]):
-            T = float(np.sum(self.d[nz] * h[nz]))
-            lo_a = np.where(active, wlo, 0.0)[self.banded]
-            hi_a = np.where(active, whi, 0.0)[self.banded]
-            idx = np.nonzero(self.banded)[0]
-            tlo, thi = wlo.copy(), whi.copy()
-            tlo[idx] = np.fmax(wlo[idx], T - _others_sum(hi_a))
-            thi[idx] = np.fmin(whi[idx], T - _others_sum(lo_a))
-            wlo, whi = tlo, thi
+        tlo, thi = wlo.copy(), whi.copy()
+        for insts, secs in self._components(h):
+            if not np.all(self.banded[secs]):
+                continue
+            T = float(np.sum(self.d[insts] * h[insts]))
+            tlo[secs] = np.fmax(wlo[secs], T - _others_sum(whi[secs]))
+            thi[secs] = np.fmin(whi[secs], T - _others_sum(wlo[secs]))
         with np.errstate(invalid="ignore"):
-            pad = SLACK * np.maximum(1.0, np.maximum(np.abs(np.nan_to_num(wlo, posinf=0.0,
-                                                                       neginf=0.0)),
-                                                     np.abs(np.nan_to_num(whi, posinf=0.0,
-                                                                          neginf=0.0))))
-        return wlo - pad, whi + pad
+            mag = np.maximum(np.abs(np.nan_to_num(tlo, posinf=0.0, neginf=0.0)),
+                             np.abs(np.nan_to_num(thi, posinf=0.0, neginf=0.0)))
+        pad = SLACK * np.maximum(1.0, mag)
+        return tlo - pad, thi + pad
+
+    def _components(self, h: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(contracts, sectors) of each connected set of nonzero shared contracts and the
+        sectors they may hedge."""
+        nz = np.nonzero((h != 0) & self.shared)[0]
+        left = set(int(i) for i in nz)
+        out = []
+        while left:
+            insts = {left.pop()}
+            secs: set[int] = set()
+            grew = True
+            while grew:
+                new_secs = set(np.nonzero(self.sh[sorted(insts)].any(axis=0))[0].tolist())
+                new_insts = {i for i in left if self.sh[i, sorted(new_secs)].any()}
+                grew = bool(new_insts) or new_secs != secs
+                secs = new_secs
+                insts |= new_insts
+                left -= new_insts
+            out.append((np.array(sorted(insts)), np.array(sorted(secs))))
+        return out
 
     def _piece_box(self, h: np.ndarray, p: int) -> tuple[float, float]:
         i = self.pi[p]
