@@ -232,14 +232,14 @@ class BranchAndBound(CandidateOffers):
         A0, b0 = h_halfspaces(self.model, lo, hi, self.flow)
         pool = self._pool.setdefault(tuple(int(v) for v in sigma), [])
         gp, g = g, nb.bound  # the enclosure is this node's own Lagrangian, not a parent's bound
-        if self._split_unused(gp, depth, lo, hi, nb):
+        if self._room_below_k(nb) and self._split_unused(gp, depth, lo, hi, nb):
             return
         full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
         delta = full
         quick = False  # a short SCIP run was tried (then the enumeration gets a larger budget)
         if math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) > FULL_LOGVOL:
             quick = True  # the incumbent's enclosure is large: SCIP briefly, then grow a radius
-            if self._scip_quick(lo, hi):
+            if self._split_unused(gp, depth, lo, hi, nb) or self._scip_quick(lo, hi):
                 return
             full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
         if not (math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) <= FULL_LOGVOL):
@@ -250,16 +250,18 @@ class BranchAndBound(CandidateOffers):
             hs = (A0 + [cg for cg, _ in pool], b0 + [cr for _, cr in pool])
             reg = region(self.model, self.qp, nb, lo, hi, delta, hs)
             if len(reg.J) and log_volume(reg.M, max(reg.D, 0.0)) > MAX_LEAF_LOGVOL:
-                self._scip_leaf(gp, depth, lo, hi, "volume")
+                if not self._split_unused(gp, depth, lo, hi, nb):
+                    self._scip_leaf(gp, depth, lo, hi, "volume")
                 return
             try:
                 HJ = self._enumerate(reg, quick)
             except TooManyPoints:  # a costly try (estimated or met): a short SCIP run first
                 if quick:  # ... which did not settle it, and the try is too costly still
-                    self._scip_leaf(gp, depth, lo, hi, "work")
+                    if not self._split_unused(gp, depth, lo, hi, nb):
+                        self._scip_leaf(gp, depth, lo, hi, "work")
                     return
                 quick = True
-                if self._scip_quick(lo, hi):
+                if self._split_unused(gp, depth, lo, hi, nb) or self._scip_quick(lo, hi):
                     return
                 full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
                 delta = min(delta, full)
@@ -337,8 +339,22 @@ class BranchAndBound(CandidateOffers):
         self._push_zero_split(g, depth, lo, hi, i)
         return True
 
+    def _room_below_k(self, nb: NodeBound) -> bool:
+        """The relaxation uses fewer than K contracts: integer points may then use the ones it
+        leaves at zero freely (each adds a dimension to the enclosure), so those are split
+        off before enumerating; at K they are excluded by K anyway and split only when the
+        enclosure proves large."""
+        d = self.model.data
+        used = int(np.sum(np.abs(nb.x[:d.I]) >= 0.5)) if nb.x is not None else d.I
+        return self.K is None or used < self.K
+
     def _split_unused(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
                       nb: NodeBound) -> bool:
+        """Split ``h_i = 0 | h_i != 0`` on a contract whose box holds 0 and that the leaf's
+        relaxation leaves (nearly) at zero: the zero child's enclosure loses a dimension (the
+        default book: 8 -> 5 free contracts, its leaf no longer goes to SCIP), the other
+        child's relaxation knows |h_i| >= 1 and is usually pruned by its bound. False when
+        there is none."""
         d = self.model.data
         x = np.abs(nb.x[:d.I]) if nb.x is not None else np.ones(d.I)
         free = (lo <= 0) & (hi >= 0) & (lo < hi) & (x < 0.5)
