@@ -63,7 +63,7 @@ LEAF_CELLS = 5_000_000  # ... and enumeration nodes x half-spaces of one try
 QUICK_ESTIMATE = 3e6  # estimated nodes x (1 + rows / 50) of a try above which SCIP goes first
 QUICK_SCIP_NODES = 100  # node limit of that short SCIP run
 BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
-LEAF_WORK_BIG, LEAF_CELLS_BIG = 2_000_000, 100_000_000  # budgets after it failed
+LEAF_WORK_BIG, LEAF_CELLS_BIG = 4_000_000, 200_000_000  # budgets after it failed
 FULL_LOGVOL = math.log(1e7)  # an incumbent's whole enclosure is enumerated at once below this
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
 

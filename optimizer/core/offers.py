@@ -23,7 +23,8 @@ from optimizer.core.rounding import PieceIntervals
 from optimizer.core.transport import SectorFlow
 
 PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
-FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
+FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions (first chunk)
+MAX_CHUNK = 65_536  # ... doubling up to this many
 
 
 class CandidateOffers:
@@ -71,10 +72,11 @@ class CandidateOffers:
             return None
         order = np.argsort(F, kind="stable")
         H, F = H[order], F[order]
-        for k0 in range(0, len(H), FLOW_CHUNK):  # the Hoffman filter in objective order
+        k0, step = 0, FLOW_CHUNK
+        while k0 < len(H):  # the Hoffman filter in objective order
             if F[k0] >= self.U - self.tol():
                 return None
-            chunk = H[k0:k0 + FLOW_CHUNK]
+            chunk = H[k0:k0 + step]
             decided, int_ok = self.rounding.test(chunk)
             self.stats["rounding_rejects"] += int(np.sum(decided & ~int_ok))
             flow_ok = int_ok.copy()  # the Hoffman filter only where rounding did not decide
@@ -89,6 +91,7 @@ class CandidateOffers:
                     self._candidate(chunk[k], float(F[k0 + k]), pool, sigma)
                 if got is not None:
                     return got if got >= 0 else None
+            k0, step = k0 + len(chunk), min(2 * step, MAX_CHUNK)  # fewer passes when many fail
         return None
 
     def _rounded(self, hk: np.ndarray, Fk: float, decided: bool) -> float | str | None:
