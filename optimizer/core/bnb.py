@@ -53,6 +53,7 @@ from optimizer.core.offers import PIECES_FAIL_LIMIT, CandidateOffers
 from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.relax import NodeBound, NodeQP
 from optimizer.core.rounding import PieceIntervals
+from optimizer.core.splits import LeafSplits
 from optimizer.core.transport import SectorFlow
 
 REL_GAP = 1e-9
@@ -100,7 +101,7 @@ class _Item:
     hi: np.ndarray = field(compare=False)
 
 
-class BranchAndBound(CandidateOffers):
+class BranchAndBound(CandidateOffers, LeafSplits):
     """The exact method on one :class:`HedgeModel` (module docstring)."""
 
     def __init__(self, model: HedgeModel, limits: Limits | None = None,
@@ -321,63 +322,6 @@ class BranchAndBound(CandidateOffers):
     def _count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
 
-    def _split_zero(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray, nb: NodeBound
-                    ) -> bool:
-        """Split ``h_i = 0 | h_i != 0`` on a shared contract whose box holds 0 (the one the
-        relaxation uses least) when integer pieces keep failing in a leaf: the failures come
-        from sectors given pieces of two shared contracts with large totals (beyond the
-        placements :mod:`optimizer.core.rounding` lists); the zero child decouples them, the
-        other child's relaxation knows |h_i| >= 1. False when there is none (SCIP then)."""
-        d = self.model.data
-        free = (lo <= 0) & (hi >= 0) & (lo < hi) & (d.S.sum(axis=1) > 1)
-        if not np.any(free):
-            return False
-        x = np.abs(nb.x[:d.I]) if nb.x is not None else np.zeros(d.I)
-        cand = np.nonzero(free)[0]
-        i = int(cand[np.argmin(x[cand])])
-        self._count("zero_splits")
-        self._push_zero_split(g, depth, lo, hi, i)
-        return True
-
-    def _room_below_k(self, nb: NodeBound) -> bool:
-        """The relaxation uses fewer than K contracts: integer points may then use the ones it
-        leaves at zero freely (each adds a dimension to the enclosure), so those are split
-        off before enumerating; at K they are excluded by K anyway and split only when the
-        enclosure proves large."""
-        d = self.model.data
-        used = int(np.sum(np.abs(nb.x[:d.I]) >= 0.5)) if nb.x is not None else d.I
-        return self.K is None or used < self.K
-
-    def _split_unused(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
-                      nb: NodeBound) -> bool:
-        """Split ``h_i = 0 | h_i != 0`` on a contract whose box holds 0 and that the leaf's
-        relaxation leaves (nearly) at zero: the zero child's enclosure loses a dimension (the
-        default book: 8 -> 5 free contracts, its leaf no longer goes to SCIP), the other
-        child's relaxation knows |h_i| >= 1 and is usually pruned by its bound. False when
-        there is none."""
-        d = self.model.data
-        x = np.abs(nb.x[:d.I]) if nb.x is not None else np.ones(d.I)
-        free = (lo <= 0) & (hi >= 0) & (lo < hi) & (x < 0.5)
-        if not np.any(free):
-            return False
-        i = int(np.nonzero(free)[0][0])
-        self._count("unused_splits")
-        self._push_zero_split(g, depth, lo, hi, i)
-        return True
-
-    def _push_zero_split(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
-                         i: int) -> None:
-        """Two children: contract i at zero, and contract i nonzero on its (fixed) side."""
-        zl, zh = lo.copy(), hi.copy()
-        zl[i] = zh[i] = 0
-        nl, nh = lo.copy(), hi.copy()
-        if lo[i] >= 0:
-            nl[i] = 1
-        else:
-            nh[i] = -1
-        self._push(g, depth + 1, zl, zh)
-        self._push(g, depth + 1, nl, nh)
-
     def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
                    why: str = "") -> None:
         """Hand a leaf to SCIP (its box, fixed signs, objective limit U): exact when SCIP
@@ -390,27 +334,6 @@ class BranchAndBound(CandidateOffers):
                                                          and np.array_equal(self.h, r["h"])):
             return
         self._split_widest(max(g, float(r.get("dual_bound", g))), depth, lo, hi, None)
-
-    def _split_widest(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
-                      reg: Region | None) -> None:
-        """Integrality split of the coordinate with the widest box (enclosure too large)."""
-        self.stats["leaf_splits"] += 1
-        w = hi - lo
-        i = int(np.argmax(w))
-        if w[i] <= 0:
-            self._offer(lo[None, :].astype(float))
-            return
-        mid = math.floor((lo[i] + hi[i]) / 2.0)
-        if reg is not None and len(reg.J):
-            J = reg.J
-            ext = np.sqrt(np.maximum(np.diag(np.linalg.pinv(reg.M)), 0) * max(reg.D, 0))
-            k = int(np.argmax(np.minimum(ext, w[J])))
-            i = int(J[k])
-            mid = int(min(max(math.floor(reg.center[k]), lo[i]), hi[i] - 1))
-        left, right = hi.copy(), lo.copy()
-        left[i], right[i] = mid, mid + 1
-        self._push(g, depth + 1, lo, left)
-        self._push(g, depth + 1, right, hi)
 
 def start_radius(model: HedgeModel, qp: NodeQP, nb: NodeBound, lo: np.ndarray, hi: np.ndarray,
                  hs: tuple) -> float:
