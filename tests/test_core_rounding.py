@@ -141,6 +141,7 @@ def test_coupled_pieces_with_tight_windows_match_brute_force(seed):
             known, y = r.coupled(h)
             assert known
             got = y is not None
+            _check_batch_paths(r, h, truth)
         assert got == truth, (seed, h.tolist())
         if got:
             assert _valid(model, h, y)
@@ -186,8 +187,18 @@ def test_coupled_pieces_per_component_match_brute_force(seed):
             known, y = r.coupled(h)
             assert known
             got = y is not None
+            _check_batch_paths(r, h, truth)
         assert got == truth, (seed, h.tolist())
         if got:
             assert _valid(model, h, y)
         seen[truth] += 1
     assert seen[True] >= 3 and seen[False] >= 3, seen
+
+
+def _check_batch_paths(r: PieceIntervals, h: np.ndarray, truth: bool) -> None:
+    """The vectorized paths for many candidates agree with brute force: the one-piece window
+    filter never rejects totals that have pieces, and the batched placements decide exactly."""
+    assert not (r.window_reject(h[None])[0] and truth)
+    dec, ok = r.coupled_many(np.vstack([h, h]))
+    if dec[0]:
+        assert bool(ok[0]) == truth and bool(ok[1]) == truth

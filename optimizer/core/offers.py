@@ -80,8 +80,17 @@ class CandidateOffers:
             decided, int_ok = self.rounding.test(chunk)
             self.stats["rounding_rejects"] += int(np.sum(decided & ~int_ok))
             flow_ok = int_ok.copy()  # the Hoffman filter only where rounding did not decide
-            if not np.all(decided):
-                flow_ok[~decided] = self.flow.ok(chunk[~decided])
+            if not np.all(decided):  # coupled: one piece alone may already be impossible
+                und = np.nonzero(~decided)[0]
+                rej = self.rounding.window_reject(chunk[und])
+                self.stats["rounding_rejects"] += int(np.sum(rej))
+                und = und[~rej]
+                dec2, ok2 = self.rounding.coupled_many(chunk[und])
+                self.stats["rounding_rejects"] += int(np.sum(dec2 & ~ok2))
+                flow_ok[und[dec2]] = ok2[dec2]  # kept ones get their pieces from coupled()
+                und = und[~dec2]
+                if len(und):
+                    flow_ok[und] = self.flow.ok(chunk[und])
             ok = np.nonzero(flow_ok)[0]
             for k in ok:
                 rounded = self._rounded(chunk[k], float(F[k0 + k]), bool(decided[k]))

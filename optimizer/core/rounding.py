@@ -32,6 +32,7 @@ from optimizer.core.model import HedgeModel
 
 SLACK = 1e-9
 MAX_PLACEMENTS = 20_000  # pivot placements listed per coupled candidate
+FEW_PLACEMENTS = 64  # ... and per row when many candidates are tested at once
 
 
 class PieceIntervals:
@@ -71,6 +72,7 @@ class PieceIntervals:
             else:
                 self.sh[i, s] = True
         self.shared_pieces = np.nonzero(~single)[0]
+        self._comp_cache: dict[bytes, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.single_pieces = np.nonzero(single)[0]
 
     def test(self, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,6 +138,108 @@ class PieceIntervals:
         if placed is not None:
             lo, hi = np.where(placed[i], 0.0, lo), np.where(placed[i], 0.0, hi)
         return lo, hi
+
+    def window_reject(self, H: np.ndarray) -> np.ndarray:
+        """Rows of H proven to have no integer pieces by one piece alone: a sector with one
+        nonzero shared contract k must get from it a DV01 in its window (:meth:`_windows`),
+        i.e. an integer number of k's contracts in ``[wlo / d_k, whi / d_k]`` of k's sign --
+        a necessary condition, vectorized over rows with the same zero pattern (the coupled
+        candidates that :meth:`coupled` would otherwise list one by one)."""
+        H = np.atleast_2d(np.asarray(H, float))
+        out = np.zeros(H.shape[0], bool)
+        if not self.ok_structure or not len(H):
+            return out
+        pattern = (H != 0) & self.shared[None, :]
+        keys, inv = np.unique(pattern, axis=0, return_inverse=True)
+        for g, key in enumerate(keys):
+            rows = np.nonzero(inv.ravel() == g)[0]
+            out[rows] = self._window_reject_group(H[rows], key)
+        return out
+
+    def _window_reject_group(self, H: np.ndarray, nz: np.ndarray) -> np.ndarray:
+        n = H.shape[0]
+        fixed = H @ self.fix
+        wlo, whi = self.lo[None, :] - fixed, self.hi[None, :] - fixed
+        tlo, thi = wlo.copy(), whi.copy()
+        for insts, secs in self._components(nz.astype(float)):
+            if not np.all(self.banded[secs]):
+                continue
+            T = H[:, insts] @ self.d[insts]
+            for k, sct in enumerate(secs):
+                others = np.delete(secs, k)
+                tlo[:, sct] = np.fmax(wlo[:, sct], T - whi[:, others].sum(axis=1))
+                thi[:, sct] = np.fmin(whi[:, sct], T - wlo[:, others].sum(axis=1))
+        bad = np.zeros(n, bool)
+        cnt = nz.astype(int) @ self.sh.astype(int)
+        for sct in np.nonzero((cnt == 1) & self.banded)[0]:
+            k = int(np.nonzero(nz & self.sh[:, sct])[0][0])
+            p = int(np.nonzero((self.ps == sct) & (self.pi == k))[0][0])
+            h = H[:, k]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                u, v = tlo[:, sct] / self.d[k], thi[:, sct] / self.d[k]
+            a = np.maximum(np.maximum(np.minimum(u, v), np.minimum(h, 0.0)), self.ylo[p])
+            b = np.minimum(np.minimum(np.maximum(u, v), np.maximum(h, 0.0)), self.yhi[p])
+            pad_a = SLACK * np.maximum(1.0, np.abs(np.nan_to_num(a, posinf=0.0, neginf=0.0)))
+            pad_b = SLACK * np.maximum(1.0, np.abs(np.nan_to_num(b, posinf=0.0, neginf=0.0)))
+            with np.errstate(invalid="ignore"):
+                bad |= np.ceil(a - pad_a - 1e-9) > np.floor(b + pad_b + 1e-9)
+        return bad
+
+    def coupled_many(self, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(decided, ok) per row of H outside the decoupled case whose pivots have few
+        placements (at most FEW_PLACEMENTS, e.g. a shared contract at 1 or 2 contracts beside
+        a large one): every placement of every row tested at once (the same exact test as
+        :meth:`coupled`, vectorized over rows with the same pivots and pivot totals)."""
+        H = np.atleast_2d(np.asarray(H, float))
+        n = H.shape[0]
+        decided, ok = np.zeros(n, bool), np.zeros(n, bool)
+        if not self.ok_structure:
+            return decided, ok
+        groups: dict[tuple, list[int]] = {}
+        for r in range(n):
+            piv = self._pivots(H[r])
+            if piv:
+                key = (tuple(piv), tuple(H[r, piv]), ((H[r] != 0) & self.shared).tobytes())
+                groups.setdefault(key, []).append(r)
+        for (piv_t, tots, _), rows_l in groups.items():
+            piv, rows = list(piv_t), np.array(rows_l)
+            place = self._plain_placements(tots, piv)
+            if place is None:
+                continue
+            decided[rows] = True
+            if len(place):
+                ok[rows] = self._test_placed(H[rows], piv, place)
+        return decided, ok
+
+    def _plain_placements(self, tots: tuple, pivots: list[int]) -> np.ndarray | None:
+        rows = np.zeros((1, 0))
+        for i, t in zip(pivots, tots, strict=True):
+            ps = np.nonzero(self.pi == i)[0]
+            h = np.zeros(self.I)
+            h[i] = t
+            vals = [np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=float)
+                    for lo, hi in (self._piece_box(h, int(p)) for p in ps)]
+            comp = _compositions_of(int(t), vals, FEW_PLACEMENTS)
+            if comp is None or len(rows) * len(comp) > FEW_PLACEMENTS:
+                return None
+            rows = np.hstack([np.repeat(rows, len(comp), axis=0), np.tile(comp, (len(rows), 1))])
+        return rows
+
+    def _test_placed(self, H: np.ndarray, pivots: list[int], place: np.ndarray) -> np.ndarray:
+        """Rows of H for which some placement (rows of ``place``) of the pivots' pieces leaves
+        a decoupled problem with integer pieces."""
+        n, m = H.shape[0], len(place)
+        Hx = np.repeat(H, m, axis=0)
+        Hf = Hx.copy()
+        Hf[:, pivots] = 0.0
+        fixed = Hx @ self.fix
+        P = np.tile(place, (n, 1))
+        for k, p in enumerate(self.pivot_pieces(pivots)):
+            fixed[:, self.ps[p]] += self.d[self.pi[p]] * P[:, k]
+        placed = np.zeros(self.I, bool)
+        placed[pivots] = True
+        _, okx = self._core(Hx, Hf, fixed, placed)
+        return okx.reshape(n, m).any(axis=1)
 
     # -- coupled candidates: place the pieces of a few small shared totals first ---------------
     def coupled(self, h: np.ndarray) -> tuple[bool, np.ndarray | None]:
@@ -227,15 +331,22 @@ class PieceIntervals:
             tlo[secs] = np.fmax(wlo[secs], T - _others_sum(whi[secs]))
             thi[secs] = np.fmin(whi[secs], T - _others_sum(wlo[secs]))
         with np.errstate(invalid="ignore"):
-            mag = np.maximum(np.abs(np.nan_to_num(tlo, posinf=0.0, neginf=0.0)),
-                             np.abs(np.nan_to_num(thi, posinf=0.0, neginf=0.0)))
+            mag = np.fmax(np.where(np.isfinite(tlo), np.abs(tlo), 0.0),
+                          np.where(np.isfinite(thi), np.abs(thi), 0.0))
         pad = SLACK * np.maximum(1.0, mag)
         return tlo - pad, thi + pad
 
     def _components(self, h: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """(contracts, sectors) of each connected set of nonzero shared contracts and the
-        sectors they may hedge."""
+        sectors they may hedge (cached per zero pattern)."""
         nz = np.nonzero((h != 0) & self.shared)[0]
+        key = nz.tobytes()
+        got = self._comp_cache.get(key)
+        if got is None:
+            got = self._comp_cache[key] = self._components_of(nz)
+        return got
+
+    def _components_of(self, nz: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         left = set(int(i) for i in nz)
         out = []
         while left:
@@ -321,6 +432,8 @@ class PieceIntervals:
 def _others_sum(v: np.ndarray) -> np.ndarray:
     """For each k, the sum of v over the other entries (infinite entries handled)."""
     fin = np.isfinite(v)
+    if fin.all():
+        return float(v.sum()) - v
     tot = float(np.sum(v[fin]))
     n_pos, n_neg = int(np.sum(v == math.inf)), int(np.sum(v == -math.inf))
     out = tot - np.where(fin, v, 0.0)
