@@ -196,7 +196,14 @@ class PieceIntervals:
         if not self.ok_structure:
             return decided, ok
         groups: dict[tuple, list[int]] = {}
-        for r in range(n):
+        pattern = (H != 0) & self.shared[None, :]
+        keys, inv = np.unique(pattern, axis=0, return_inverse=True)
+        few = np.zeros(n, bool)  # rows whose zero pattern has few placements at its first row
+        for g in range(len(keys)):
+            rows_g = np.nonzero(inv.ravel() == g)[0]
+            piv = self._pivots(H[rows_g[0]])
+            few[rows_g] = bool(piv) and self._n_placements(H[rows_g[0]], piv) <= FEW_PLACEMENTS
+        for r in np.nonzero(few)[0]:
             piv = self._pivots(H[r])
             if piv:
                 key = (tuple(piv), tuple(H[r, piv]), ((H[r] != 0) & self.shared).tobytes())
@@ -210,6 +217,15 @@ class PieceIntervals:
             if len(place):
                 ok[rows] = self._test_placed(H[rows], piv, place)
         return decided, ok
+
+    def _n_placements(self, h: np.ndarray, pivots: list[int]) -> int:
+        """Compositions of the pivots' totals into their pieces (an upper bound of their
+        placements)."""
+        count = 1
+        for i in pivots:
+            m = int(np.sum(self.pi == i))
+            count *= math.comb(int(abs(h[i])) + m - 1, m - 1)
+        return count
 
     def _plain_placements(self, tots: tuple, pivots: list[int]) -> np.ndarray | None:
         rows = np.zeros((1, 0))
@@ -302,10 +318,17 @@ class PieceIntervals:
         has integer pieces is dropped -- then the compositions of each total are built from
         those values, pruned by what the remaining pieces can still sum to."""
         wlo, whi = self._windows(h)
-        rows = np.zeros((1, 0))
+        per_pivot = []
+        size = 1.0  # compositions before the sum pruning: far beyond the cap, give up at once
         for i in pivots:
             ps = np.nonzero(self.pi == i)[0]
             vals = [self._pivot_values(h, pivots, int(p), wlo, whi) for p in ps]
+            size *= float(np.prod([len(v) for v in vals[:-1]]))
+            per_pivot.append((i, vals))
+        if size > 50 * MAX_PLACEMENTS:
+            return None
+        rows = np.zeros((1, 0))
+        for i, vals in per_pivot:
             comp = _compositions_of(int(h[i]), vals, MAX_PLACEMENTS)
             if comp is None or len(rows) * len(comp) > MAX_PLACEMENTS:
                 return None
