@@ -9,9 +9,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from optimizer.core.coupled import CoupledPieces
 from optimizer.core.model import build_model
 from optimizer.core.problem import DV01Target, HedgeInputs, Limits
-from optimizer.core.rounding import PieceIntervals
 
 # real contract DV01s (ZT, ZN, TN, SSF5 on 2025-07-11, USD per contract)
 DV01 = np.array([36.21, 64.94, 86.10, 45.46])
@@ -68,7 +68,7 @@ def test_interval_rounding_decides_exactly_as_brute_force(seed):
     seen = {True: 0, False: 0}
     for _ in range(25):
         model, h0 = _model(rng)
-        r = PieceIntervals(model)
+        r = CoupledPieces(model)
         h = np.minimum(h0 + rng.integers(-1, 2, 4) * (rng.random(4) < 0.3), 0.0)
         truth = _brute(model, h)
         decided, ok = r.test(h[None])
@@ -125,13 +125,13 @@ def _coupled_model(rng: np.random.Generator):
 @pytest.mark.parametrize("seed", range(4))
 def test_coupled_pieces_with_tight_windows_match_brute_force(seed):
     """Two shared contracts nonzero in the same banded sectors (outside the decoupled case):
-    the windowed placements (:meth:`PieceIntervals.coupled`) decide exactly as enumerating
+    the windowed placements (:meth:`CoupledPieces.coupled`) decide exactly as enumerating
     every integer split of both totals, and the pieces they build meet every band."""
     rng = np.random.default_rng(100 + seed)
     seen = {True: 0, False: 0}
     for _ in range(30):
         model, h0 = _coupled_model(rng)
-        r = PieceIntervals(model)
+        r = CoupledPieces(model)
         h = np.minimum(h0 + rng.integers(-1, 2, 3), 0.0)
         truth = _brute(model, h)
         decided, ok = r.test(h[None])
@@ -177,7 +177,7 @@ def test_coupled_pieces_per_component_match_brute_force(seed):
         model, h0 = _two_component_model(rng)
         if model.box is None:  # the bands alone admit no pieces (proven at build time)
             continue
-        r = PieceIntervals(model)
+        r = CoupledPieces(model)
         h = np.minimum(h0 + rng.integers(-1, 2, 4) * (rng.random(4) < 0.3), 0.0)
         truth = _brute(model, h)
         decided, ok = r.test(h[None])
@@ -195,7 +195,7 @@ def test_coupled_pieces_per_component_match_brute_force(seed):
     assert seen[True] >= 3 and seen[False] >= 3, seen
 
 
-def _check_batch_paths(r: PieceIntervals, h: np.ndarray, truth: bool) -> None:
+def _check_batch_paths(r: CoupledPieces, h: np.ndarray, truth: bool) -> None:
     """The vectorized paths for many candidates agree with brute force: the one-piece window
     filter never rejects totals that have pieces, and the batched placements decide exactly."""
     assert not (r.window_reject(h[None])[0] and truth)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.core.compile import scip_textbook
+from optimizer.core.coupled import CoupledPieces
 from optimizer.core.errors import SolverFailure
 from optimizer.core.lattice import TooManyPoints, enumerate_points, log_volume
 from optimizer.core.leaf import (
@@ -52,7 +53,6 @@ from optimizer.core.model import HedgeModel
 from optimizer.core.offers import PIECES_FAIL_LIMIT, CandidateOffers
 from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.relax import NodeBound, NodeQP
-from optimizer.core.rounding import PieceIntervals
 from optimizer.core.splits import LeafSplits
 from optimizer.core.transport import SectorFlow
 
@@ -113,7 +113,7 @@ class BranchAndBound(CandidateOffers, LeafSplits):
         self.pieces = pieces or Pieces(model)
         self.bps = breakpoints(model, self.qp)
         self.flow = SectorFlow(model)
-        self.rounding = PieceIntervals(model)
+        self.rounding = CoupledPieces(model)
         self.K = model.forms.cardinality()
         self.U = math.inf
         self.h: np.ndarray | None = None

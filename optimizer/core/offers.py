@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.core.coupled import CoupledPieces
 from optimizer.core.exact import exact_check
 from optimizer.core.leaf import infeasible_forms_only
 from optimizer.core.model import HedgeModel
 from optimizer.core.pieces import Pieces, PiecesCuts
-from optimizer.core.rounding import PieceIntervals
 from optimizer.core.transport import SectorFlow
 
 PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
@@ -37,7 +37,7 @@ class CandidateOffers:
     stats: dict[str, Any]
     pieces: Pieces
     flow: SectorFlow
-    rounding: PieceIntervals
+    rounding: CoupledPieces
     cuts: PiecesCuts | None
     _pool: dict[tuple[int, ...], list[tuple[np.ndarray, float]]]
     _no_pieces: set[tuple[int, ...]]
