@@ -89,12 +89,13 @@ class CoupledPieces(PieceIntervals):
         for g in range(len(keys)):
             rows_g = np.nonzero(inv.ravel() == g)[0]
             piv = self._pivots(H[rows_g[0]])
-            few[rows_g] = bool(piv) and self._n_placements(H[rows_g[0]], piv) <= FEW_PLACEMENTS
+            few[rows_g] = piv is not None and len(piv) > 0 and \
+                self._n_placements(H[rows_g[0]], piv) <= FEW_PLACEMENTS
         for r in np.nonzero(few)[0]:
             piv = self._pivots(H[r])
             if piv:
                 key = (tuple(piv), tuple(H[r, piv]), ((H[r] != 0) & self.shared).tobytes())
-                groups.setdefault(key, []).append(r)
+                groups.setdefault(key, []).append(int(r))
         for (piv_t, tots, _), rows_l in groups.items():
             piv, rows = list(piv_t), np.array(rows_l)
             place = self._plain_placements(tots, piv)
@@ -142,7 +143,7 @@ class CoupledPieces(PieceIntervals):
         placed = np.zeros(self.I, bool)
         placed[pivots] = True
         _, okx = self._core(Hx, Hf, fixed, placed)
-        return okx.reshape(n, m).any(axis=1)
+        return np.asarray(okx.reshape(n, m).any(axis=1), bool)
 
     def coupled(self, h: np.ndarray) -> tuple[bool, np.ndarray | None]:
         """(decided, pieces) for totals h outside the decoupled case: every way of placing the
