@@ -93,13 +93,14 @@ NOTES = """
 **This round (core4: issue 15 "every mandate within 1 s", issue 18 "second hedge under 0.2 s")**.
 The table above: `OPENBLAS_NUM_THREADS=1 nice -n 5 python -m benchmarks.bench_solver`, nothing
 else of this round running (another engineer's jobs on the second core). Default + stress
-family: 31/31 optimal, CPU median 0.052 s (15 of 31 under 50 ms), max 1.74 s (stress-29, the
-only one over 1 s); batch rows 7/7 optimal, max 2.32 s (batch-387). Batch family
-(`OPENBLAS_NUM_THREADS=1 python -m benchmarks.batch_family --out
-benchmarks/results/batch_family.csv`, one process): **1,000/1,000 optimal**, CPU per account
-median 0.023 s (was 0.031), p90 0.11 (0.50), p99 1.10, max 2.25 s (acct0387; was 45.9), 13
-over 1 s (63), none over 5 s (10), 825 under 50 ms, 71.6 s in total (410 s); 11 accounts used
-a SCIP leaf.
+family: 31/31 optimal, CPU median 0.048 s (16 of 31 under 50 ms; 0.052 and 15 in an earlier
+pass of nearly the same code: the median sits at the 50 ms line), max 1.67 s (stress-29, the
+only one over 1 s; was 2.04); batch rows 7/7 optimal, max 2.25 s (batch-387), batch-666
+1.35 s. Batch family (`OPENBLAS_NUM_THREADS=1 python -m benchmarks.batch_family --out
+benchmarks/results/batch_family.csv`, one process): **1,000/1,000 optimal** (gap 0), CPU per
+account median 0.022 s (was 0.031), p90 0.11 (0.50), p99 1.06, max 2.10 s (acct0387; was
+45.9), 10 over 1 s (63), none over 5 s (10), 826 under 50 ms, 68.1 s in total (410 s); 11
+accounts used a SCIP leaf.
 
 * **Same-run before/after** (exact search only on the cases of this table, CPU s, main
   55943a5 then this branch back to back, each tree in its own process): default 0.263 ->
@@ -110,8 +111,8 @@ a SCIP leaf.
   enumeration budget below; with the old one they are 0.39 / 0.26 / 0.11 / 1.45 s and the
   batch family has more accounts over 1 s).
 * **Second hedge in one process** (issue 18; `optimizer.hedge()` three times as
-  `bench_end_to_end` does, same shell, back to back): main 0.31-0.35 s, this branch 0.11-0.13 s
-  CPU. The solve is now 0.06 s of it; the rest is `build_context` (cProfile of the second call:
+  `bench_end_to_end` does, same shell, back to back): main 0.31-0.33 s, this branch 0.13 s
+  wall and CPU. The solve is now 0.06 s of it; the rest is `build_context` (cProfile of the second call:
   `models/risk_params.basis_block` 0.03 s -- pandas boolean indexing per dated selection --,
   `models/exposures.compute_exposures` 0.02, `read_holdings` 0.015, `instrument_risk` 0.015,
   `validate.mandate_instruments` 0.014).
@@ -146,8 +147,8 @@ a SCIP leaf.
      4M nodes / 2e8 cells (was 2M / 1e8).
   New brute-force tests (`tests/test_core_rounding.py`, each broken once and seen to fail):
   coupled pieces with windows narrower than a contract, two components, and the bulk paths.
-* **Not reached**: stress-family median under 50 ms (0.052 s, 15/31) and every instance within
-  1 s (stress-29 1.74 s; batch-387 2.3 s, batch-666 1.36 s; 13 batch accounts 1.0-2.3 s).
+* **Not reached**: every instance within 1 s (stress-29 1.67 s; batch-387 2.25 s, batch-666
+  1.35 s; 10 batch accounts 1.0-2.1 s), and a median clearly under 50 ms (0.048 / 0.052 s).
   What remains: (A) *tight knapsack with one shared contract* (batch-387/666, acct0772/0802:
   ZN over Treasury/Agency/Corporate, leverage and every band binding): the leaf's continuous
   bound lies 5e3-1e4 $k^2 below the integer optimum because the floors of three piece
