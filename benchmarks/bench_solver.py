@@ -94,16 +94,16 @@ NOTES = """
 The table above: `OPENBLAS_NUM_THREADS=1 nice -n 5 python -m benchmarks.bench_solver`, nothing
 else of this round running (another engineer's jobs on the second core). Default + stress
 family: 31/31 optimal, CPU median 0.048 s (16 of 31 under 50 ms; 0.052 and 15 in an earlier
-pass of nearly the same code: the median sits at the 50 ms line), max 1.67 s (stress-29, the
-only one over 1 s; was 2.04); batch rows 7/7 optimal, max 2.25 s (batch-387), batch-666
-1.35 s. Batch family (`OPENBLAS_NUM_THREADS=1 python -m benchmarks.batch_family --out
+pass of nearly the same code: the median sits at the 50 ms line), max 1.77 s (stress-29, the
+only one over 1 s; was 2.04); batch rows 7/7 optimal, max 2.20 s (batch-387), batch-666
+1.40 s. Batch family (`OPENBLAS_NUM_THREADS=1 python -m benchmarks.batch_family --out
 benchmarks/results/batch_family.csv`, one process): **1,000/1,000 optimal** (gap 0), CPU per
-account median 0.022 s (was 0.031), p90 0.11 (0.50), p99 1.06, max 2.10 s (acct0387; was
-45.9), 10 over 1 s (63), none over 5 s (10), 826 under 50 ms, 68.1 s in total (410 s); 11
+account median 0.023 s (was 0.031), p90 0.10 (0.50), p99 1.09, max 2.04 s (acct0387; was
+45.9), 11 over 1 s (63), none over 5 s (10), 829 under 50 ms, 68.1 s in total (410 s); 11
 accounts used a SCIP leaf.
 
 * **Same-run before/after** (exact search only on the cases of this table, CPU s, main
-  55943a5 then this branch back to back, each tree in its own process): default 0.263 ->
+  55943a5 then this branch before change 7 back to back, each tree in its own process): default 0.263 ->
   0.068; stress-29 1.97 -> 1.67; stress-09 0.37 -> 0.19; batch-009 1.97 -> 0.55; batch-161
   6.38 -> 0.12; batch-385 1.46 -> 0.14; batch-387 46.6 -> 2.13; median over the 42 cases 0.071
   -> 0.060, total 64.0 -> 10.1 s, same optimum on all. Slower: stress-31 0.21 -> 0.48,
@@ -145,10 +145,13 @@ accounts used a SCIP leaf.
      2,499, its optimum at 2,853, the doubled try overran its budget and SCIP took 1.2 s);
      candidates offered in doubling chunks; after a failed short SCIP run the enumeration gets
      4M nodes / 2e8 cells (was 2M / 1e8).
+  7. *Enumeration keeps partial assignments as rows of fixed coordinates* (one gather a level
+     instead of `column_stack`, half-space matrices precomputed per level): the same points on
+     300 random regions, 26% less CPU there, ~10% on the slowest batch accounts.
   New brute-force tests (`tests/test_core_rounding.py`, each broken once and seen to fail):
   coupled pieces with windows narrower than a contract, two components, and the bulk paths.
-* **Not reached**: every instance within 1 s (stress-29 1.67 s; batch-387 2.25 s, batch-666
-  1.35 s; 10 batch accounts 1.0-2.1 s), and a median clearly under 50 ms (0.048 / 0.052 s).
+* **Not reached**: every instance within 1 s (stress-29 1.77 s; batch-387 2.20 s, batch-666
+  1.40 s; 11 batch accounts 1.0-2.0 s), and a median clearly under 50 ms (0.048 / 0.052 s).
   What remains: (A) *tight knapsack with one shared contract* (batch-387/666, acct0772/0802:
   ZN over Treasury/Agency/Corporate, leverage and every band binding): the leaf's continuous
   bound lies 5e3-1e4 $k^2 below the integer optimum because the floors of three piece
