@@ -84,7 +84,7 @@ class _Levels:
         for k in range(1, n):
             R11i = np.linalg.inv(self.R[:k, :k])
             a1 = self.al[:, :k]
-            self.pre.append((a1 @ (R11i @ self.t[:k]), a1 @ (R11i @ self.R[:k, k:]),
+            self.pre.append((a1 @ (R11i @ self.t[:k]), self.al[:, k:] - a1 @ (R11i @ self.R[:k, k:]),
                              np.linalg.norm(a1 @ R11i, axis=1)))
 
 
@@ -104,13 +104,17 @@ def tree_estimate(R: np.ndarray, D: float) -> float:
 
 def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
                      b: np.ndarray, max_work: int = 2_000_000,
-                     max_estimate: float | None = None) -> np.ndarray:
+                     max_estimate: float | None = None, max_cells: int | None = None
+                     ) -> np.ndarray:
     """All integer h (rows) in the ellipsoid and the half-spaces (module docstring).
     ``max_estimate``: raise :class:`TooManyEstimated` at once when :func:`tree_estimate` x
     (1 + half-spaces / 50) is larger (the cost of a try, before trying)."""
     n = len(center)
     if D < 0:
         return np.zeros((0, n), dtype=np.int64)
+    A, b = _binding_rows(M, center, D, A, b)
+    if max_cells is not None:  # each node is checked on every row that cuts the ellipsoid
+        max_work = max(min(max_work, max_cells // max(len(b), 1)), 1)
     lv = _Levels(M, center, A)
     if max_estimate is not None:
         cost = tree_estimate(lv.R, D) * (1.0 + len(b) / 50.0)
@@ -119,11 +123,11 @@ def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
     R, t = lv.R, lv.t
     btol = b + SLACK * np.maximum(1.0, np.abs(b))
     Dt = D * (1 + SLACK) + SLACK
-    Z = np.zeros((1, 0), dtype=np.int64)
+    ZT = np.zeros((0, 1), dtype=np.int64)  # fixed coordinates k.. as rows: one copy a level
     part = np.zeros(1)
     work = 0
     for k in range(n - 1, -1, -1):
-        tail = Z @ R[k, k + 1:] if Z.shape[1] else np.zeros(len(part))
+        tail = R[k, k + 1:] @ ZT if ZT.shape[0] else np.zeros(len(part))
         ctr = (t[k] - tail) / R[k, k]
         rad = np.sqrt(np.maximum(Dt - part, 0.0)) / R[k, k]
         zlo = np.ceil(ctr - rad - SLACK).astype(np.int64)
@@ -135,31 +139,50 @@ def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
             raise TooManyPoints(f"more than {max_work} enumeration nodes")
         idx = np.repeat(np.arange(len(cnt)), cnt)
         zk = zlo[idx] + (np.arange(tot) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-        Z = np.column_stack([zk, Z[idx]]) if Z.shape[1] else zk[:, None]
+        grown = np.empty((ZT.shape[0] + 1, tot), dtype=np.int64)
+        grown[0] = zk
+        if ZT.shape[0]:
+            np.take(ZT, idx, axis=1, out=grown[1:])
+        ZT = grown
         part = part[idx] + (R[k, k] * zk + tail[idx] - t[k]) ** 2
         keep = part <= Dt
         if lv.al.shape[0]:
-            keep &= _halfspaces_ok(lv, k, Z, part, Dt, btol)
-        Z, part = Z[keep], part[keep]
-    return Z @ lv.U.T
+            keep &= _halfspaces_ok(lv, k, ZT, part, Dt, btol)
+        ZT, part = ZT[:, keep], part[keep]
+    return (lv.U @ ZT).T
 
 
-def _halfspaces_ok(lv: _Levels, k: int, Z: np.ndarray, part: np.ndarray, Dt: float,
+def _binding_rows(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray, b: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The half-spaces that cut the ellipsoid: ``a . h <= b`` holds on all of it when
+    ``a . center + sqrt(D a' M^-1 a) <= b`` (its maximum there), so such a row cannot drop a
+    point and is left out (with a margin: a row kept by mistake costs time, never a point)."""
+    if not A.size:
+        return A, b
+    Minv = np.linalg.inv(M)
+    reach = A @ center + np.sqrt(max(D, 0.0) * np.maximum(np.einsum("ij,jk,ik->i", A, Minv, A),
+                                                          0.0))
+    keep = reach * (1 + 1e-6) + 1e-6 * np.maximum(1.0, np.abs(b)) > b
+    return A[keep], b[keep]
+
+
+def _halfspaces_ok(lv: _Levels, k: int, ZT: np.ndarray, part: np.ndarray, Dt: float,
                    btol: np.ndarray) -> np.ndarray:
-    """Partial assignments (coordinates k.. fixed) whose ellipsoid slice meets every half-space
-    (in row blocks, so that memory stays bounded with many half-spaces)."""
+    """Partial assignments (coordinates k.. fixed, one per column of ZT) whose ellipsoid slice
+    meets every half-space (in column blocks, so that memory stays bounded with many
+    half-spaces)."""
     step = max(1, CHECK_CELLS // max(len(btol), 1))
-    if len(Z) > step:
-        return np.concatenate([_halfspaces_ok(lv, k, Z[a:a + step], part[a:a + step], Dt, btol)
-                               for a in range(0, len(Z), step)])
+    if ZT.shape[1] > step:
+        return np.concatenate([_halfspaces_ok(lv, k, ZT[:, a:a + step], part[a:a + step], Dt,
+                                              btol) for a in range(0, ZT.shape[1], step)])
     if k == 0:
-        return np.all(Z @ lv.al.T <= btol[None, :], axis=1)
+        return np.all(lv.al @ ZT <= btol[:, None], axis=0)
     pre = lv.pre[k]
     assert pre is not None
-    c0, c1, nu = pre
-    v = c0[None, :] + Z @ (lv.al[:, k:] - c1).T
-    slack = np.sqrt(np.maximum(Dt - part, 0.0))[:, None] * nu[None, :]
-    return np.all(v - slack <= btol[None, :], axis=1)
+    c0, W, nu = pre
+    v = c0[:, None] + W @ ZT
+    slack = nu[:, None] * np.sqrt(np.maximum(Dt - part, 0.0))[None, :]
+    return np.all(v - slack <= btol[:, None], axis=0)
 
 
 __all__ = ["TooManyEstimated", "TooManyPoints", "enumerate_points", "lll", "log_volume",

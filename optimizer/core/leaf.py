@@ -32,6 +32,7 @@ from optimizer.core.relax import NodeBound, NodeQP
 from optimizer.core.transport import SectorFlow
 
 ETA = 1e-3
+THETA = 0.5
 
 
 @dataclass
@@ -134,15 +135,27 @@ def region(model: HedgeModel, qp: NodeQP, nb: NodeBound, lo: np.ndarray, hi: np.
     rhs = [R @ nb.h_star - R @ h_fix]
     A = [a.copy() for a in halfspaces[0]]
     b = list(halfspaces[1])
+    rho = nb.rho
+    lin, lin_b = rho.copy(), delta + float(np.minimum(rho * lo, rho * hi).sum())
+    lin_a = -float(np.minimum(rho * lo, rho * hi).sum())
+    th = THETA
     for w, alpha, beta in qp.slabs(nb, lo, hi):
-        s = w / math.sqrt(delta)
+        s = w * math.sqrt((1.0 - th) / delta)
         rows.append(s * beta[J][None, :])
         rhs.append(np.array([-s * (alpha + beta @ h_fix)]))
         A.append(beta.copy())
         b.append(delta / w - alpha)
-    rho = nb.rho
+        lin += w * beta
+        lin_b -= w * alpha
+        lin_a += w * alpha
     A.append(rho.copy())
     b.append(delta + float(np.minimum(rho * lo, rho * hi).sum()))
+    A.append(lin)  # all the nonnegative linear terms together are at most delta too
+    b.append(lin_b)
+    if th > 0:
+        s = math.sqrt(th / delta)
+        rows.append(s * lin[J][None, :])
+        rhs.append(np.array([-s * (lin_a + lin @ h_fix)]))
     hw = np.maximum((hi[J] - lo[J]) / 2.0, 0.5)
     box_w = math.sqrt(ETA * delta / max(len(J), 1)) / hw
     rows.append(np.diag(box_w))

@@ -15,15 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.core.coupled import CoupledPieces
 from optimizer.core.exact import exact_check
 from optimizer.core.leaf import infeasible_forms_only
 from optimizer.core.model import HedgeModel
 from optimizer.core.pieces import Pieces, PiecesCuts
-from optimizer.core.rounding import PieceIntervals
 from optimizer.core.transport import SectorFlow
 
 PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
-FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions
+FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions (first chunk)
+MAX_CHUNK = 65_536  # ... doubling up to this many
 
 
 class CandidateOffers:
@@ -36,7 +37,7 @@ class CandidateOffers:
     stats: dict[str, Any]
     pieces: Pieces
     flow: SectorFlow
-    rounding: PieceIntervals
+    rounding: CoupledPieces
     cuts: PiecesCuts | None
     _pool: dict[tuple[int, ...], list[tuple[np.ndarray, float]]]
     _no_pieces: set[tuple[int, ...]]
@@ -71,15 +72,25 @@ class CandidateOffers:
             return None
         order = np.argsort(F, kind="stable")
         H, F = H[order], F[order]
-        for k0 in range(0, len(H), FLOW_CHUNK):  # the Hoffman filter in objective order
+        k0, step = 0, FLOW_CHUNK
+        while k0 < len(H):  # the Hoffman filter in objective order
             if F[k0] >= self.U - self.tol():
                 return None
-            chunk = H[k0:k0 + FLOW_CHUNK]
+            chunk = H[k0:k0 + step]
             decided, int_ok = self.rounding.test(chunk)
             self.stats["rounding_rejects"] += int(np.sum(decided & ~int_ok))
             flow_ok = int_ok.copy()  # the Hoffman filter only where rounding did not decide
-            if not np.all(decided):
-                flow_ok[~decided] = self.flow.ok(chunk[~decided])
+            if not np.all(decided):  # coupled: one piece alone may already be impossible
+                und = np.nonzero(~decided)[0]
+                rej = self.rounding.window_reject(chunk[und])
+                self.stats["rounding_rejects"] += int(np.sum(rej))
+                und = und[~rej]
+                dec2, ok2 = self.rounding.coupled_many(chunk[und])
+                self.stats["rounding_rejects"] += int(np.sum(dec2 & ~ok2))
+                flow_ok[und[dec2]] = ok2[dec2]  # kept ones get their pieces from coupled()
+                und = und[~dec2]
+                if len(und):
+                    flow_ok[und] = self.flow.ok(chunk[und])
             ok = np.nonzero(flow_ok)[0]
             for k in ok:
                 rounded = self._rounded(chunk[k], float(F[k0 + k]), bool(decided[k]))
@@ -89,6 +100,7 @@ class CandidateOffers:
                     self._candidate(chunk[k], float(F[k0 + k]), pool, sigma)
                 if got is not None:
                     return got if got >= 0 else None
+            k0, step = k0 + len(chunk), min(2 * step, MAX_CHUNK)  # fewer passes when many fail
         return None
 
     def _rounded(self, hk: np.ndarray, Fk: float, decided: bool) -> float | str | None:

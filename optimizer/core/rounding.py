@@ -19,12 +19,12 @@ conditions of :mod:`optimizer.core.transport` by a fraction of a contract, then 
 test is exact up to a 1e-9 relative slack taken on the side of *accepting* (so it never rejects a
 hedge that has pieces); an accepted candidate gets explicit pieces (:meth:`pieces`) that the
 caller checks in exact arithmetic. Candidates outside the decoupled case are left undecided (the
-caller asks the integer program of :class:`optimizer.core.pieces.Pieces`).
+caller asks :class:`optimizer.core.coupled.CoupledPieces`, then the integer program of
+:class:`optimizer.core.pieces.Pieces`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -32,7 +32,6 @@ import numpy as np
 from optimizer.core.model import HedgeModel
 
 SLACK = 1e-9
-MAX_PLACEMENTS = 4096  # pivot placements listed per coupled candidate
 
 
 class PieceIntervals:
@@ -72,6 +71,7 @@ class PieceIntervals:
             else:
                 self.sh[i, s] = True
         self.shared_pieces = np.nonzero(~single)[0]
+        self._comp_cache: dict[bytes, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.single_pieces = np.nonzero(single)[0]
 
     def test(self, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,40 +138,6 @@ class PieceIntervals:
             lo, hi = np.where(placed[i], 0.0, lo), np.where(placed[i], 0.0, hi)
         return lo, hi
 
-    # -- coupled candidates: place the pieces of a few small shared totals first ---------------
-    def coupled(self, h: np.ndarray) -> tuple[bool, np.ndarray | None]:
-        """(decided, pieces) for totals h outside the decoupled case: every way of placing the
-        pieces of a few shared contracts ("pivots", chosen greedily among the smallest totals
-        until no banded sector keeps two unplaced shared contracts) is listed, and the rest is
-        the decoupled test. Exact when at most MAX_PLACEMENTS placements exist; otherwise
-        (False, None): undecided (the caller asks the integer program)."""
-        if not self.ok_structure:
-            return False, None
-        h = np.asarray(h, float)
-        pivots = self._pivots(h)
-        place = None if pivots is None else self._placements(h, pivots)
-        if pivots is None or place is None:
-            return False, None
-        if not len(place):
-            return True, None
-        n = len(place)
-        Hf = np.tile(h, (n, 1))
-        Hf[:, pivots] = 0.0
-        fixed = np.tile(h @ self.fix, (n, 1))
-        for k, p in enumerate(self.pivot_pieces(pivots)):
-            fixed[:, self.ps[p]] += self.d[self.pi[p]] * place[:, k]
-        placed = np.zeros(self.I, bool)
-        placed[pivots] = True
-        decided, ok = self._core(np.tile(h, (n, 1)), Hf, fixed, placed)
-        assert np.all(decided)
-        good = np.nonzero(ok)[0]
-        if not len(good):
-            return True, None
-        row = int(good[0])
-        y = self._build(h, Hf[row], fixed[row], placed)
-        y[self.pivot_pieces(pivots)] = place[row]
-        return True, y
-
     def pivot_pieces(self, pivots: list[int]) -> np.ndarray:
         return np.array([p for i in pivots for p in np.nonzero(self.pi == i)[0]], dtype=int)
 
@@ -190,23 +156,59 @@ class PieceIntervals:
                 return None
             pivots.append(int(cand[np.argmin(np.abs(h[cand]))]))
 
-    def _placements(self, h: np.ndarray, pivots: list[int]) -> np.ndarray | None:
-        """All integer pieces of the pivot contracts (rows; columns = their pieces in order),
-        of their totals' signs and within the boxes; None when more than MAX_PLACEMENTS."""
-        count = 1
-        for i in pivots:
-            m = int(np.sum(self.pi == i))
-            count *= math.comb(int(abs(h[i])) + m - 1, m - 1)
-            if count > MAX_PLACEMENTS:
-                return None
-        rows = np.zeros((1, 0))
-        for i in pivots:
-            ps = np.nonzero(self.pi == i)[0]
-            comp = _compositions(int(abs(h[i])), len(ps)) * (1.0 if h[i] > 0 else -1.0)
-            comp = comp[np.all((comp >= self.ylo[ps]) & (comp <= self.yhi[ps]), axis=1)]
-            rows = np.hstack([np.repeat(rows, len(comp), axis=0),
-                              np.tile(comp, (len(rows), 1))])
-        return rows
+    def _windows(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per sector, the DV01 its shared pieces may add: the band minus the single-sector
+        part, tightened by the sum. Sectors linked by nonzero shared contracts form components;
+        when every sector of a component is banded, its shared pieces add exactly
+        ``T = sum_i d_i h_i`` over the component's contracts, so sector s adds at least T minus
+        what the component's other sectors can add at most (and vice versa): at a tight
+        optimum (every band binding with leverage) each window is a contract or less wide.
+        Widened by a relative 1e-9 (never cuts a feasible placement)."""
+        fixed = h @ self.fix
+        wlo, whi = self.lo - fixed, self.hi - fixed
+        tlo, thi = wlo.copy(), whi.copy()
+        for insts, secs in self._components(h):
+            if not np.all(self.banded[secs]):
+                continue
+            T = float(np.sum(self.d[insts] * h[insts]))
+            tlo[secs] = np.fmax(wlo[secs], T - others_sum(whi[secs]))
+            thi[secs] = np.fmin(whi[secs], T - others_sum(wlo[secs]))
+        with np.errstate(invalid="ignore"):
+            mag = np.fmax(np.where(np.isfinite(tlo), np.abs(tlo), 0.0),
+                          np.where(np.isfinite(thi), np.abs(thi), 0.0))
+        pad = SLACK * np.maximum(1.0, mag)
+        return tlo - pad, thi + pad
+
+    def _components(self, h: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(contracts, sectors) of each connected set of nonzero shared contracts and the
+        sectors they may hedge (cached per zero pattern)."""
+        nz = np.nonzero((h != 0) & self.shared)[0]
+        key = nz.tobytes()
+        got = self._comp_cache.get(key)
+        if got is None:
+            got = self._comp_cache[key] = self._components_of(nz)
+        return got
+
+    def _components_of(self, nz: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        left = set(int(i) for i in nz)
+        out = []
+        while left:
+            insts = {left.pop()}
+            secs: set[int] = set()
+            grew = True
+            while grew:
+                new_secs = set(np.nonzero(self.sh[sorted(insts)].any(axis=0))[0].tolist())
+                new_insts = {i for i in left if self.sh[i, sorted(new_secs)].any()}
+                grew = bool(new_insts) or new_secs != secs
+                secs = new_secs
+                insts |= new_insts
+                left -= new_insts
+            out.append((np.array(sorted(insts)), np.array(sorted(secs))))
+        return out
+
+    def _piece_box(self, h: np.ndarray, p: int) -> tuple[float, float]:
+        i = self.pi[p]
+        return (max(min(h[i], 0.0), self.ylo[p]), min(max(h[i], 0.0), self.yhi[p]))
 
     def _build(self, h: np.ndarray, hf: np.ndarray, fixed: np.ndarray,
                placed: np.ndarray | None = None) -> np.ndarray:
@@ -235,13 +237,46 @@ class PieceIntervals:
         return self._build(h, h, h @ self.fix) if ok[0] else None
 
 
-def _compositions(n: int, m: int) -> np.ndarray:
-    """All (k_1..k_m) >= 0 integers summing to n (rows), by stars and bars."""
-    if m == 1:
-        return np.array([[float(n)]])
-    bars = np.array(list(itertools.combinations(range(n + m - 1), m - 1)), dtype=int)
-    edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), n + m - 1)])
-    return (np.diff(edges, axis=1) - 1).astype(float)
+def others_sum(v: np.ndarray) -> np.ndarray:
+    """For each k, the sum of v over the other entries (infinite entries handled)."""
+    fin = np.isfinite(v)
+    if fin.all():
+        return float(v.sum()) - v
+    tot = float(np.sum(v[fin]))
+    n_pos, n_neg = int(np.sum(v == math.inf)), int(np.sum(v == -math.inf))
+    out = tot - np.where(fin, v, 0.0)
+    pos = n_pos - (v == math.inf) > 0
+    neg = n_neg - (v == -math.inf) > 0
+    out = np.where(pos & ~neg, math.inf, out)
+    out = np.where(neg & ~pos, -math.inf, out)
+    return np.where(pos & neg, np.nan, out)  # undefined: the caller's max/min then keeps its own
 
 
-__all__ = ["PieceIntervals"]
+def compositions_of(total: int, vals: list[np.ndarray], cap: int) -> np.ndarray | None:
+    """Rows (v_1..v_m) with v_k in vals[k] summing to ``total`` (all of them, built piece by
+    piece and pruned by what the remaining pieces can still add); None beyond ``cap`` rows."""
+    if any(not len(v) for v in vals):
+        return np.zeros((0, len(vals)))
+    mins = np.array([float(v.min()) for v in vals])
+    maxs = np.array([float(v.max()) for v in vals])
+    rows = np.zeros((1, 0))
+    acc = np.zeros(1)
+    m = len(vals)
+    for k in range(m - 1):
+        rest_lo, rest_hi = float(mins[k + 1:].sum()), float(maxs[k + 1:].sum())
+        if len(rows) * len(vals[k]) > 4 * cap:
+            return None
+        nacc = (acc[:, None] + vals[k][None, :]).ravel()
+        keep = (total - nacc >= rest_lo) & (total - nacc <= rest_hi)
+        idx = np.nonzero(keep)[0]
+        r, c = idx // len(vals[k]), idx % len(vals[k])
+        rows = np.column_stack([rows[r], vals[k][c]])
+        acc = nacc[idx]
+        if len(rows) > cap:
+            return None
+    last = total - acc
+    keep = np.isin(last, vals[-1])
+    return np.column_stack([rows[keep], last[keep]])
+
+
+__all__ = ["PieceIntervals", "compositions_of", "others_sum"]

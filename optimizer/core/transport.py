@@ -32,21 +32,30 @@ MAX_SUBSETS = 1023  # per component, for the filter
 MAX_HALFSPACE_SUBSETS = 1023  # per component, as pruning half-spaces
 
 
-def _connected(secs: tuple[int, ...], N: np.ndarray) -> bool:
-    """Whether the sectors ``secs`` are linked through shared contracts (N: contract x sector).
-    The condition of a set whose sectors fall into unlinked groups is the sum of the groups'
-    conditions, so only linked sets are kept."""
-    sub = N[:, list(secs)]
-    seen = {0}
-    frontier = [0]
+def _neighbours(N: np.ndarray) -> list[int]:
+    """Per sector, the bitmask of the sectors it shares a contract with (N: contract x sector)."""
+    masks = [sum(1 << int(s) for s in np.nonzero(row)[0]) for row in N]
+    out = [0] * N.shape[1]
+    for m, row in zip(masks, N, strict=True):
+        for s in np.nonzero(row)[0]:
+            out[int(s)] |= m
+    return out
+
+
+def _connected(secs: tuple[int, ...], nb: list[int]) -> bool:
+    """Whether the sectors ``secs`` are linked through shared contracts (``nb`` from
+    :func:`_neighbours`). The condition of a set whose sectors fall into unlinked groups is the
+    sum of the groups' conditions, so only linked sets are kept."""
+    within = sum(1 << s for s in secs)
+    reach, frontier = 1 << secs[0], 1 << secs[0]
     while frontier:
-        k = frontier.pop()
-        for i in np.nonzero(sub[:, k])[0]:
-            for j in np.nonzero(sub[i])[0]:
-                if int(j) not in seen:
-                    seen.add(int(j))
-                    frontier.append(int(j))
-    return len(seen) == len(secs)
+        grow = 0
+        for s in secs:
+            if frontier >> s & 1:
+                grow |= nb[s]
+        frontier = grow & within & ~reach
+        reach |= frontier
+    return reach == within
 
 
 class SectorFlow:
@@ -117,6 +126,7 @@ class SectorFlow:
         for s in np.nonzero(banded)[0]:
             comps.setdefault(find(int(s)), []).append(int(s))
         out: list[list[bool]] = []
+        nb = _neighbours(N)
         for members in comps.values():
             if 2 ** len(members) - 1 > MAX_SUBSETS:
                 members_sets: list[tuple[int, ...]] = [(s,) for s in members] + [tuple(members)]
@@ -124,7 +134,7 @@ class SectorFlow:
                 members_sets = [c for r in range(1, len(members) + 1)
                                 for c in itertools.combinations(members, r)]
             for c in members_sets:
-                if len(c) > 1 and not _connected(c, N):
+                if len(c) > 1 and not _connected(c, nb):
                     continue  # a set of unlinked parts: implied by the conditions of its parts
                 mask = [False] * S
                 for sec in c:
