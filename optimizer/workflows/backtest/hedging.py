@@ -150,7 +150,7 @@ def _solve(ctx, limits, time_limit: float):
 def _solve_variants(ctx, time_limit: float, limit_costs: bool) -> tuple[dict, list[str]]:
     """Mandate optimum (relaxing margin/leverage on an infeasible date, flagged), the optimum
     without the capital limits, and optionally each limit dropped alone."""
-    from optimizer.core.errors import InfeasibleMandate
+    from optimizer.core.errors import InfeasibleMandate, SolverFailure
 
     flags: list[str] = []
     pm = ctx.problem_mandate
@@ -164,7 +164,10 @@ def _solve_variants(ctx, time_limit: float, limit_costs: bool) -> tuple[dict, li
     if free == pm or _capital_limits_slack(ctx, res):
         out["unconstrained"] = res   # slack at the (convex) continuous optimum: the same hedge
     else:
-        out["unconstrained"] = _solve(ctx, free, min(time_limit, UNCONSTRAINED_SECONDS))
+        try:
+            out["unconstrained"] = _solve(ctx, free, min(time_limit, UNCONSTRAINED_SECONDS))
+        except SolverFailure as exc:   # say which hedge failed: the mandate's may be fine
+            raise SolverFailure(f"the comparison optimum without capital limits: {exc}") from exc
     if limit_costs:
         for lim in LIMITS:
             if getattr(pm, lim) is not None:
