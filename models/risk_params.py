@@ -35,6 +35,7 @@ import pandas as pd
 
 from data.errors import InputError, Notice
 from data.loaders import DATA_DIR
+from models.caching import KeyedCache
 
 RISK_PARAMS_DIR = DATA_DIR / "risk_params"
 SWAP_SPREAD_FILE = RISK_PARAMS_DIR / "swap_spread_params.csv"
@@ -206,7 +207,21 @@ def residual_corr(roots: list[str], asof) -> np.ndarray:
     return c
 
 
+_BASIS_CACHE: KeyedCache[tuple] = KeyedCache("basis_block", maxsize=256)
+
+
 def basis_block(contracts: list[tuple[str, str]], asof):
+    """:func:`basis_block_uncached`, cached per (contracts, as-of date, parameter files) in the
+    process (a second hedge on the same date rebuilds nothing); lists and matrix are copies."""
+    key = (tuple((str(c), str(r)) for c, r in contracts), pd.Timestamp(asof).normalize(),
+           str(BASIS_FILE), str(FUTURES_RESIDUAL_FILE), BASIS_FILE.exists(),
+           default_risk_spec().model_residual)
+    names, cov, notices, prov = _BASIS_CACHE.get_or_compute(
+        key, lambda: basis_block_uncached(contracts, asof))
+    return list(names), np.array(cov, float), list(notices), list(prov)
+
+
+def basis_block_uncached(contracts: list[tuple[str, str]], asof):
     """Basis-risk factors for Treasury futures ``(contract, root)``: one factor
     ``basis:<contract>`` per contract, in bp of yield (exposure = the contract's DV01). Its
     variance: ``futures_basis`` (settlement vs modelled price; independent across contracts)

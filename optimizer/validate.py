@@ -425,24 +425,31 @@ def _listed_text(listed: list) -> str:
     return ", ".join(codes) if len(codes) <= 6 else f"{', '.join(codes[:4])}, ... {codes[-1]}"
 
 
-def root_on_date(root: str, asof: Any, field: str | None = "instruments") -> None:
-    """``root`` traded on ``asof`` (its listed_from / listed_to in data/contracts/*.csv)."""
+@cache
+def _listing_spans() -> dict[str, tuple[str, str, str]]:
+    """root -> (listed_from, listed_to, name) from data/contracts/*.csv (first table wins)."""
     from data.contracts import sofr_futures_table, swap_futures_table, treasury_futures_table
 
-    day = iso_date(asof, field)
+    spans: dict[str, tuple[str, str, str]] = {}
     for t in (treasury_futures_table(), swap_futures_table(), sofr_futures_table()):
-        row = t[t["root"] == root]
-        if row.empty:
-            continue
-        r = row.iloc[0]
-        lf = str(r.get("listed_from", "") or "")
-        lt = str(r.get("listed_to", "") or "")
-        lt = "" if lt.lower() == "nan" else lt
-        if (lf and day < dt.date.fromisoformat(lf[:10])) or (lt and day > dt.date.fromisoformat(
-                lt[:10])):
-            span = f"{lf[:10]} .. {lt[:10] or 'today'}"
-            raise _fail(f"{root} ({r['name']}) is listed {span}, not on {day}", field)
+        for r in t.to_dict("records"):
+            lf = str(r.get("listed_from", "") or "")
+            lt = str(r.get("listed_to", "") or "")
+            lf = "" if lf.lower() == "nan" else lf
+            lt = "" if lt.lower() == "nan" else lt
+            spans.setdefault(str(r["root"]), (lf[:10], lt[:10], str(r["name"])))
+    return spans
+
+
+def root_on_date(root: str, asof: Any, field: str | None = "instruments") -> None:
+    """``root`` traded on ``asof`` (its listed_from / listed_to in data/contracts/*.csv)."""
+    day = iso_date(asof, field)
+    span = _listing_spans().get(root)
+    if span is None:
         return
+    lf, lt, name = span
+    if (lf and day < dt.date.fromisoformat(lf)) or (lt and day > dt.date.fromisoformat(lt)):
+        raise _fail(f"{root} ({name}) is listed {lf} .. {lt or 'today'}, not on {day}", field)
 
 
 def contract_on_date(code: str, asof: Any, field: str | None = "instruments") -> str:
