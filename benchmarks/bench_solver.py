@@ -370,7 +370,8 @@ def write(rows: list[dict], insts: list, split: dict[str, float]) -> None:
         "windows (`optimizer.core.coupled`), SCIP (fast settings, totals branched first, the "
         "incumbent "
         "as objective limit) first briefly on leaves whose enumeration is estimated costly, and "
-        "fully on leaves still too large or whose coupled integer pieces keep failing); "
+        "fully on leaves still too large after a radius grown from a small start, or whose "
+        "coupled integer pieces keep failing); "
         "textbook = the plain MIQP in cvxpy (scaled to $M, see `cvxpy_textbook`) solved "
         f"by SCIP, {TEXTBOOK_LIMIT:g} s limit. Same data, same run.", "",
         f"Stress family coverage (instances stating each constraint): {coverage(insts)}; seeds "

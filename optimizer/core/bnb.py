@@ -67,6 +67,7 @@ BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
 LEAF_WORK_BIG, LEAF_CELLS_BIG = 4_000_000, 200_000_000  # budgets after it failed
 FULL_LOGVOL = math.log(1e7)  # an incumbent's whole enclosure is enumerated at once below this
 START_LOGVOL = math.log(3e3)  # first radius when there is no incumbent yet
+RADIUS_RESTART = True  # see _leaf: a radius grown once before SCIP (tests switch it off)
 GROW_POINTS = 400_000  # points a leaf's next try aims at (see _grow)
 
 
@@ -260,9 +261,10 @@ class BranchAndBound(CandidateOffers, LeafSplits):
             try:
                 HJ = self._enumerate(reg, quick)
             except TooManyPoints:  # a costly try (estimated or met): a short SCIP run first
-                if quick and not tried_small:  # the incumbent's whole enclosure at once was
-                    tried_small = True  # too much: grow a radius instead (acct0846: its
-                    # optimum lies at 3% of it; SCIP took 1.2 s)
+                if RADIUS_RESTART and quick and not tried_small:  # the whole enclosure was
+                    tried_small = True  # too much at once: grow a radius instead
+                    # (acct0846: its optimum lies at 3% of it; SCIP took 1.2 s)
+                    self._count("radius_restarts")
                     delta = min(delta, start_radius(self.model, self.qp, nb, lo, hi, (A0, b0)))
                     continue
                 if quick:  # ... which did not settle it, and the try is too costly still
