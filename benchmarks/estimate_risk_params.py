@@ -230,8 +230,28 @@ def oas_levels() -> pd.DataFrame | None:
     return par_curve_history_pct()[KEYS].join(oas.rename("oas"), how="inner")
 
 
+def _horizon_cov(w: pd.DataFrame, horizon_days: int, halflife: float | None, relative: bool
+                 ) -> tuple[np.ndarray, list[str], pd.DataFrame]:
+    """Per-day covariance at ``horizon_days`` of the OAS changes (bp, or relative to the previous
+    day's level when ``relative``) and the key-rate changes (bp), over the rows of ``w``."""
+    from models.risk import estimate_cov_horizon
+
+    gap = w.index.to_series().diff().dt.days
+    ch = w.diff() * 100.0
+    if relative:   # dS / S: the DTS model's stable quantity (Ben Dor et al. 2007)
+        ch["oas"] = w["oas"].diff() / w["oas"].shift(1)
+    ch = ch[gap <= 7]
+    cols = ["oas"] + [t for t in KEYS if ch[t].notna().mean() > 0.99]
+    x = ch[cols].dropna()
+    c, _ = estimate_cov_horizon(x.to_numpy(), "ewma" if halflife else "sample", halflife,
+                                horizon_days)
+    return c, cols, x
+
+
 def spread_estimate(lv: pd.DataFrame, asof, horizon_days: int = 21,
-                    halflife: float | None = None, window_years: int = 3) -> dict:
+                    halflife: float | None = None, window_years: int = 3, *,
+                    dts: bool = False, blend_weight: float = 0.0,
+                    blend_halflife: float | None = None, blend_horizon: int = 5) -> dict:
     """The spread factor (``oas`` column of ``lv``, percent) from data on or before ``asof``.
 
     ``horizon_days`` = 0: month-end changes (x sqrt 12, sample); >= 1: daily changes summed over
@@ -240,30 +260,42 @@ def spread_estimate(lv: pd.DataFrame, asof, horizon_days: int = 21,
     a position held that long earns: daily BBB OAS changes are strongly autocorrelated (lag-1
     ~0.5, 21-day variance ratio ~4, 2005-2025), and x252 of the daily variance understates the
     monthly risk about fourfold. Correlations with the key rates at the same horizon.
+
+    ``dts``: spread vol proportional to the spread level (duration-times-spread, Ben Dor, Dynkin,
+    Hyman, Houweling, van Leeuwen and Penninga 2007): the volatility of *relative* changes
+    dS/S is estimated as above and multiplied by the level on ``asof``, so the forecast falls
+    as spreads tighten and jumps when they widen, without waiting for the window to fill.
+    ``blend_weight`` w > 0: variance = (1 - w) x the above + w x an EWMA (``blend_halflife``
+    days) of overlapping ``blend_horizon``-day changes (a short, fast estimate shrunk toward the
+    long one); correlations from the long estimate.
     Returns {vol_bp_annual, corr{tenor}, nobs, window}.
     """
-    from models.risk import estimate_cov_horizon
-
     asof = pd.Timestamp(asof)
     w = lv[(lv.index > asof - pd.DateOffset(years=window_years)) & (lv.index <= asof)]
     if horizon_days == 0:
-        me = w.resample("ME").last()
-        ch = (me.diff() * 100.0).dropna(subset=["oas"]).iloc[1:]
-        ch = ch[ch.index <= asof]
-        vol = float(ch["oas"].std() * np.sqrt(12))
-        corr = {t: float(ch["oas"].corr(ch[t])) for t in KEYS if ch[t].notna().sum() > 12}
-        return {"vol_bp_annual": vol, "corr": corr, "nobs": len(ch),
-                "window": f"{ch.index[0]:%Y-%m}..{ch.index[-1]:%Y-%m}"}
-    gap = w.index.to_series().diff().dt.days
-    ch = (w.diff() * 100.0)[gap <= 7]
-    cols = ["oas"] + [t for t in KEYS if ch[t].notna().mean() > 0.99]
-    x = ch[cols].dropna()
-    c, _ = estimate_cov_horizon(x.to_numpy(), "ewma" if halflife else "sample", halflife,
-                                horizon_days)
+        return _month_end_estimate(w, asof)
+    level_bp = float(w["oas"].dropna().iloc[-1]) * 100.0
+    scale = level_bp if dts else 1.0
+    c, cols, x = _horizon_cov(w, horizon_days, halflife, dts)
+    var = float(c[0, 0]) * scale ** 2
+    if blend_weight > 0:
+        cs, _, _ = _horizon_cov(w, blend_horizon, blend_halflife, dts)
+        var = (1.0 - blend_weight) * var + blend_weight * float(cs[0, 0]) * scale ** 2
     sd = np.sqrt(np.diag(c))
     corr = {t: float(c[0, j] / (sd[0] * sd[j])) for j, t in enumerate(cols) if j > 0}
-    return {"vol_bp_annual": float(sd[0] * np.sqrt(252)), "corr": corr, "nobs": len(x),
+    return {"vol_bp_annual": float(np.sqrt(var * 252)), "corr": corr, "nobs": len(x),
             "window": f"{x.index[0]:%Y-%m}..{x.index[-1]:%Y-%m}"}
+
+
+def _month_end_estimate(w: pd.DataFrame, asof: pd.Timestamp) -> dict:
+    """Month-end changes of the window ``w`` (x sqrt 12, sample)."""
+    me = w.resample("ME").last()
+    ch = (me.diff() * 100.0).dropna(subset=["oas"]).iloc[1:]
+    ch = ch[ch.index <= asof]
+    vol = float(ch["oas"].std() * np.sqrt(12))
+    corr = {t: float(ch["oas"].corr(ch[t])) for t in KEYS if ch[t].notna().sum() > 12}
+    return {"vol_bp_annual": vol, "corr": corr, "nobs": len(ch),
+            "window": f"{ch.index[0]:%Y-%m}..{ch.index[-1]:%Y-%m}"}
 
 
 def estimate_dates(last: pd.Timestamp, cadence: str, first_year: int = 1999) -> list:
@@ -271,6 +303,23 @@ def estimate_dates(last: pd.Timestamp, cadence: str, first_year: int = 1999) -> 
     freq = "YE" if cadence == "yearly" else "ME"
     d = [x for x in pd.date_range(f"{first_year}-01-01", last, freq=freq)]
     return d + ([last] if not d or d[-1] < last else [])
+
+
+def spread_how(kw: dict) -> str:
+    """The estimator of ``spread_estimate(**kw)`` in words (the shipped file's provenance)."""
+    h, hl = kw["horizon_days"], kw.get("halflife")
+    if h == 0:
+        return "month-end changes"
+    how = (f"overlapping {h}-day changes / {h} x 252, "
+           + (f"EWMA half-life {hl:g} days" if hl else "sample"))
+    if kw.get("dts"):
+        how = ("spread vol proportional to the spread level (DTS, Ben Dor et al. 2007): vol of "
+               f"relative changes dS/S from {how}, x the OAS on the estimate date")
+    if kw.get("blend_weight"):
+        how += (f"; variance blended {1 - kw['blend_weight']:g} : {kw['blend_weight']:g} with "
+                f"an EWMA (half-life {kw['blend_halflife']:g} days) of overlapping "
+                f"{kw.get('blend_horizon', 5)}-day changes")
+    return how
 
 
 def estimate_corporate_spread(spec: dict | None = None) -> int:
@@ -283,13 +332,10 @@ def estimate_corporate_spread(spec: dict | None = None) -> int:
     if lv is None:
         print("SKIPPED corporate_spread: ICE BofA OAS not present (licensed data)")
         return 0
-    h, hl, wy = spec["horizon_days"], spec["halflife"], spec["window_years"]
-    how = ("month-end changes" if h == 0 else
-           f"overlapping {h}-day changes / {h} x 252, " + (f"EWMA half-life {hl:g} days"
-                                                           if hl else "sample"))
+    kw = {k: v for k, v in spec.items() if k != "cadence"}
     rows = []
     for asof in estimate_dates(lv.index[-1], spec["cadence"]):
-        est = spread_estimate(lv, asof, h, hl, wy)
+        est = spread_estimate(lv, asof, **kw)
         base = {"valid_from": asof.strftime("%Y-%m-%d"), "factor": "Corporate_spread",
                 "nobs": est["nobs"], "window": est["window"]}
         rows.append({**base, "other": "", "kind": "vol_bp_annual",
@@ -298,7 +344,8 @@ def estimate_corporate_spread(spec: dict | None = None) -> int:
                  for t in KEYS]
     out = pd.DataFrame(rows)
     out["source"] = ("ICE BofA BBB US Corporate OAS (BAMLC0A4CBBB; ICE Data Indices, licensed, "
-                     f"not shipped), {how}, trailing {wy}y, re-estimated each "
+                     f"not shipped), {spread_how(kw)}, trailing {kw['window_years']}y, "
+                     "re-estimated each "
                      f"{'month' if spec['cadence'] == 'monthly' else 'year'} end; "
                      "benchmarks/estimate_risk_params.py")
     out.to_csv(CORPORATE_SPREAD_FILE, index=False)

@@ -161,6 +161,7 @@ class RiskModelSpec:
     source: str = "built-in"
     horizon_days: int = 1            # daily block from overlapping h-day changes (h = 1: daily)
     model_residual: bool = True      # futures' residual to their key-rate DV01s in the basis
+    spread: str = ""                 # the corporate spread estimator shipped (its label)
 
 
 @cache
@@ -173,7 +174,8 @@ def default_risk_spec() -> RiskModelSpec:
     h = r.get("horizon_days", 1)
     return RiskModelSpec(str(r["method"]), None if pd.isna(hl) else float(hl),
                          bool(r.get("basis", True)), str(r["source"]),
-                         1 if pd.isna(h) else int(h), bool(r.get("model_residual", False)))
+                         1 if pd.isna(h) else int(h), bool(r.get("model_residual", False)),
+                         "" if pd.isna(r.get("spread")) else str(r.get("spread")))
 
 
 def residual_corr(roots: list[str], asof) -> np.ndarray:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from data.errors import InputError
 from data.loaders import par_curve_history_pct
+from models.risk_params import default_risk_spec
 from optimizer.workflows.backtest.legs import (
     FutureLeg,
     half_spread,
@@ -343,7 +344,8 @@ def hedge_on(date, frame: pd.DataFrame, mandate, window: str = "3y", time_limit:
         "portfolio_mv": float(inp.portfolio_market_value),
         "risk_model": {"method": ctx.factor_model.method, "halflife": ctx.factor_model.halflife,
                        "horizon_days": ctx.factor_model.horizon_days,
-                       "window_start": ctx.factor_model.window_start.strftime("%Y-%m-%d")},
+                       "window_start": ctx.factor_model.window_start.strftime("%Y-%m-%d"),
+                       "spread": default_risk_spec().spread},
         # the model on the date, for re-scoring other risk models on the same positions
         "model": {"factors": list(data.factors), "book_exposure": (data.x - data.t).tolist(),
                   "instrument_exposure": {n: data.B[:, i].tolist() for i, n in enumerate(names)},
