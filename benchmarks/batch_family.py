@@ -98,6 +98,7 @@ def solve_one(inputs: Any, limits: Any) -> dict[str, Any]:
     st = out.stats
     return {"status": out.status, "gap": out.gap, "nodes": int(st["nodes"]),
             "scip_leaves": int(st.get("scip_leaves", 0)), "leaves": int(st["leaves"]),
+            "radius_restarts": int(st.get("radius_restarts", 0)),
             "objective": out.objective, "cpu": time.process_time() - c0}
 
 

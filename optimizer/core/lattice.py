@@ -142,7 +142,9 @@ def enumerate_points(M: np.ndarray, center: np.ndarray, D: float, A: np.ndarray,
         grown = np.empty((ZT.shape[0] + 1, tot), dtype=np.int64)
         grown[0] = zk
         if ZT.shape[0]:
-            np.take(ZT, idx, axis=1, out=grown[1:])
+            # mode="clip": idx is in range by construction, and "raise" buffers ``out`` (a copy
+            # of every fixed coordinate: 9x slower at 6 levels, 40% of acct0772's CPU)
+            np.take(ZT, idx, axis=1, out=grown[1:], mode="clip")
         ZT = grown
         part = part[idx] + (R[k, k] * zk + tail[idx] - t[k]) ** 2
         keep = part <= Dt

@@ -60,9 +60,10 @@ class CandidateOffers:
         self.stats["enum_points"] += len(H)
         if not len(H):
             return None
-        H = H[~infeasible_forms_only(self.model, H)]
-        F = self.model.objective(H)
-        keep = F < self.U - self.tol()
+        F = self.model.objective(H)  # first: the enclosure holds many points above U, and
+        keep = F < self.U - self.tol()  # the objective is cheaper than the forms check
+        H, F = H[keep], F[keep]
+        keep = ~infeasible_forms_only(self.model, H)
         H, F = H[keep], F[keep]
         pool = self._pool.setdefault(tuple(int(v) for v in sigma), []) \
             if sigma is not None else []
