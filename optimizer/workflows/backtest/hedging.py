@@ -165,7 +165,7 @@ def _solve_variants(ctx, time_limit: float, limit_costs: bool) -> tuple[dict, li
         out["unconstrained"] = res   # slack at the (convex) continuous optimum: the same hedge
     else:
         try:
-            out["unconstrained"] = _solve(ctx, free, min(time_limit, UNCONSTRAINED_SECONDS))
+            out["unconstrained"] = _solve(ctx, free, time_limit)
         except SolverFailure as exc:   # say which hedge failed: the mandate's may be fine
             raise SolverFailure(f"the comparison optimum without capital limits: {exc}") from exc
     if limit_costs:
@@ -175,8 +175,6 @@ def _solve_variants(ctx, time_limit: float, limit_costs: bool) -> tuple[dict, li
     return out, flags
 
 
-#: Solver seconds for the optimum without capital limits (a comparison; its status is kept).
-UNCONSTRAINED_SECONDS = 2.0
 
 
 def _capital_limits_slack(ctx, res) -> bool:
