@@ -29,6 +29,7 @@ import pandas as pd
 
 from data.errors import InputError, Notice
 from data.loaders import PORTFOLIOS_DIR, latest_curve_date
+from models.caching import KeyedCache
 from models.curves import DEFAULT_KEY_TENORS, ZeroCurve, curve_on
 from models.exposures import Exposures, compute_exposures
 from models.instruments import SWAP_SPREAD_FACTOR, InstrumentRisk, instrument_risk
@@ -74,7 +75,18 @@ def load_holdings(holdings: pd.DataFrame | str | Path | None, asof) -> tuple[pd.
     if isinstance(holdings, pd.DataFrame):
         return holdings, holdings.attrs.get("source", "<frame>")
     path = Path(holdings) if holdings is not None else DEFAULT_PORTFOLIO
-    return read_holdings(path, asof=asof), str(path)
+    try:
+        st = path.stat()
+    except OSError:   # read_holdings names the missing file
+        return read_holdings(path, asof=asof), str(path)
+    # a second hedge of the same file (API, batch worker) skips parsing and validation; the
+    # key holds the file's size and mtime, so an edited file is read again
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, str(asof))
+    frame = _HOLDINGS_CACHE.get_or_compute(key, lambda: read_holdings(path, asof=asof))
+    return frame.copy(), str(path)
+
+
+_HOLDINGS_CACHE: KeyedCache[pd.DataFrame] = KeyedCache("holdings", maxsize=16)
 
 
 def add_swap_spread_factor(names: list[str], cov: np.ndarray, asof=None
