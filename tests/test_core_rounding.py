@@ -122,6 +122,26 @@ def _coupled_model(rng: np.random.Generator):
     return build_model(inputs, Limits(sector_targets=targets)), y0.sum(axis=0)
 
 
+def _decide_like_brute_force(model, h: np.ndarray, seed: int) -> bool:
+    """Decide totals ``h`` as the solver does (decoupled test, else windowed placements, plus
+    the batched paths) and assert the same answer as brute force and valid pieces; returns
+    the brute-force truth."""
+    r = CoupledPieces(model)
+    truth = _brute(model, h)
+    decided, ok = r.test(h[None])
+    if decided[0]:
+        got, y = bool(ok[0]), r.pieces(h)
+    else:
+        known, y = r.coupled(h)
+        assert known
+        got = y is not None
+        _check_batch_paths(r, h, truth)
+    assert got == truth, (seed, h.tolist())
+    if got:
+        assert _valid(model, h, y)
+    return truth
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_coupled_pieces_with_tight_windows_match_brute_force(seed):
     """Two shared contracts nonzero in the same banded sectors (outside the decoupled case):
@@ -131,21 +151,8 @@ def test_coupled_pieces_with_tight_windows_match_brute_force(seed):
     seen = {True: 0, False: 0}
     for _ in range(30):
         model, h0 = _coupled_model(rng)
-        r = CoupledPieces(model)
         h = np.minimum(h0 + rng.integers(-1, 2, 3), 0.0)
-        truth = _brute(model, h)
-        decided, ok = r.test(h[None])
-        if decided[0]:
-            got, y = bool(ok[0]), r.pieces(h)
-        else:
-            known, y = r.coupled(h)
-            assert known
-            got = y is not None
-            _check_batch_paths(r, h, truth)
-        assert got == truth, (seed, h.tolist())
-        if got:
-            assert _valid(model, h, y)
-        seen[truth] += 1
+        seen[_decide_like_brute_force(model, h, seed)] += 1
     assert seen[True] >= 3 and seen[False] >= 3, seen
 
 
@@ -177,21 +184,8 @@ def test_coupled_pieces_per_component_match_brute_force(seed):
         model, h0 = _two_component_model(rng)
         if model.box is None:  # the bands alone admit no pieces (proven at build time)
             continue
-        r = CoupledPieces(model)
         h = np.minimum(h0 + rng.integers(-1, 2, 4) * (rng.random(4) < 0.3), 0.0)
-        truth = _brute(model, h)
-        decided, ok = r.test(h[None])
-        if decided[0]:
-            got, y = bool(ok[0]), r.pieces(h)
-        else:
-            known, y = r.coupled(h)
-            assert known
-            got = y is not None
-            _check_batch_paths(r, h, truth)
-        assert got == truth, (seed, h.tolist())
-        if got:
-            assert _valid(model, h, y)
-        seen[truth] += 1
+        seen[_decide_like_brute_force(model, h, seed)] += 1
     assert seen[True] >= 3 and seen[False] >= 3, seen
 
 
