@@ -50,6 +50,7 @@ from optimizer.core.leaf import (
     region,
 )
 from optimizer.core.model import HedgeModel
+from optimizer.core.nodebox import NodeBox
 from optimizer.core.offers import PIECES_FAIL_LIMIT, CandidateOffers
 from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.relax import NodeBound, NodeQP
@@ -115,6 +116,7 @@ class BranchAndBound(CandidateOffers, LeafSplits):
         self.bps = breakpoints(model, self.qp)
         self.flow = SectorFlow(model)
         self.rounding = CoupledPieces(model)
+        self.nodebox = NodeBox(model)
         self.K = model.forms.cardinality()
         self.U = math.inf
         self.h: np.ndarray | None = None
@@ -177,7 +179,11 @@ class BranchAndBound(CandidateOffers, LeafSplits):
             lo, hi = np.where(free, np.maximum(lo, 0), lo), np.where(free, np.minimum(hi, 0), hi)
             if np.any(lo > hi):
                 return
-        nb = self.qp.solve(lo, hi)
+        tight = self.nodebox.tighten(lo, hi)  # integer propagation on the node's signs
+        if tight is None:
+            return
+        lo, hi, ybox = tight
+        nb = self.qp.solve(lo, hi, ybox=ybox)
         if nb.status == "infeasible":
             return
         if nb.status == "failed":  # no usable relaxation: split without a bound
