@@ -102,6 +102,7 @@ class _Item:
     seq: int
     lo: np.ndarray = field(compare=False)
     hi: np.ndarray = field(compare=False)
+    requeued: bool = field(default=False, compare=False)
 
 
 class BranchAndBound(CandidateOffers, LeafSplits):
@@ -191,6 +192,14 @@ class BranchAndBound(CandidateOffers, LeafSplits):
             return
         g = max(nb.bound, it.bound)
         if g >= self.U - self.tol():
+            return
+        if self.h is None and not it.requeued and self._heap and \
+                g > self._heap[0].bound + self.tol():
+            # its own bound (children are queued with their parent's) is worse than another
+            # node's: back in the queue, so that the search stays best-first (a dive into such a
+            # child finds a poor first incumbent, and the next leaf's enclosure is then large)
+            self.stats["requeued"] = self.stats.get("requeued", 0) + 1
+            heapq.heappush(self._heap, _Item(g, it.neg_depth, next(self._seq), lo, hi, True))
             return
         choice = self._choose(lo, hi, nb)
         if choice[0] == "split":

@@ -30,7 +30,8 @@ from optimizer.core.bounds import EPS_INT
 from optimizer.core.forms import propagation_rows
 from optimizer.core.model import HedgeModel
 
-ROUNDS = 20
+ROUNDS = 4  # rounds per pass: later rounds shave single contracts at a cost per node
+PASSES = 2  # passes of (no-wash boxes from the totals, then propagation)
 
 
 class NodeBox:
@@ -61,7 +62,7 @@ class NodeBox:
         A, L, U = self._rows(lo, hi)
         xlo = np.concatenate([np.maximum(lo, self.glo[:I]), self.glo[I:]])
         xhi = np.concatenate([np.minimum(hi, self.ghi[:I]), self.ghi[I:]])
-        for _ in range(3):  # the no-wash boxes follow the totals' new bounds
+        for _ in range(PASSES):  # the no-wash boxes follow the totals' new bounds
             xlo[I:] = np.maximum(xlo[I:], np.minimum(xlo[:I][self.pi], 0.0))
             xhi[I:] = np.minimum(xhi[I:], np.maximum(xhi[:I][self.pi], 0.0))
             before = (xlo.copy(), xhi.copy())
@@ -113,13 +114,18 @@ def propagate_dense(A: np.ndarray, L: np.ndarray, U: np.ndarray, lo: np.ndarray,
     lo, hi = _round_in(np.asarray(lo, float).copy(), np.asarray(hi, float).copy())
     nz = A != 0
     pos = A > 0
+    Ap, An = np.where(pos, A, 0.0), np.where(pos, 0.0, A)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for _ in range(rounds):
-            al, ah = A * lo, A * hi
-            cmin = np.where(nz, np.where(pos, al, ah), 0.0)
-            cmax = np.where(nz, np.where(pos, ah, al), 0.0)
-            om = _others(cmin, -np.inf)  # the other terms' least sum, per (row, column)
-            oM = _others(cmax, np.inf)
+            if np.isfinite(lo).all() and np.isfinite(hi).all():  # the usual case: plain sums
+                cmin, cmax = Ap * lo + An * hi, Ap * hi + An * lo
+                om = cmin.sum(axis=1, keepdims=True) - cmin  # the other terms' least sum
+                oM = cmax.sum(axis=1, keepdims=True) - cmax
+            else:
+                al, ah = A * lo, A * hi
+                cmin = np.where(nz, np.where(pos, al, ah), 0.0)
+                cmax = np.where(nz, np.where(pos, ah, al), 0.0)
+                om, oM = _others(cmin, -np.inf), _others(cmax, np.inf)
             up = (U[:, None] - om) / A  # a_k x_k <= U - others' min
             dn = (L[:, None] - oM) / A  # a_k x_k >= L - others' max
             new_lo = np.where(nz, np.where(pos, dn, up), -np.inf)
