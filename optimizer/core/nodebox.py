@@ -54,14 +54,17 @@ class NodeBox:
         self.abs_sums = model.forms.abs_sums()
         self.glo, self.ghi = model.box
 
-    def tighten(self, lo: np.ndarray, hi: np.ndarray
+    def tighten(self, lo: np.ndarray, hi: np.ndarray,
+                ybox: tuple[np.ndarray, np.ndarray] | None = None
                 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
-        """(lo, hi, (ylo, yhi)): the node's h box and its pieces' box, propagated; None when the
-        node holds no integer hedge."""
+        """(lo, hi, (ylo, yhi)): the node's h box and its pieces' box, propagated from ``ybox``
+        (the parent's pieces box, which holds the node's pieces too) or the global box; None
+        when the node holds no integer hedge."""
         I = self.I  # noqa: E741
         A, L, U = self._rows(lo, hi)
-        xlo = np.concatenate([np.maximum(lo, self.glo[:I]), self.glo[I:]])
-        xhi = np.concatenate([np.minimum(hi, self.ghi[:I]), self.ghi[I:]])
+        ylo, yhi = ybox if ybox is not None else (self.glo[I:], self.ghi[I:])
+        xlo = np.concatenate([np.maximum(lo, self.glo[:I]), np.maximum(ylo, self.glo[I:])])
+        xhi = np.concatenate([np.minimum(hi, self.ghi[:I]), np.minimum(yhi, self.ghi[I:])])
         for _ in range(PASSES):  # the no-wash boxes follow the totals' new bounds
             xlo[I:] = np.maximum(xlo[I:], np.minimum(xlo[:I][self.pi], 0.0))
             xhi[I:] = np.minimum(xhi[I:], np.maximum(xhi[:I][self.pi], 0.0))
