@@ -3,7 +3,9 @@
 Problem: minimize F(h) = ||R h + c||^2 + const + cost . |h - h0| over integer totals h and
 integer pieces y (real positions: each piece has its total's sign) under the forms.
 
-* A **node** is a box ``lo <= h <= hi``. Its relaxation (:mod:`optimizer.core.relax`) gives a
+* A **node** is a box ``lo <= h <= hi``. Integer propagation on the node's signs
+  (:mod:`optimizer.core.nodebox`) tightens it and gives its pieces' box (a sector band left with
+  one free integer rounds); its relaxation (:mod:`optimizer.core.relax`) over that box gives a
   rigorous lower bound and a hint point; nodes with ``bound >= U - tol`` are pruned
   (U = incumbent, tol = 1e-9 x max(1, |U|), $k^2 -- about 1e-9 relative in the variance).
 * **Branching** (only on structure, never on plain integrality while a leaf can be enumerated):
@@ -16,13 +18,15 @@ integer pieces y (real positions: each piece has its total's sign) under the for
   volume-limited start up to the incumbent's; the integer pieces of each candidate are decided
   by interval rounding (:mod:`optimizer.core.rounding`, exact and vectorized; the integer
   program of :mod:`optimizer.core.pieces` only for the rest). A try estimated costly (or
-  meeting its work limit), or an incumbent's enclosure too large to enumerate at once, goes to
-  a short SCIP run first (100 nodes, the incumbent as objective limit: it often settles the
+  meeting its work limit) first restarts from the small radius; then, like an incumbent's
+  enclosure too large to enumerate at once or a leaf whose integer pieces failed 5 times, it
+  goes to a short SCIP run (100 nodes, the incumbent as objective limit: it often settles the
   leaf at its root); if that fails the enumeration gets a larger budget, and a
   leaf still too large -- or whose coupled integer pieces keep failing after a split
   ``h_i = 0 | h_i != 0`` of a shared contract -- goes to SCIP (5,000 nodes; at that limit the
   leaf is split on the integrality of its widest coordinate).
-* Best-first on the bound (deeper first among equals, which dives to a first incumbent).
+* Best-first on the bound (deeper first among equals, which dives to a first incumbent; until
+  there is one, a node whose own bound is worse than the queue's best goes back in the queue).
   Deterministic: the node and enumeration-work limits decide; the wall-clock limit is only a
   safety net. The result carries the incumbent, the global bound (min over open nodes) and the
   proven gap (0 when the tree is exhausted).
