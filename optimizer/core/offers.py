@@ -142,7 +142,11 @@ class CandidateOffers:
         self.stats["candidates"] += 1
         if self._fails > self._fail_cap:
             return -1.0  # the leaf goes to SCIP (see _leaf)
-        y = self.pieces.find(h)
+        st, y = self.pieces.decide(h)
+        if st == "undecided":  # neither HiGHS nor SCIP decided: the leaf goes to SCIP (exact)
+            self.stats["pieces_undecided"] = self.stats.get("pieces_undecided", 0) + 1
+            self._fails = PIECES_FAIL_LIMIT + 1
+            return -1.0
         if y is None:
             self._no_pieces.add(key)
             self._fails += 1
