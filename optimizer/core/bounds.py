@@ -27,54 +27,68 @@ def cov_factor(cov: np.ndarray) -> np.ndarray:
 
 
 def _round_in(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.where(np.isfinite(lo), np.ceil(lo - EPS_INT * np.maximum(1, np.abs(lo))), lo)
-    hi = np.where(np.isfinite(hi), np.floor(hi + EPS_INT * np.maximum(1, np.abs(hi))), hi)
+    with np.errstate(invalid="ignore"):
+        lo = np.where(np.isfinite(lo), np.ceil(lo - EPS_INT * np.maximum(1, np.abs(lo))), lo)
+        hi = np.where(np.isfinite(hi), np.floor(hi + EPS_INT * np.maximum(1, np.abs(hi))), hi)
     return lo, hi
+
+
+def propagate_dense(A: np.ndarray, L: np.ndarray, U: np.ndarray, lo: np.ndarray,
+                    hi: np.ndarray, rounds: int = 50
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer interval propagation of the rows ``L <= A x <= U`` over the box (None when it is
+    empty): every row at once per round, dense numpy (a node of the exact method costs tens of
+    microseconds; the Python loop over rows it replaced was 8 ms of every hedge)."""
+    lo, hi = _round_in(np.asarray(lo, float).copy(), np.asarray(hi, float).copy())
+    nz = A != 0
+    pos = A > 0
+    Ap, An = np.where(pos, A, 0.0), np.where(pos, 0.0, A)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for _ in range(rounds):
+            if np.isfinite(lo).all() and np.isfinite(hi).all():  # the usual case: plain sums
+                cmin, cmax = Ap * lo + An * hi, Ap * hi + An * lo
+                om = cmin.sum(axis=1, keepdims=True) - cmin  # the other terms' least sum
+                oM = cmax.sum(axis=1, keepdims=True) - cmax
+            else:
+                al, ah = A * lo, A * hi
+                cmin = np.where(nz, np.where(pos, al, ah), 0.0)
+                cmax = np.where(nz, np.where(pos, ah, al), 0.0)
+                om, oM = _others(cmin, -np.inf), _others(cmax, np.inf)
+            up = (U[:, None] - om) / A  # a_k x_k <= U - others' min
+            dn = (L[:, None] - oM) / A  # a_k x_k >= L - others' max
+            new_lo = np.where(nz, np.where(pos, dn, up), -np.inf)
+            new_hi = np.where(nz, np.where(pos, up, dn), np.inf)
+            new_lo = np.where(np.isnan(new_lo), -np.inf, new_lo).max(axis=0)
+            new_hi = np.where(np.isnan(new_hi), np.inf, new_hi).min(axis=0)
+            new_lo, new_hi = _round_in(new_lo, new_hi)
+            nl, nh = np.maximum(lo, new_lo), np.minimum(hi, new_hi)
+            if np.any(nl > nh):
+                return None
+            if np.array_equal(nl, lo) and np.array_equal(nh, hi):
+                break
+            lo, hi = nl, nh
+    return lo, hi
+
+
+def _others(c: np.ndarray, inf: float) -> np.ndarray:
+    """Per (row, column): the sum of the row's other entries (``inf`` when one of them is
+    infinite)."""
+    bad = ~np.isfinite(c)
+    n_bad = bad.sum(axis=1, keepdims=True)
+    s = np.where(bad, 0.0, c).sum(axis=1, keepdims=True)
+    return np.where(bad, np.where(n_bad > 1, inf, s), np.where(n_bad > 0, inf, s - c))
 
 
 def propagate(rows: list[tuple[np.ndarray, float, float]], lo: np.ndarray, hi: np.ndarray,
               rounds: int = 50) -> tuple[np.ndarray, np.ndarray] | None:
     """Integer interval propagation of ``l <= a'y <= u`` rows; None when the box is empty."""
-    lo, hi = _round_in(np.asarray(lo, float).copy(), np.asarray(hi, float).copy())
     rows = [(np.asarray(a, float), float(lr), float(ur)) for a, lr, ur in rows
-            if np.any(a != 0) and (np.isfinite(lr) or np.isfinite(ur))]
-    for _ in range(rounds):
-        changed = False
-        for a, lr, ur in rows:
-            nz = a != 0
-            an = a[nz]
-            plo, phi = lo[nz], hi[nz]
-            with np.errstate(invalid="ignore"):
-                cmin = np.where(an > 0, an * plo, an * phi)
-                cmax = np.where(an > 0, an * phi, an * plo)
-            inf_min = ~np.isfinite(cmin)
-            inf_max = ~np.isfinite(cmax)
-            smin = cmin[~inf_min].sum()
-            smax = cmax[~inf_max].sum()
-            nmin, nmax = inf_min.sum(), inf_max.sum()
-            # others' min sum excluding k
-            om = np.where(inf_min, np.where(nmin - 1 > 0, -np.inf, smin),
-                          np.where(nmin > 0, -np.inf, smin - np.where(inf_min, 0, cmin)))
-            oM = np.where(inf_max, np.where(nmax - 1 > 0, np.inf, smax),
-                          np.where(nmax > 0, np.inf, smax - np.where(inf_max, 0, cmax)))
-            with np.errstate(invalid="ignore", over="ignore"):
-                up = (ur - om) / an  # a_k y_k <= ur - others_min
-                dn = (lr - oM) / an  # a_k y_k >= lr - others_max
-            new_lo = np.where(an > 0, dn, up)
-            new_hi = np.where(an > 0, up, dn)
-            new_lo = np.where(np.isnan(new_lo), -np.inf, new_lo)
-            new_hi = np.where(np.isnan(new_hi), np.inf, new_hi)
-            new_lo, new_hi = _round_in(new_lo, new_hi)
-            nl = np.maximum(plo, new_lo)
-            nh = np.minimum(phi, new_hi)
-            if np.any(nl > plo) or np.any(nh < phi):
-                changed = True
-                lo[nz], hi[nz] = nl, nh
-            if np.any(lo > hi):
-                return None
-        if not changed:
-            break
-    return lo, hi
+            if np.any(np.asarray(a) != 0) and (np.isfinite(lr) or np.isfinite(ur))]
+    if not rows:
+        return _round_in(np.asarray(lo, float).copy(), np.asarray(hi, float).copy())
+    A = np.array([a for a, _, _ in rows])
+    return propagate_dense(A, np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+                           lo, hi, rounds)
 
 
-__all__ = ["EPS_INT", "cov_factor", "propagate"]
+__all__ = ["EPS_INT", "cov_factor", "propagate", "propagate_dense"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.core.bounds import EPS_INT
+from optimizer.core.bounds import propagate_dense
 from optimizer.core.forms import propagation_rows
 from optimizer.core.model import HedgeModel
 
@@ -69,7 +69,7 @@ class NodeBox:
             xlo[I:] = np.maximum(xlo[I:], np.minimum(xlo[:I][self.pi], 0.0))
             xhi[I:] = np.minimum(xhi[I:], np.maximum(xhi[:I][self.pi], 0.0))
             before = (xlo.copy(), xhi.copy())
-            res = propagate_dense(A, L, U, xlo, xhi)
+            res = propagate_dense(A, L, U, xlo, xhi, ROUNDS)
             if res is None:
                 return None
             xlo, xhi = res
@@ -102,56 +102,4 @@ class NodeBox:
                 np.concatenate([self.U, np.array(ub)]))
 
 
-def _round_in(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(invalid="ignore"):
-        lo = np.where(np.isfinite(lo), np.ceil(lo - EPS_INT * np.maximum(1, np.abs(lo))), lo)
-        hi = np.where(np.isfinite(hi), np.floor(hi + EPS_INT * np.maximum(1, np.abs(hi))), hi)
-    return lo, hi
-
-
-def propagate_dense(A: np.ndarray, L: np.ndarray, U: np.ndarray, lo: np.ndarray,
-                    hi: np.ndarray, rounds: int = ROUNDS
-                    ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Integer interval propagation of the rows ``L <= A x <= U`` over the box, every row at once
-    per round (same implications and rounding as :func:`optimizer.core.bounds.propagate`)."""
-    lo, hi = _round_in(np.asarray(lo, float).copy(), np.asarray(hi, float).copy())
-    nz = A != 0
-    pos = A > 0
-    Ap, An = np.where(pos, A, 0.0), np.where(pos, 0.0, A)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        for _ in range(rounds):
-            if np.isfinite(lo).all() and np.isfinite(hi).all():  # the usual case: plain sums
-                cmin, cmax = Ap * lo + An * hi, Ap * hi + An * lo
-                om = cmin.sum(axis=1, keepdims=True) - cmin  # the other terms' least sum
-                oM = cmax.sum(axis=1, keepdims=True) - cmax
-            else:
-                al, ah = A * lo, A * hi
-                cmin = np.where(nz, np.where(pos, al, ah), 0.0)
-                cmax = np.where(nz, np.where(pos, ah, al), 0.0)
-                om, oM = _others(cmin, -np.inf), _others(cmax, np.inf)
-            up = (U[:, None] - om) / A  # a_k x_k <= U - others' min
-            dn = (L[:, None] - oM) / A  # a_k x_k >= L - others' max
-            new_lo = np.where(nz, np.where(pos, dn, up), -np.inf)
-            new_hi = np.where(nz, np.where(pos, up, dn), np.inf)
-            new_lo = np.where(np.isnan(new_lo), -np.inf, new_lo).max(axis=0)
-            new_hi = np.where(np.isnan(new_hi), np.inf, new_hi).min(axis=0)
-            new_lo, new_hi = _round_in(new_lo, new_hi)
-            nl, nh = np.maximum(lo, new_lo), np.minimum(hi, new_hi)
-            if np.any(nl > nh):
-                return None
-            if np.array_equal(nl, lo) and np.array_equal(nh, hi):
-                break
-            lo, hi = nl, nh
-    return lo, hi
-
-
-def _others(c: np.ndarray, inf: float) -> np.ndarray:
-    """Per (row, column): the sum of the row's other entries (``inf`` when one of them is
-    infinite)."""
-    bad = ~np.isfinite(c)
-    n_bad = bad.sum(axis=1, keepdims=True)
-    s = np.where(bad, 0.0, c).sum(axis=1, keepdims=True)
-    return np.where(bad, np.where(n_bad > 1, inf, s), np.where(n_bad > 0, inf, s - c))
-
-
-__all__ = ["NodeBox", "propagate_dense"]
+__all__ = ["NodeBox"]
