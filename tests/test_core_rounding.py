@@ -190,9 +190,20 @@ def test_coupled_pieces_per_component_match_brute_force(seed):
 
 
 def _check_batch_paths(r: CoupledPieces, h: np.ndarray, truth: bool) -> None:
-    """The vectorized paths for many candidates agree with brute force: the one-piece window
-    filter never rejects totals that have pieces, and the batched placements decide exactly."""
+    """The vectorized paths for many candidates agree with brute force: the window filter
+    (one-piece and two-contract sectors, both ways of the latter forced) never rejects totals
+    that have pieces, and the batched placements decide exactly."""
+    import optimizer.core.coupled as coupled_mod
+
     assert not (r.window_reject(h[None])[0] and truth)
+    old = coupled_mod.PAIR_MIN_ROWS, coupled_mod.PAIR_METHOD
+    try:
+        coupled_mod.PAIR_MIN_ROWS = 1
+        for method in ("rows", "sorted"):
+            coupled_mod.PAIR_METHOD = method
+            assert not (r.window_reject(np.vstack([h, h])).any() and truth)
+    finally:
+        coupled_mod.PAIR_MIN_ROWS, coupled_mod.PAIR_METHOD = old
     dec, ok = r.coupled_many(np.vstack([h, h]))
     if dec[0]:
         assert bool(ok[0]) == truth and bool(ok[1]) == truth
