@@ -77,7 +77,7 @@ class CoupledPieces(PieceIntervals):
                 bad |= np.ceil(a - pad_a - 1e-9) > np.floor(b + pad_b + 1e-9)
         for sct in np.nonzero((cnt == 2) & self.banded)[0]:
             j, k = (int(v) for v in np.nonzero(nz & self.sh[:, sct])[0])
-            bad |= self._pair_reject(H, sct, j, k, tlo[:, sct], thi[:, sct])
+            bad |= self._pair_reject(H, int(sct), j, k, tlo[:, sct], thi[:, sct])
         return bad
 
     def _pair_reject(self, H: np.ndarray, sct: int, j: int, k: int, tlo: np.ndarray,
@@ -140,9 +140,9 @@ class CoupledPieces(PieceIntervals):
         """Rejections from the sorted values of the joint box (rows whose window holds more
         than PAIR_CHECKS values are kept)."""
         alo, ahi, blo, bhi = boxes
-        A, B = np.meshgrid(np.arange(alo.min(), ahi.max() + 1),
+        grid = np.meshgrid(np.arange(alo.min(), ahi.max() + 1),
                            np.arange(blo.min(), bhi.max() + 1), indexing="ij")
-        A, B = A.ravel(), B.ravel()
+        A, B = grid[0].ravel(), grid[1].ravel()
         vals = dj * A + dk * B
         order = np.argsort(vals, kind="stable")
         vals, A, B = vals[order], A[order], B[order]
