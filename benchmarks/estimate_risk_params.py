@@ -332,7 +332,8 @@ def estimate_corporate_spread(spec: dict | None = None) -> int:
     if lv is None:
         print("SKIPPED corporate_spread: ICE BofA OAS not present (licensed data)")
         return 0
-    kw = {k: v for k, v in spec.items() if k != "cadence"}
+    kw = {k: v for k, v in spec.items() if k not in ("cadence", "rate_driver")}
+    driver = spec.get("rate_driver") or ""
     rows = []
     for asof in estimate_dates(lv.index[-1], spec["cadence"]):
         est = spread_estimate(lv, asof, **kw)
@@ -342,9 +343,15 @@ def estimate_corporate_spread(spec: dict | None = None) -> int:
                      "value": round(est["vol_bp_annual"], 2)})
         rows += [{**base, "other": t, "kind": "corr", "value": round(est["corr"].get(t, 0.0), 4)}
                  for t in KEYS]
+        if driver:   # the model links the spread to the curve through this rate only
+            rows.append({**base, "other": driver, "kind": "rate_driver",
+                         "value": round(est["corr"].get(driver, 0.0), 4)})
     out = pd.DataFrame(rows)
+    link = (f"; co-movement with the curve through the {driver} par yield only (corr(S, y_i) = "
+            f"corr(S, {driver}) x corr({driver}, y_i), models.risk.spread_rate_link)"
+            if driver else "")
     out["source"] = ("ICE BofA BBB US Corporate OAS (BAMLC0A4CBBB; ICE Data Indices, licensed, "
-                     f"not shipped), {spread_how(kw)}, trailing {kw['window_years']}y, "
+                     f"not shipped), {spread_how(kw)}{link}, trailing {kw['window_years']}y, "
                      "re-estimated each "
                      f"{'month' if spec['cadence'] == 'monthly' else 'year'} end; "
                      "benchmarks/estimate_risk_params.py")

@@ -10,7 +10,8 @@ their key-rate DV01s, agency spreads carried as a residual variance).
 Realized, per day of each holding period, with the exposures ``e`` (USD per bp, DV01 sign) of the
 position held on its rebalance date: key rates ``-e_key . dy`` from the Treasury par curve's daily
 changes; corporate spread ``-e_spread . d(OAS)`` from the ICE BofA BBB OAS (licensed, read
-locally; without it the spread P&L stays in ``other``); futures basis = the market-marked minus
+locally; without it the spread P&L stays in ``other``); swap spread ``-e_swap . d(swap10 -
+UST10)`` with the swap rates the backtest values swap futures with; futures basis = the market-marked minus
 the modelled futures legs (only on the contract-days the settlement file quotes); ``other`` = the
 rest of the P&L the model forecasts (market moves, no carry or costs).
 
@@ -77,10 +78,25 @@ def _period_days(res) -> dict[int, pd.DatetimeIndex]:
     return out
 
 
-def realized_parts(res, oas: pd.Series | None = None) -> pd.DataFrame:
-    """Per day: the integer hedge's P&L split into GROUPS (model and market-marked totals)."""
-    from data.loaders import par_curve_history_pct
+def swap_spread_bp(swaps, days) -> np.ndarray:
+    """The swap-spread factor's level (bp) on ``days``: the 10-year swap rate the backtest values
+    swap futures with (ISDAFIX where quoted, else the last spread held) minus the 10-year
+    Treasury par yield."""
+    from optimizer.workflows.backtest.market import par_at
 
+    r, _ = swaps.rates(days, 10.0)
+    return (r - par_at(pd.DatetimeIndex(days), 10.0)) * 1e4
+
+
+def realized_parts(res, oas: pd.Series | None = None, swaps=None) -> pd.DataFrame:
+    """Per day: the integer hedge's P&L split into GROUPS (model and market-marked totals).
+    ``swaps``: the backtest's ``SwapRates`` (default: ISDAFIX when present); the swap-spread
+    group is the swap-spread factor's exposure x the change of the 10-year swap spread, the rest
+    of the swap futures' departure from their key-rate DV01s stays in ``futures residual``."""
+    from data.loaders import par_curve_history_pct
+    from optimizer.workflows.backtest import SwapRates
+
+    swaps = SwapRates("auto") if swaps is None else swaps
     par = par_curve_history_pct() * 100.0
     hedges = [h for h in res.rebalances if "error" not in h]
     days_of = _period_days(res)
@@ -102,17 +118,21 @@ def realized_parts(res, oas: pd.Series | None = None) -> pd.DataFrame:
         if sp and oas is not None:
             d_oas = np.diff(oas.reindex(days).ffill().to_numpy(float))
             spread = -np.nan_to_num(d_oas) * sum(e[i] for i in sp)
+        swap = np.zeros(len(days) - 1)
+        if "swap_spread" in names and swaps is not None:
+            swap = -np.diff(swap_spread_bp(swaps, days)) * e[names.index("swap_spread")]
         d = res.daily[res.daily["period"] == k]
         basis = (d["hedgemkt_integer"] - d["hedge_integer"]).to_numpy(float)
-        fres = (d["hedge_integer"] - d["hedgecarry_integer"]).to_numpy(float) - hedge_lin
+        # the swap futures' swap-spread P&L is in the hedge's change beyond its key-rate part
+        fres = (d["hedge_integer"] - d["hedgecarry_integer"]).to_numpy(float) - hedge_lin - swap
         frames.append(pd.DataFrame({
-            "period": k, "key rates": key, "corporate spread": spread, "swap spread": 0.0,
+            "period": k, "key rates": key, "corporate spread": spread, "swap spread": swap,
             "futures basis": basis, "futures residual": fres,
             "model": d["risk_integer"].to_numpy(float),
             "market": d["riskmkt_integer"].to_numpy(float)}, index=d.index))
     out = pd.concat(frames)
     out["other"] = (out["model"] - out["key rates"] - out["corporate spread"]
-                    - out["futures residual"])
+                    - out["swap spread"] - out["futures residual"])
     return out
 
 
@@ -198,3 +218,114 @@ def horizon_table(res, oas: pd.Series | None = None,
                     "period_over_daily": period / daily if daily > 0 else np.nan,
                     "realized_over_exante": period / ex if ex > 0 else np.nan})
     return pd.DataFrame(out).set_index("group")
+
+
+# ------------------------------------------------------------------------------ block attribution
+#: Factor blocks of the attribution: key rates, corporate spread, swap spread, the rest
+#: (futures' and bonds' own departure from their key-rate DV01s, agency residual).
+BLOCKS = ("K", "S", "W", "R")
+BLOCK_LABEL = {"K": "key rates", "S": "corporate spread", "W": "swap spread", "R": "rest"}
+PAIRS = tuple((a, b) for i, a in enumerate(BLOCKS) for b in BLOCKS[i:])
+
+
+def stored_exante(res) -> dict[int, tuple[np.ndarray, float]]:
+    """Per period: the run's own factor covariance with the basis factors' settlement part
+    removed (the modelled legs carry none) and the residual variance; what ``period_blocks``
+    charges when no candidate's forecast is given."""
+    out = {}
+    for p, h in zip(res.periods, [h for h in res.rebalances if "error" not in h], strict=True):
+        names, e = position_exposure(h)
+        cov = np.array(h["model"]["cov"], float)
+        b = np.array([group_of(n) == "futures basis" for n in names])
+        bv = p.get("basis_var") or {}
+        settle = sum(bv.get(c, 0.0) * n ** 2 for c, n in h["contracts"]["integer"].items())
+        rest = float(e[b] @ cov[np.ix_(b, b)] @ e[b]) - settle + float(h["model"]["resid_var"])
+        cov[b, :] = 0.0
+        cov[:, b] = 0.0
+        out[p["index"]] = (cov, max(rest, 0.0))
+    return out
+
+
+def period_blocks(res, oas: pd.Series | None,
+                  exante: dict[int, tuple[np.ndarray, float]] | None = None,
+                  swaps=None) -> pd.DataFrame:
+    """Per holding period (modelled legs: market moves, no carry or costs): the realized P&L sum
+    of each block (``K S W R``; R = the total minus the factor blocks) and the ex-ante variance
+    of each block pair over the period (``v_KS`` = 2 x e_K' S_KS e_S x days / 252, cross pairs
+    counted twice so the pairs add up to the total). ``exante``: per period (factor covariance
+    without the settlement basis, the variance outside the factors), default the run's own."""
+    parts = realized_parts(res, oas, swaps)
+    sums = parts.groupby("period").sum()
+    days = parts.groupby("period").size()
+    exante = stored_exante(res) if exante is None else exante
+    rows = []
+    for p, h in zip(res.periods, [h for h in res.rebalances if "error" not in h], strict=True):
+        k = p["index"]
+        names, e = position_exposure(h)
+        cov, rest = exante[k]
+        g = np.array([group_of(n) for n in names])
+        idx = {"K": g == "key rates", "S": g == "corporate spread", "W": g == "swap spread"}
+        f = days[k] / 252.0
+        r = {"period": k, "date": h["date"], "days": int(days[k])}
+        for b in ("K", "S", "W"):
+            r[b] = float(sums.loc[k, BLOCK_LABEL[b]])
+        r["R"] = float(sums.loc[k, "model"]) - r["K"] - r["S"] - r["W"]
+        for a, b in PAIRS:
+            if "R" in (a, b):
+                r[f"v_{a}{b}"] = rest * f if a == b else 0.0
+                continue
+            m = 1.0 if a == b else 2.0
+            r[f"v_{a}{b}"] = m * float(e[idx[a]] @ cov[np.ix_(idx[a], idx[b])] @ e[idx[b]]) * f
+        r["v_total"] = sum(r[f"v_{a}{b}"] for a, b in PAIRS)
+        rows.append(r)
+    return pd.DataFrame(rows).set_index("period")
+
+
+def block_table(blocks: pd.DataFrame, windows) -> pd.DataFrame:
+    """The period bias^2 (realized / ex-ante TE, squared; ``models.risk.calibration``) of each
+    window split over block pairs: realized sum_t (P_a - mean)(P_b - mean) / v_t against its
+    ex-ante sum_t v_ab,t / v_t (both / (n - 1); the ex-ante pairs add up to n / (n - 1), the
+    realized to bias^2). A pair whose realized share is far from its ex-ante share is where the
+    model is wrong: a variance under-forecast on the diagonal, a co-movement the model counts
+    on (negative ex-ante cross pair) that did not come."""
+    rows = []
+    for label, a0, b0 in windows:
+        x = blocks[(blocks["date"] >= a0) & (blocks["date"] <= b0)]
+        if len(x) < 3:
+            continue
+        w = 1.0 / x["v_total"]
+        dev = {b: x[b] - x[b].mean() for b in BLOCKS}
+        dof = len(x) - 1
+        row = {"window": label, "periods": len(x)}
+        for a, b in PAIRS:
+            m = 1.0 if a == b else 2.0
+            row[f"{a}{b}"] = float(m * (dev[a] * dev[b] * w).sum() / dof)
+            row[f"{a}{b}_ex"] = float((x[f"v_{a}{b}"] * w).sum() / dof)
+        row["bias"] = float(np.sqrt(sum(row[f"{a}{b}"] for a, b in PAIRS)))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("window")
+
+
+def hedge_horizon_table(res, windows, strategies=("unhedged", "naive_zn", "integer",
+                                                   "unconstrained")) -> pd.DataFrame:
+    """Realized TE (USD/yr, market moves, modelled legs) of each strategy per window at the
+    daily horizon (daily P&L around each period's mean x sqrt 252) and at the holding period
+    (period sums x sqrt periods per year): which hedge wins can depend on the horizon when a
+    leg's daily marks carry timing noise that cancels over the month."""
+    d = res.daily
+    rows = []
+    for label, a0, b0 in windows:
+        x = d[(d.index >= a0) & (d.index <= b0)]
+        if x["period"].nunique() < 3:
+            continue
+        years = (x.index[-1] - x.index[0]).days / 365.25
+        ppy = x["period"].nunique() / years
+        row = {"window": label}
+        for s in strategies:
+            c = x[f"risk_{s}"]
+            dev = c - c.groupby(x["period"]).transform("mean")
+            dof = len(c) - x["period"].nunique()
+            row[f"{s}_daily"] = float(np.sqrt((dev ** 2).sum() / dof * 252))
+            row[f"{s}_period"] = float(c.groupby(x["period"]).sum().std(ddof=1) * np.sqrt(ppy))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("window")
