@@ -91,6 +91,7 @@ class SpreadSpec:
     blend_weight: float = 0.0      # weight of a fast EWMA in the variance
     blend_halflife: float | None = None
     blend_horizon: int = 5
+    blend_to_horizon: bool = False  # the fast estimate scaled to the horizon (variance ratio)
     rate_driver: str = ""          # "": a correlation per key rate; "7Y": through that key rate
 
     @property
@@ -104,7 +105,8 @@ class SpreadSpec:
         out = f"{'DTS ' if self.dts else ''}{est} {self.window_years}y h{self.horizon_days}"
         if self.blend_weight:
             out += (f" + {self.blend_weight:g} x EWMA {self.blend_halflife:g}d "
-                    f"h{self.blend_horizon}")
+                    f"h{self.blend_horizon}"
+                    + (f" to h{self.horizon_days}" if self.blend_to_horizon else ""))
         return out
 
     def kwargs(self) -> dict:
@@ -112,7 +114,7 @@ class SpreadSpec:
         return {"horizon_days": self.horizon_days, "halflife": self.halflife,
                 "window_years": self.window_years, "dts": self.dts,
                 "blend_weight": self.blend_weight, "blend_halflife": self.blend_halflife,
-                "blend_horizon": self.blend_horizon}
+                "blend_horizon": self.blend_horizon, "blend_to_horizon": self.blend_to_horizon}
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,12 @@ SPREAD_SPECS = (SpreadSpec(0, None, 3, "yearly"), SpreadSpec(0, None, 3, "monthl
                 # the spread-rate co-movement through one driver rate (``spread_rate_link``)
                 *(SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=10.0,
                              rate_driver=t) for t in ("5Y", "7Y", "10Y")),
-                SpreadSpec(21, None, 5, dts=True, rate_driver="7Y"))
+                SpreadSpec(21, None, 5, dts=True, rate_driver="7Y"),
+                # the fast estimate scaled to the holding horizon by the window's variance ratio
+                *(SpreadSpec(21, None, 5, dts=True, blend_weight=w, blend_halflife=hl,
+                             blend_to_horizon=True, rate_driver=t)
+                  for w, hl, t in ((0.5, 10.0, "10Y"), (0.3, 10.0, "10Y"), (0.5, 21.0, "10Y"),
+                                   (0.7, 10.0, "10Y"), (0.5, 10.0, ""))))
 #: Key-rate blocks with the slow and the fast spread blocks, crossed with the basis options;
 #: every spread block with the key-rate blocks estimated from daily changes (the holding-period
 #: key-rate blocks never won; crossing all of them with every spread block doubles the cost).

@@ -115,7 +115,8 @@ def test_spread_candidate_label_round_trips_to_its_estimator_arguments():
 
 def _shipped_spread_by_hand(lv: pd.DataFrame, asof: pd.Timestamp, sp: C.SpreadSpec) -> float:
     """The shipped estimator recomputed with pandas (21-day sample over the window, optional
-    DTS scaling by today's OAS and blend with a 5-day EWMA), on days no more than a week apart
+    DTS scaling by today's OAS and blend with a 5-day EWMA, optionally scaled to 21 days by the
+    window's 21-day / 5-day sample variance ratio), on days no more than a week apart
     with every key rate quoted that the window quotes almost always (the 30Y is absent
     2002-2006)."""
     w = lv[(lv.index > asof - pd.DateOffset(years=sp.window_years)) & (lv.index <= asof)]
@@ -131,6 +132,8 @@ def _shipped_spread_by_hand(lv: pd.DataFrame, asof: pd.Timestamp, sp: C.SpreadSp
         wt = 0.5 ** (np.arange(len(s))[::-1] / sp.blend_halflife)
         wt /= wt.sum()
         ew = float(wt @ (s - wt @ s) ** 2 / (1 - np.sum(wt ** 2))) / sp.blend_horizon
+        if sp.blend_to_horizon:   # to the holding horizon: x var(h-day) / var(5-day) per day
+            ew *= var / (np.var(s, ddof=1) / sp.blend_horizon)
         var = (1 - sp.blend_weight) * var + sp.blend_weight * ew
     scale = w["oas"].iloc[-1] * 100 if sp.dts else 1.0
     return float(np.sqrt(var * 252) * scale)
