@@ -822,8 +822,8 @@ def spread_rate_link(corr: Mapping[str, float], key_cov: np.ndarray, key_names: 
     """A spread factor's correlation with each key rate.
 
     ``driver`` None: the estimated correlation per key rate (``corr[tenor]``). With a driver
-    tenor (e.g. ``"7Y"``, the corporate beta's driver), the spread co-moves with the curve only
-    through that rate: S = rho_d sigma_S y_d / sigma_d + e, e independent of the key rates, so
+    tenor (the shipped corporate spread: ``"10Y"``, chosen out of sample over 5Y/7Y/10Y), the
+    spread co-moves with the curve only through that rate: S = rho_d sigma_S y_d / sigma_d + e, e independent of the key rates, so
     corr(S, y_i) = rho_d x corr(y_d, y_i) with ``corr(y_d, y_i)`` from the key-rate block the
     hedge uses. Why: correlations estimated per tenor (5 years of 21-day changes) beside a
     key-rate block from another estimator (EWMA of daily changes) imply spread covariances with
