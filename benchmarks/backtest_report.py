@@ -295,7 +295,9 @@ def summary_block(rows: list[dict]) -> list[str]:
     miss = [f"{r['book']} {r['bias_market']:.2f} ({r['bias_ex_worst']:.2f} without "
             f"{r['worst_period']}, {r['bias_ex_worst_k']:.2f} without "
             f"{' and '.join(r['worst_periods'])})" for r in rows if r["book"] not in inb]
-    one = [r["book"] for r in rows if r["book"] not in inb and 0.8 <= r["bias_ex_worst"] <= 1.25]
+    # above the band only because of one month: without it the bias is in or below the band
+    one = [r["book"] for r in rows if r["book"] not in inb and r["bias_market"] > 1.25
+           and r["bias_ex_worst"] <= 1.25]
     why = ((f"; {', '.join(one)}: one holding month's shock, which no forecast made at its "
             "start carries" if one else "")
            + (f"; {', '.join(r['book'] for r in rows if r['book'] not in inb + one)}: "

@@ -183,9 +183,12 @@ CANDIDATES = tuple(dict.fromkeys(
 BOND_RESID_PERIODS = 36
 #: The default of two rounds ago (sample 3y daily, yearly month-end spread, basis).
 BASELINE = Candidate(KeySpec("sample", "3y"), SpreadSpec(0, None, 3, "yearly"), True, False)
-#: The default before the faster spread candidates (EWMA 21d daily key rates, 5-year sample of
-#: 21-day OAS changes, basis and model residual): the "before" of this report.
-PREVIOUS = Candidate(KeySpec("ewma", "3y", 21.0), SpreadSpec(21, None, 5), True, True)
+#: The default before the spread's driver rate and horizon-scaled blend (EWMA 21d daily key
+#: rates; DTS 5-year sample of 21-day OAS changes blended 50/50 with a 10-day EWMA of 5-day
+#: changes, a correlation per key rate; basis and model residual): the "before" of this report.
+PREVIOUS = Candidate(KeySpec("ewma", "3y", 21.0),
+                     SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=10.0),
+                     True, True)
 
 
 # ------------------------------------------------------------------------------ block estimates
