@@ -90,7 +90,46 @@ def run_textbook(model: HedgeModel) -> dict[str, Any]:
 NOTES = """
 ## Notes
 
-**This round (core5: issue 15, the last mandates over 1 s; main at 5cda8f3, i.e. with risk3's
+**This round (lead: issue 15, the tight-knapsack leaves; main at 2040d8c)**. The table above:
+`OPENBLAS_NUM_THREADS=1 nice -n 5 python -m benchmarks.bench_solver`. Same-run before/after
+(exact search only, one process each, CPU seconds, min of 2; before = c633109): **default +
+stress family 31/31 optimal, same optimum on every case; median 0.038 -> 0.036 s, under 50 ms
+17 -> 21 of 31 (the table's run: median 0.035, 20), max 2.22 -> 0.66 s (stress-17), over 1 s 1 -> 0**; default book 0.134 -> 0.132 s
+(no SCIP run left). Batch family (`OPENBLAS_NUM_THREADS=1 python -m benchmarks.batch_family
+--out benchmarks/results/batch_family.csv`, same problems as the round before): **1,000/1,000
+optimal with the same optimum on every account; over 1 s 16 -> 0, max 38.6 -> 0.40 s
+(acct0814), p99 1.30 -> 0.18 s, p90 0.19 -> 0.053 s, total 136.4 -> 36.7 s, accounts with a
+SCIP leaf 21 -> 0**, median 0.025 -> 0.027 s, under 50 ms 672 -> 883.
+
+* **Changes**:
+  1. *Integer propagation per node* (`optimizer/core/nodebox.py`): on the node's signs the
+     no-wash piece boxes, each absolute sum with known signs as one linear row, and every
+     stated row are propagated with inward integer rounding; the relaxation gets the pieces'
+     box. A sector band left with one free integer (a sector hedged by one shared contract once
+     the others are zero) rounds to whole contracts: acct0387's hard leaf bound rose from
+     8,273,282 to 8,281,015 ($k^2; optimum 8,282,006), its enclosure ~700x smaller: **44 s ->
+     0.05 s**. Brute-force test `tests/test_core_nodebox.py` (every integer hedge of random
+     nodes, listed with its pieces and checked in exact arithmetic, lies in the box; the
+     rounded box raises the bound and stays below the brute-force optimum).
+  2. *Best-first until the first incumbent*: children are queued with their parent's bound; a
+     node whose own bound is worse than the queue's best goes back (with its relaxation), so
+     the first incumbent comes from the best leaf (stress-51 dived into a leaf 10% worse).
+  3. *The leaf's enclosure from the smaller of two relaxations* (with / without the rounded
+     pieces box): the rounded boxes' multipliers fall into the enclosure's affine "rest" term,
+     whose ellipsoid can be wider (default book 2.6M vs 1.3M points).
+  4. *Radius restart before any SCIP run* when a leaf's whole enclosure is estimated too
+     costly (was: only after a short SCIP run failed): the default book's two short SCIP runs
+     (35-48 ms each) are gone. Test: `tests/test_core_leaf.py` (default book against SCIP on
+     the same leaves).
+  5. *A short SCIP run after 5 integer-pieces failures* in a leaf (was: 20, then a full SCIP
+     leaf): stress-29 0.87 -> 0.10 s, stress-17 1.25 -> 0.66 s. Test: stress-29 against the
+     leaf enumerated to the end with every candidate's pieces decided by the integer program.
+* **Left**: stress-17 is the slowest (0.66 s): ten banded sectors share three contracts and
+  every band binds at its hedge-at-least side, so most listed totals have continuous but no
+  integer pieces (a market-split-like system the propagation cannot round); a short SCIP run
+  settles it. A lattice method for the pieces themselves would remove it.
+
+**Previous round (core5: issue 15, the last mandates over 1 s; main at 5cda8f3, i.e. with risk3's
 calibrated risk model, merged)**. The table above: `OPENBLAS_NUM_THREADS=1 nice -n 5 python -m
 benchmarks.bench_solver` after the merge. **The risk model changed every instance that uses the
 bundled covariance** (stress family included): stress-29, the old slowest, is now 0.05 s;

@@ -1,10 +1,10 @@
 """A leaf whose whole enclosure overruns the enumeration budget grows a radius from a small start
 before SCIP takes it (`optimizer.core.bnb.BranchAndBound._leaf`).
 
-acct0798 of the batch family (calibrated risk model of risk3): the incumbent's whole enclosure
-overruns the enumeration budget while the leaf's optimum lies close to its bound (acct0846 under
-the previous risk model: 1.31 -> 0.31 s, at 3% of the radius). Reference: the same account with
-the radius restart disabled, where SCIP solves that leaf on its box with the incumbent as
+The bundled default book: leaves whose incumbent's whole enclosure is estimated too costly to list
+(2.6M points) while their optimum lies close to the bound (70 points at the start radius; before
+the restart, each went to a short SCIP run first, 35-48 ms). Reference: the same book with the
+radius restart disabled, where SCIP solves those leaves on their boxes with the incumbent as
 objective limit (an independent solver for the leaf).
 """
 
@@ -24,15 +24,35 @@ def _solve(inputs, limits):  # noqa: ANN001, ANN202 - benchmark objects
 
 
 def test_radius_restart_keeps_the_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("benchmarks.batch_family")
-    from benchmarks.batch_family import account_problem
+    from optimizer.assemble import build_context
+    from optimizer.mandate import load_mandate
 
-    inputs, limits = account_problem(798)
+    ctx = build_context(None, load_mandate())  # the bundled default book and mandate
+    inputs, limits = ctx.inputs, ctx.problem_mandate
     out = _solve(inputs, limits)
     assert out.stats.get("radius_restarts", 0) >= 1  # the path under test was taken
-    assert out.stats.get("scip_leaves", 0) == 0  # ... and settled the leaf without SCIP
+    assert out.stats.get("scip_leaves", 0) == 0 and out.stats.get("scip_quick", 0) == 0
     monkeypatch.setattr(bnb, "RADIUS_RESTART", False)  # the leaf then goes to SCIP
     ref = _solve(inputs, limits)
-    assert ref.stats.get("scip_leaves", 0) >= 1
+    assert ref.stats.get("scip_leaves", 0) + ref.stats.get("scip_quick", 0) >= 1
+    assert abs(out.objective - ref.objective) <= 1e-9 * abs(ref.objective)
+    assert list(out.h) == list(ref.h)
+
+
+def test_failing_integer_pieces_send_the_leaf_to_a_short_scip_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """stress-29: the leaf's listed totals keep failing to have integer pieces; after QUICK_FAILS
+    failures a short SCIP run settles the leaf (0.1 s; 0.9 s when the enumeration went on to
+    the failure limit first). Reference: the same leaf enumerated to the end with every
+    candidate's pieces decided by the integer program (no SCIP at all)."""
+    pytest.importorskip("benchmarks.stress_family")
+    from benchmarks.stress_family import make_instance
+
+    inst = make_instance(29)
+    out = _solve(inst.inputs, inst.limits)
+    assert out.stats.get("scip_quick", 0) >= 1 and out.stats.get("scip_leaves", 0) == 0
+    monkeypatch.setattr(bnb, "QUICK_FAILS", 10**9)  # never stop offering: list everything
+    ref = _solve(inst.inputs, inst.limits)
+    assert ref.stats.get("scip_quick", 0) == 0 and ref.stats.get("scip_leaves", 0) == 0
     assert abs(out.objective - ref.objective) <= 1e-9 * abs(ref.objective)
     assert list(out.h) == list(ref.h)

@@ -377,3 +377,16 @@ def test_delivery_carry_hand_checked(sep25_desk):
     assert d.carry_per100 == pytest.approx(income - cost, abs=1e-12) and d.carry_per100 < 0
     # accrued 2025-07-14: 14 of 184 days
     assert row["accrued"] == pytest.approx(1.625 * 14 / 184, abs=1e-12)
+
+
+def test_bundled_margin_is_cached_but_never_shared():
+    """The bundled table's margins are looked up once per (contract, date) in the process; the
+    caller gets its own dict (a change to it never reaches the next caller), equal to the
+    uncached lookup in the same table."""
+    from data.contracts import load_margins, margin_for
+
+    a = margin_for("ZN", "2025-07-11")
+    a["initial_usd"] = -1.0
+    b = margin_for("ZN", "2025-07-11")
+    assert b["initial_usd"] > 0
+    assert b == margin_for("ZN", "2025-07-11", load_margins())

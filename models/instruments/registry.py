@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from data.contracts import load_margins, margin_for
+from data.contracts import margin_for
 from data.errors import InputError
 from models.caching import KeyedCache
 from models.contract_codes import MONTH_CODES, ContractCode, parse_contract
@@ -133,7 +133,7 @@ def instrument_risk(code: str, asof: object, key_tenors: Sequence[str], *,
                        swap_spread_bp=swap_spread_bp)
     c = resolve(code, market.asof)
     r = contract_risk(c, market, list(key_tenors))
-    m = margin_for(c.root, market.asof, load_margins() if margins is None else margins)
+    m = margin_for(c.root, market.asof, margins)
     msrc = (f"{m.get('source', '')} (valid from {pd.Timestamp(m['valid_from']).date()}, "
             f"{m.get('confidence', '')})")
     return InstrumentRisk(

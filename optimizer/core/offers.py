@@ -23,6 +23,7 @@ from optimizer.core.pieces import Pieces, PiecesCuts
 from optimizer.core.transport import SectorFlow
 
 PIECES_FAIL_LIMIT = 20  # integer-pieces failures in one leaf before SCIP takes the leaf
+QUICK_FAILS = 5  # ... and before a short SCIP run, when none was tried on the leaf yet
 FLOW_CHUNK = 512  # candidates tested at once against the sector-flow conditions (first chunk)
 MAX_CHUNK = 65_536  # ... doubling up to this many
 
@@ -42,6 +43,7 @@ class CandidateOffers:
     _pool: dict[tuple[int, ...], list[tuple[np.ndarray, float]]]
     _no_pieces: set[tuple[int, ...]]
     _fails: int
+    _fail_cap: int  # failures allowed before the leaf stops offering (see bnb._leaf)
 
     def tol(self) -> float:
         raise NotImplementedError
@@ -138,9 +140,13 @@ class CandidateOffers:
         if key in self._no_pieces or not _cuts_ok(pool, h[None])[0]:
             return None
         self.stats["candidates"] += 1
-        if self._fails > PIECES_FAIL_LIMIT:
+        if self._fails > self._fail_cap:
             return -1.0  # the leaf goes to SCIP (see _leaf)
-        y = self.pieces.find(h)
+        st, y = self.pieces.decide(h)
+        if st == "undecided":  # neither HiGHS nor SCIP decided: the leaf goes to SCIP (exact)
+            self.stats["pieces_undecided"] = self.stats.get("pieces_undecided", 0) + 1
+            self._fails = PIECES_FAIL_LIMIT + 1
+            return -1.0
         if y is None:
             self._no_pieces.add(key)
             self._fails += 1
@@ -164,4 +170,4 @@ def _cuts_ok(pool: list[tuple[np.ndarray, float]], H: np.ndarray) -> np.ndarray:
     return ok
 
 
-__all__ = ["FLOW_CHUNK", "PIECES_FAIL_LIMIT", "CandidateOffers"]
+__all__ = ["FLOW_CHUNK", "PIECES_FAIL_LIMIT", "QUICK_FAILS", "CandidateOffers"]

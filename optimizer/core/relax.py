@@ -187,14 +187,17 @@ class NodeQP:
         self.svd = (U, sv, Vt, keep)
         self.Rk = (U[:, keep] * sv[keep]) @ Vt[keep]
 
-    def column_box(self, lo: np.ndarray, hi: np.ndarray, counted: np.ndarray | None = None
+    def column_box(self, lo: np.ndarray, hi: np.ndarray, counted: np.ndarray | None = None,
+                   ybox: tuple[np.ndarray, np.ndarray] | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
         """Column bounds of the node: h box, piece boxes (no-wash), aux and indicator boxes
         (``counted``: contracts whose cardinality indicator is fixed to 1 although their box
-        holds 0 -- the continuous search's "nonzero" branch)."""
+        holds 0 -- the continuous search's "nonzero" branch; ``ybox``: the pieces' integer box
+        of the node, :mod:`optimizer.core.nodebox`, instead of the global one)."""
         d, lay = self.model.data, self.lay
         assert self.model.box is not None
-        ylo_g, yhi_g = self.model.box[0][d.I:], self.model.box[1][d.I:]
+        ylo_g, yhi_g = ybox if ybox is not None else (self.model.box[0][d.I:],
+                                                      self.model.box[1][d.I:])
         pi = d.piece_instrument
         clo, chi = np.zeros(lay.n), np.zeros(lay.n)
         clo[:d.I], chi[:d.I] = lo, hi
@@ -245,10 +248,11 @@ class NodeQP:
         eq, up, _ = self._rows
         return len(eq) + int(np.nonzero(up == k)[0][0])
 
-    def solve(self, lo: np.ndarray, hi: np.ndarray, counted: np.ndarray | None = None
-              ) -> NodeBound:
-        """Relaxation of the node ``lo <= h <= hi``: Clarabel point + rigorous bound."""
-        clo, chi = self.column_box(lo, hi, counted)
+    def solve(self, lo: np.ndarray, hi: np.ndarray, counted: np.ndarray | None = None,
+              ybox: tuple[np.ndarray, np.ndarray] | None = None) -> NodeBound:
+        """Relaxation of the node ``lo <= h <= hi``: Clarabel point + rigorous bound (a bound
+        for the points whose pieces lie in ``ybox`` when given)."""
+        clo, chi = self.column_box(lo, hi, counted, ybox)
         if np.any(clo > chi):
             return NodeBound("infeasible")
         eq, up, dn = self._rows
