@@ -54,7 +54,7 @@ import datetime as dt
 import pickle
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -91,16 +91,22 @@ class SpreadSpec:
     blend_weight: float = 0.0      # weight of a fast EWMA in the variance
     blend_halflife: float | None = None
     blend_horizon: int = 5
+    blend_to_horizon: bool = False  # the fast estimate scaled to the horizon (variance ratio)
+    rate_driver: str = ""          # "": a correlation per key rate; "7Y": through that key rate
 
     @property
     def label(self) -> str:
+        return self._label() + (f", rates via {self.rate_driver}" if self.rate_driver else "")
+
+    def _label(self) -> str:
         if self.horizon_days == 0:
             return f"ME {self.window_years}y {self.cadence}"
         est = f"EWMA {self.halflife:g}d" if self.halflife else "sample"
         out = f"{'DTS ' if self.dts else ''}{est} {self.window_years}y h{self.horizon_days}"
         if self.blend_weight:
             out += (f" + {self.blend_weight:g} x EWMA {self.blend_halflife:g}d "
-                    f"h{self.blend_horizon}")
+                    f"h{self.blend_horizon}"
+                    + (f" to h{self.horizon_days}" if self.blend_to_horizon else ""))
         return out
 
     def kwargs(self) -> dict:
@@ -108,7 +114,7 @@ class SpreadSpec:
         return {"horizon_days": self.horizon_days, "halflife": self.halflife,
                 "window_years": self.window_years, "dts": self.dts,
                 "blend_weight": self.blend_weight, "blend_halflife": self.blend_halflife,
-                "blend_horizon": self.blend_horizon}
+                "blend_horizon": self.blend_horizon, "blend_to_horizon": self.blend_to_horizon}
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,16 @@ SPREAD_SPECS = (SpreadSpec(0, None, 3, "yearly"), SpreadSpec(0, None, 3, "monthl
                 SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=42.0),
                 SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=21.0,
                            blend_horizon=10),
-                SpreadSpec(5, 21.0, 5, dts=True))
+                SpreadSpec(5, 21.0, 5, dts=True),
+                # the spread-rate co-movement through one driver rate (``spread_rate_link``)
+                *(SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=10.0,
+                             rate_driver=t) for t in ("5Y", "7Y", "10Y")),
+                SpreadSpec(21, None, 5, dts=True, rate_driver="7Y"),
+                # the fast estimate scaled to the holding horizon by the window's variance ratio
+                *(SpreadSpec(21, None, 5, dts=True, blend_weight=w, blend_halflife=hl,
+                             blend_to_horizon=True, rate_driver=t)
+                  for w, hl, t in ((0.5, 10.0, "10Y"), (0.3, 10.0, "10Y"), (0.5, 21.0, "10Y"),
+                                   (0.7, 10.0, "10Y"), (0.5, 10.0, ""))))
 #: Key-rate blocks with the slow and the fast spread blocks, crossed with the basis options;
 #: every spread block with the key-rate blocks estimated from daily changes (the holding-period
 #: key-rate blocks never won; crossing all of them with every spread block doubles the cost).
@@ -168,9 +183,12 @@ CANDIDATES = tuple(dict.fromkeys(
 BOND_RESID_PERIODS = 36
 #: The default of two rounds ago (sample 3y daily, yearly month-end spread, basis).
 BASELINE = Candidate(KeySpec("sample", "3y"), SpreadSpec(0, None, 3, "yearly"), True, False)
-#: The default before the faster spread candidates (EWMA 21d daily key rates, 5-year sample of
-#: 21-day OAS changes, basis and model residual): the "before" of this report.
-PREVIOUS = Candidate(KeySpec("ewma", "3y", 21.0), SpreadSpec(21, None, 5), True, True)
+#: The default before the spread's driver rate and horizon-scaled blend (EWMA 21d daily key
+#: rates; DTS 5-year sample of 21-day OAS changes blended 50/50 with a 10-day EWMA of 5-day
+#: changes, a correlation per key rate; basis and model residual): the "before" of this report.
+PREVIOUS = Candidate(KeySpec("ewma", "3y", 21.0),
+                     SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=10.0),
+                     True, True)
 
 
 # ------------------------------------------------------------------------------ block estimates
@@ -200,6 +218,7 @@ def spread_params(date, s: SpreadSpec, lv: pd.DataFrame) -> dict:
     asof = d if d.is_month_end else d - pd.offsets.MonthEnd(1)   # latest month end <= date
     if s.cadence == "yearly":
         asof = pd.Timestamp(f"{d.year - (0 if d.month == 12 and d.is_month_end else 1)}-12-31")
+    s = replace(s, rate_driver="")   # the driver changes how the estimate is used, not it
     ck = (asof, s)
     if ck not in _SPREAD_CACHE:
         _SPREAD_CACHE[ck] = spread_estimate(lv, asof, **s.kwargs())
@@ -293,10 +312,11 @@ def period_variances(res, c: Candidate, lv: pd.DataFrame | None,
         sd[idx] = np.sqrt(np.diag(kc))
         if st["sp"] and lv is not None:
             est = spread_params(st["date"], c.spread, lv)
+            link = spread_rate_corr(est["corr"], kc, st["keys"], c.spread.rate_driver)
             for i in st["sp"]:
                 sd[i] = est["vol_bp_annual"]
-                for t, j in zip(st["keys"], idx, strict=True):
-                    corr[i, j] = corr[j, i] = est["corr"].get(t, 0.0)
+                for j, r in zip(idx, link, strict=True):
+                    corr[i, j] = corr[j, i] = r
         cov = corr * np.outer(sd, sd)
         cov[np.ix_(idx, idx)] = kc
         cov[st["basis"], :] = 0.0
@@ -308,6 +328,15 @@ def period_variances(res, c: Candidate, lv: pd.DataFrame | None,
         rows.append({"period": st["period"], "date": st["date"], "nobasis": max(nob, 0.0),
                      "full": max(nob + full, 0.0), "marked": max(nob + marked, 0.0)})
     return pd.DataFrame(rows).set_index("period")
+
+
+def spread_rate_corr(corr: dict, kc: np.ndarray, keys: tuple[str, ...],
+                     driver: str) -> np.ndarray:
+    """The spread factor's correlation with each key rate: as estimated per key rate, or, with
+    a ``driver`` tenor, only through that rate (``models.risk.spread_rate_link``)."""
+    from models.risk import spread_rate_link
+
+    return spread_rate_link(corr, kc, list(keys), driver or None)
 
 
 def scores(res, var: pd.DataFrame, mode: str, window: tuple[str, str] | None = None) -> dict:
@@ -587,7 +616,8 @@ def save_choice(best: pd.Series, command: str) -> None:
                              f"{dt.date.today().isoformat()}; benchmarks/results/"
                              f"calibration_risk_model{'_full' if '--full' in command else ''}"
                              ".md)"}]).to_csv(RISK_MODEL_FILE, index=False)
-    estimate_corporate_spread({**c.spread.kwargs(), "cadence": c.spread.cadence})
+    estimate_corporate_spread({**c.spread.kwargs(), "cadence": c.spread.cadence,
+                               "rate_driver": c.spread.rate_driver})
 
 
 def load_results(books, start: str, end: str, pickled: str | None) -> dict:

@@ -77,14 +77,18 @@ class SpreadParams:
     window: str
     nobs: int
     source: str
+    #: key tenor through which the spread co-moves with the curve (``models.risk.
+    #: spread_rate_link``); None: the correlation per key rate
+    rate_driver: str | None = None
 
     @classmethod
     def from_rows(cls, rows: pd.DataFrame) -> SpreadParams:
         vol = float(rows.loc[rows["kind"] == "vol_bp_annual", "value"].iloc[0])
         corr = {str(r.other): float(r.value) for r in rows[rows["kind"] == "corr"].itertuples()}
+        drv = rows.loc[rows["kind"] == "rate_driver", "other"]
         r0 = rows.iloc[0]
         return cls(vol, corr, pd.Timestamp(r0["valid_from"]), str(r0["window"]),
-                   int(r0["nobs"]), str(r0["source"]))
+                   int(r0["nobs"]), str(r0["source"]), str(drv.iloc[0]) if len(drv) else None)
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,8 @@ def test_spread_candidate_label_round_trips_to_its_estimator_arguments():
 
 def _shipped_spread_by_hand(lv: pd.DataFrame, asof: pd.Timestamp, sp: C.SpreadSpec) -> float:
     """The shipped estimator recomputed with pandas (21-day sample over the window, optional
-    DTS scaling by today's OAS and blend with a 5-day EWMA), on days no more than a week apart
+    DTS scaling by today's OAS and blend with a 5-day EWMA, optionally scaled to 21 days by the
+    window's 21-day / 5-day sample variance ratio), on days no more than a week apart
     with every key rate quoted that the window quotes almost always (the 30Y is absent
     2002-2006)."""
     w = lv[(lv.index > asof - pd.DateOffset(years=sp.window_years)) & (lv.index <= asof)]
@@ -131,6 +132,8 @@ def _shipped_spread_by_hand(lv: pd.DataFrame, asof: pd.Timestamp, sp: C.SpreadSp
         wt = 0.5 ** (np.arange(len(s))[::-1] / sp.blend_halflife)
         wt /= wt.sum()
         ew = float(wt @ (s - wt @ s) ** 2 / (1 - np.sum(wt ** 2))) / sp.blend_horizon
+        if sp.blend_to_horizon:   # to the holding horizon: x var(h-day) / var(5-day) per day
+            ew *= var / (np.var(s, ddof=1) / sp.blend_horizon)
         var = (1 - sp.blend_weight) * var + sp.blend_weight * ew
     scale = w["oas"].iloc[-1] * 100 if sp.dts else 1.0
     return float(np.sqrt(var * 252) * scale)
@@ -167,3 +170,60 @@ def test_choice_skips_candidates_the_product_cannot_ship():
             {"book": "x", "candidate": "ship+bond", "pricing": "model", "bias_period": 1.0,
              "qlike": 1.0, "bond": True}]
     assert C.choose(pd.DataFrame(rows)).name == "ship"
+
+
+def test_fast_estimate_scaled_to_the_holding_horizon_by_the_variance_ratio():
+    """blend_to_horizon: the 5-day EWMA x var(21-day sums) / var(5-day sums) of the window (both
+    sample, per day), then blended; recomputed with explicit weights on an AR(1) spread whose
+    21-day variance per day exceeds its 5-day one."""
+    lv = _levels(n=6 * 252)
+    rng = np.random.default_rng(3)
+    e = rng.normal(0, 0.01, len(lv))
+    x = np.zeros(len(lv))
+    for t in range(1, len(x)):
+        x[t] = 0.7 * x[t - 1] + e[t]
+    lv = lv.assign(oas=1.5 + np.cumsum(x))
+    asof = lv.index[-1]
+    w = lv[lv.index > asof - pd.DateOffset(years=5)]
+    d = (w["oas"].diff() * 100).dropna()
+    v21 = d.rolling(21).sum().dropna().var(ddof=1) / 21
+    s5 = d.rolling(5).sum().dropna()
+    v5 = s5.var(ddof=1) / 5
+    wt = 0.5 ** (np.arange(len(s5))[::-1] / 10.0)
+    wt /= wt.sum()
+    ew = float(wt @ (s5.to_numpy() - wt @ s5.to_numpy()) ** 2 / (1 - np.sum(wt ** 2))) / 5
+    assert v21 / v5 > 1.2   # the smoothed series: the ratio the scaling corrects
+    want = np.sqrt((0.5 * v21 + 0.5 * ew * v21 / v5) * 252)
+    got = spread_estimate(lv, asof, 21, None, 5, blend_weight=0.5, blend_halflife=10.0,
+                          blend_horizon=5, blend_to_horizon=True)
+    assert got["vol_bp_annual"] == pytest.approx(want, rel=1e-9)
+    s = C.SpreadSpec(21, None, 5, dts=True, blend_weight=0.5, blend_halflife=10.0,
+                     blend_to_horizon=True, rate_driver="10Y")
+    assert s.label == "DTS sample 5y h21 + 0.5 x EWMA 10d h5 to h21, rates via 10Y"
+    assert "rate_driver" not in s.kwargs() and s.kwargs()["blend_to_horizon"]
+
+
+def test_block_attribution_adds_up_to_the_period_bias():
+    """The realized block pairs of ``block_table`` add up to the squared period bias of
+    ``models.risk.calibration`` on the total P&L and the total forecast (an independent
+    computation), and the ex-ante pairs to n / (n - 1)."""
+    from benchmarks.risk_decompose import PAIRS, block_table
+    from models.risk import calibration
+
+    rng = np.random.default_rng(7)
+    n = 40
+    v = {f"v_{a}{b}": rng.uniform(0.5, 2.0, n) * (1.0 if a == b else 0.3 * rng.choice([-1, 1]))
+         for a, b in PAIRS}
+    for a, b in PAIRS:
+        if "R" in (a, b) and a != b:
+            v[f"v_{a}{b}"] = np.zeros(n)
+    blocks = pd.DataFrame({**{k: rng.normal(0, 1.5, n) for k in "KSWR"}, **v,
+                           "date": pd.date_range("2001-01-31", periods=n, freq="ME")})
+    blocks["v_total"] = sum(blocks[f"v_{a}{b}"] for a, b in PAIRS)
+    blocks = blocks[blocks["v_total"] > 0.5]
+    t = block_table(blocks, (("all", "2000-01-01", "2030-01-01"),)).iloc[0]
+    total = blocks[["K", "S", "W", "R"]].sum(axis=1)
+    want = calibration(total.to_numpy(), np.sqrt(blocks["v_total"].to_numpy()))["bias"]
+    assert t["bias"] == pytest.approx(want, rel=1e-9)
+    assert sum(t[f"{a}{b}_ex"] for a, b in PAIRS) == pytest.approx(
+        len(blocks) / (len(blocks) - 1), rel=1e-9)

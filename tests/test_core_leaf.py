@@ -4,8 +4,8 @@ before SCIP takes it (`optimizer.core.bnb.BranchAndBound._leaf`).
 The bundled default book: leaves whose incumbent's whole enclosure is estimated too costly to list
 (2.6M points) while their optimum lies close to the bound (70 points at the start radius; before
 the restart, each went to a short SCIP run first, 35-48 ms). Reference: the same book with the
-radius restart disabled, where SCIP solves those leaves on their boxes with the incumbent as
-objective limit (an independent solver for the leaf).
+radius restart (and the unused-contract splits) disabled, where SCIP solves those leaves on their
+boxes with the incumbent as objective limit (an independent solver for the leaf).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def test_radius_restart_keeps_the_optimum(monkeypatch: pytest.MonkeyPatch) -> No
     out = _solve(inputs, limits)
     assert out.stats.get("radius_restarts", 0) >= 1  # the path under test was taken
     assert out.stats.get("scip_leaves", 0) == 0 and out.stats.get("scip_quick", 0) == 0
-    monkeypatch.setattr(bnb, "RADIUS_RESTART", False)  # the leaf then goes to SCIP
+    monkeypatch.setattr(bnb, "RADIUS_RESTART", False)  # the leaf then goes to SCIP ...
+    # ... not to an unused-contract split (which settles it under the 10Y-driver risk model)
+    monkeypatch.setattr(bnb.BranchAndBound, "_split_unused", lambda self, *a, **k: False)
     ref = _solve(inputs, limits)
     assert ref.stats.get("scip_leaves", 0) + ref.stats.get("scip_quick", 0) >= 1
     assert abs(out.objective - ref.objective) <= 1e-9 * abs(ref.objective)

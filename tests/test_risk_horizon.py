@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.risk import estimate_cov_horizon, overlapping_sums
 
@@ -155,6 +157,20 @@ def test_default_hedge_te_comes_from_the_calibrated_model():
     row = sp[(sp["kind"] == "vol_bp_annual") & (sp["valid_from"] <= asof)].iloc[-1]
     i = f.index("Corporate_spread")
     assert np.sqrt(cov[i, i]) == pytest.approx(row["value"], rel=1e-6)
+    # the spread's covariance with each key rate: through the driver rate when the file names
+    # one (corr(S, y_j) = corr(S, y_d) x corr(y_d, y_j), y_d's block recomputed above), else
+    # the file's correlation per key rate
+    on = sp[sp["valid_from"] == row["valid_from"]]
+    drv = on[on["kind"] == "rate_driver"]
+    sd_k = np.sqrt(np.diag(want))
+    for j, t in enumerate(keys):
+        if len(drv):
+            d = keys.index(drv["other"].iloc[0])
+            rho = drv["value"].iloc[0] * want[d, j] / (sd_k[d] * sd_k[j])
+        else:
+            rho = on[(on["kind"] == "corr") & (on["other"] == t)]["value"].iloc[0]
+        assert cov[i, f.index(t)] == pytest.approx(rho * row["value"] * sd_k[j], rel=1e-5,
+                                                   abs=1e-6)
     basis = pd.read_csv(BASIS_FILE, parse_dates=["valid_from"])
     resid = pd.read_csv(FUTURES_RESIDUAL_FILE, parse_dates=["valid_from"])
     for ir in ctx.instruments:
@@ -171,3 +187,41 @@ def test_default_hedge_te_comes_from_the_calibrated_model():
     h = np.array([res.contracts.get(n, 0.0) for n in data.instruments])
     e = data.x - data.t + data.B @ h
     assert res.te_after_usd == pytest.approx(np.sqrt(e @ cov @ e + data.resid_var), rel=1e-6)
+
+
+def test_spread_rate_link_through_a_driver_rate():
+    """corr(S, y_i) = corr(S, y_d) x corr(y_d, y_i), hand-computed on a 3-rate block; without
+    a driver (or one outside the block) the per-rate correlations as given."""
+    from models.risk import spread_rate_link
+
+    kc = np.array([[4.0, 3.0, 1.0], [3.0, 9.0, 4.5], [1.0, 4.5, 16.0]])
+    corr = {"2Y": -0.1, "7Y": -0.5, "30Y": -0.6}
+    got = spread_rate_link(corr, kc, ["2Y", "7Y", "30Y"], "7Y")
+    np.testing.assert_allclose(got, [-0.5 * 3.0 / 6.0, -0.5, -0.5 * 4.5 / 12.0])
+    np.testing.assert_allclose(spread_rate_link(corr, kc, ["2Y", "7Y", "30Y"], None),
+                               [-0.1, -0.5, -0.6])
+    np.testing.assert_allclose(spread_rate_link(corr, kc, ["2Y", "7Y", "30Y"], "10Y"),
+                               [-0.1, -0.5, -0.6])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), rho=st.floats(-1.0, 1.0), d=st.integers(0, 4))
+def test_spread_rate_link_is_psd_where_per_rate_correlations_are_not(seed, rho, d):
+    """Appending the spread with the driver link keeps any key-rate covariance PSD (the spread is
+    rho x the driver + independent noise); the per-rate correlations need not: a curve position
+    then shows a spread 'hedge' the data do not carry."""
+    from models.risk import spread_rate_link
+
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(5, 5)) * rng.uniform(0.2, 3.0, size=5)
+    kc = a @ a.T + 1e-9 * np.eye(5)
+    names = ["2Y", "5Y", "7Y", "10Y", "30Y"]
+    r = spread_rate_link({n: rho for n in names}, kc, names, names[d])
+    sd = np.sqrt(np.diag(kc))
+    full = np.block([[kc, (r * sd * 2.0)[:, None]], [(r * sd * 2.0)[None, :], np.array([[4.0]])]])
+    assert np.linalg.eigvalsh(full).min() > -1e-8 * np.abs(full).max()
+    # the same check fails for per-rate correlations on a block with an anti-correlated pair
+    bad = np.array([[1.0, -0.9], [-0.9, 1.0]])
+    rb = np.array([-0.9, -0.9])
+    fb = np.block([[bad, rb[:, None]], [rb[None, :], np.array([[1.0]])]])
+    assert np.linalg.eigvalsh(fb).min() < 0
