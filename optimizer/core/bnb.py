@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.core.compile import scip_textbook
 from optimizer.core.coupled import CoupledPieces
 from optimizer.core.errors import SolverFailure
 from optimizer.core.lattice import TooManyPoints, enumerate_points, log_volume
@@ -53,6 +52,7 @@ from optimizer.core.leaf import (
     h_halfspaces,
     region,
 )
+from optimizer.core.leafscip import LeafScip
 from optimizer.core.model import HedgeModel
 from optimizer.core.nodebox import NodeBox
 from optimizer.core.offers import PIECES_FAIL_LIMIT, QUICK_FAILS, CandidateOffers
@@ -62,12 +62,10 @@ from optimizer.core.splits import LeafSplits
 from optimizer.core.transport import SectorFlow
 
 REL_GAP = 1e-9
-LEAF_SCIP_NODES = 5_000
 MAX_LEAF_LOGVOL = math.log(1e8)  # never enumerate an enclosure larger than this (sanity)
 LEAF_WORK = 200_000  # enumeration nodes of one try; beyond it the leaf is given to SCIP
 LEAF_CELLS = 5_000_000  # ... and enumeration nodes x half-spaces of one try
 QUICK_ESTIMATE = 3e6  # estimated nodes x (1 + rows / 50) of a try above which SCIP goes first
-QUICK_SCIP_NODES = 100  # node limit of that short SCIP run
 BIG_ESTIMATE = 5e7  # ... and above which, once it failed, SCIP takes the leaf
 LEAF_WORK_BIG, LEAF_CELLS_BIG = 4_000_000, 200_000_000  # budgets after it failed
 FULL_LOGVOL = math.log(1e7)  # an incumbent's whole enclosure is enumerated at once below this
@@ -110,7 +108,7 @@ class _Item:
     ybox: tuple | None = field(default=None, compare=False)  # the parent's pieces box
 
 
-class BranchAndBound(CandidateOffers, LeafSplits):
+class BranchAndBound(CandidateOffers, LeafSplits, LeafScip):
     """The exact method on one :class:`HedgeModel` (module docstring)."""
 
     def __init__(self, model: HedgeModel, limits: Limits | None = None,
@@ -209,7 +207,7 @@ class BranchAndBound(CandidateOffers, LeafSplits):
             # its own bound (children are queued with their parent's) is worse than another
             # node's: back in the queue, so that the search stays best-first (a dive into such a
             # child finds a poor first incumbent, and the next leaf's enclosure is then large)
-            self.stats["requeued"] = self.stats.get("requeued", 0) + 1
+            self._count("requeued")
             heapq.heappush(self._heap, _Item(g, it.neg_depth, next(self._seq), lo, hi,
                                              (nb, self._ybox)))
             return
@@ -291,14 +289,14 @@ class BranchAndBound(CandidateOffers, LeafSplits):
             return
         nb = self._leaf_relaxation(lo, hi, nb)
         g = nb.bound
-        full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+        full = self._to_incumbent(g)
         delta = full
         quick = False  # a short SCIP run was tried (then the enumeration gets a larger budget)
         if math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) > FULL_LOGVOL:
             quick = True  # the incumbent's enclosure is large: SCIP briefly, then grow a radius
-            if self._split_unused(gp, depth, lo, hi, nb) or self._scip_quick(lo, hi):
+            if self._quick_settles(gp, depth, lo, hi, nb):
                 return
-            full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+            full = self._to_incumbent(g)
         tried_small = False  # a try below the incumbent's radius was made
         if not (math.isfinite(full) and self._logvol(nb, lo, hi, full, (A0, b0)) <= FULL_LOGVOL):
             delta = min(full, start_radius(self.model, self.qp, nb, lo, hi, (A0, b0)))
@@ -326,18 +324,18 @@ class BranchAndBound(CandidateOffers, LeafSplits):
                         self._scip_leaf(gp, depth, lo, hi, "work")
                     return
                 quick = True
-                if self._split_unused(gp, depth, lo, hi, nb) or self._scip_quick(lo, hi):
+                if self._quick_settles(gp, depth, lo, hi, nb):
                     return
-                full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+                full = self._to_incumbent(g)
                 delta = min(delta, full)
                 continue
             self.stats["enum_work"] += len(HJ)
             found = self._offer(reg.full(HJ) if len(reg.J) else reg.h_fixed[None, :], sigma)
             if self._fails > self._fail_cap and not quick:  # pieces fail: SCIP briefly first
-                quick, self._fail_cap = True, PIECES_FAIL_LIMIT  # (stress-29: 46 SCIP nodes)
-                if self._split_unused(gp, depth, lo, hi, nb) or self._scip_quick(lo, hi):
+                quick = True  # (stress-29: 46 SCIP nodes)
+                if self._quick_settles(gp, depth, lo, hi, nb):
                     return
-                full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+                full = self._to_incumbent(g)
                 delta = min(delta, full)
                 continue
             if self._fails > PIECES_FAIL_LIMIT:  # integer pieces are the hard part here
@@ -348,7 +346,7 @@ class BranchAndBound(CandidateOffers, LeafSplits):
                 return  # every better point was inside this radius: the leaf is solved
             if (math.isfinite(full) and delta >= full) or covers_box(reg, lo, hi):
                 return  # the whole region (or the whole box) has been enumerated
-            full = (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
+            full = self._to_incumbent(g)
             delta = min(_grow(len(HJ), len(reg.J)) * delta, full)
 
     def _logvol(self, nb: NodeBound, lo: np.ndarray, hi: np.ndarray, delta: float,
@@ -370,45 +368,13 @@ class BranchAndBound(CandidateOffers, LeafSplits):
                                 max_work=max(min(budget, work), 1), max_cells=cells,
                                 max_estimate=BIG_ESTIMATE if quick else QUICK_ESTIMATE)
 
-    def _scip_quick(self, lo: np.ndarray, hi: np.ndarray) -> bool:
-        """SCIP on the leaf with a small node limit and the incumbent as objective limit:
-        True when it settled the leaf (optimal or nothing better); its hedge is offered."""
-        self._count("scip_quick")
-        self._fail_cap = PIECES_FAIL_LIMIT  # tried: integer-pieces failures go on to the limit
-        r = self._scip_on_leaf(lo, hi, QUICK_SCIP_NODES)
-        done = r["status"] in ("optimal", "infeasible")
-        self._count("scip_quick_settled", int(done))
-        return done
-
-    def _scip_on_leaf(self, lo: np.ndarray, hi: np.ndarray, node_limit: int) -> dict:
-        """SCIP on the leaf's box with the incumbent as objective limit; its hedge (if any) is
-        offered through the exact check. Returns SCIP's result."""
-        cutoff = self.U - self.tol() if math.isfinite(self.U) else None
-        # fast presolve/separation for the short runs; SCIP's defaults for a whole leaf
-        # (stress-17: 0.72 -> 0.46 s for its 1,118-node leaf; nothing slower on the family)
-        r = scip_textbook(self.model, time_limit=max(self.lim.time_limit, 1.0), box=(lo, hi),
-                          cutoff=cutoff, node_limit=node_limit,
-                          leaf=node_limit < LEAF_SCIP_NODES)
-        self._count("scip_nodes", int(r["nodes"]))
-        if "h" in r:
-            self._offer_exact(r["h"], r["y"])
-        return r
+    def _to_incumbent(self, g: float) -> float:
+        """The radius from bound g to the incumbent (inf before there is one)."""
+        return (self.U - self.tol() - g) if math.isfinite(self.U) else math.inf
 
     def _count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
 
-    def _scip_leaf(self, g: float, depth: int, lo: np.ndarray, hi: np.ndarray,
-                   why: str = "") -> None:
-        """Hand a leaf to SCIP (its box, fixed signs, objective limit U): exact when SCIP
-        finishes; at its node limit the leaf is split instead (the search goes on)."""
-        self._count("scip_leaves")
-        if why:  # volume / work: enclosure too large; pieces: integer pieces failed too often
-            self._count("scip_" + why)
-        r = self._scip_on_leaf(lo, hi, LEAF_SCIP_NODES)
-        if r["status"] in ("optimal", "infeasible") and ("h" not in r or self.h is not None
-                                                         and np.array_equal(self.h, r["h"])):
-            return
-        self._split_widest(max(g, float(r.get("dual_bound", g))), depth, lo, hi, None)
 
 def _grow(n_points: int, dim: int) -> float:
     """Radius factor of a leaf's next try: double, unless the last try already listed many

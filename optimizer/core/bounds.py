@@ -79,16 +79,4 @@ def _others(c: np.ndarray, inf: float) -> np.ndarray:
     return np.where(bad, np.where(n_bad > 1, inf, s), np.where(n_bad > 0, inf, s - c))
 
 
-def propagate(rows: list[tuple[np.ndarray, float, float]], lo: np.ndarray, hi: np.ndarray,
-              rounds: int = 50) -> tuple[np.ndarray, np.ndarray] | None:
-    """Integer interval propagation of ``l <= a'y <= u`` rows; None when the box is empty."""
-    rows = [(np.asarray(a, float), float(lr), float(ur)) for a, lr, ur in rows
-            if np.any(np.asarray(a) != 0) and (np.isfinite(lr) or np.isfinite(ur))]
-    if not rows:
-        return _round_in(np.asarray(lo, float).copy(), np.asarray(hi, float).copy())
-    A = np.array([a for a, _, _ in rows])
-    return propagate_dense(A, np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
-                           lo, hi, rounds)
-
-
-__all__ = ["EPS_INT", "cov_factor", "propagate", "propagate_dense"]
+__all__ = ["EPS_INT", "cov_factor", "propagate_dense"]

@@ -95,13 +95,7 @@ class CoupledPieces(PieceIntervals):
         out = np.zeros(H.shape[0], bool)
         if H.shape[0] < PAIR_MIN_ROWS or not (np.isfinite(tlo).all() and np.isfinite(thi).all()):
             return out  # few rows: deciding them one by one is cheaper than the test
-
-        def box(p: int, i: int) -> tuple[np.ndarray, np.ndarray]:
-            h = H[:, i]
-            return (np.maximum(np.minimum(h, 0.0), self.ylo[p]),
-                    np.minimum(np.maximum(h, 0.0), self.yhi[p]))
-
-        (alo, ahi), (blo, bhi) = box(pj, j), box(pk, k)
+        (alo, ahi), (blo, bhi) = self._piece_box(H, pj), self._piece_box(H, pk)
         dj, dk = float(self.d[j]), float(self.d[k])
         if np.max(ahi - alo) > np.max(bhi - blo):  # a: the shorter range
             alo, ahi, blo, bhi, dj, dk = blo, bhi, alo, ahi, dk, dj
@@ -279,7 +273,7 @@ class CoupledPieces(PieceIntervals):
             if any(len(v) == 0 for v in vals):  # a piece no value of which lets its sector
                 # reach its window: no placement at all (backtest default book, 2021-12: the
                 # Corporate window a few cents wide, hit by no integer ZF + ZN pair)
-                return np.zeros((0, sum(int(np.sum(self.pi == j)) for j in pivots)))
+                return np.zeros((0, len(self.pivot_pieces(pivots))))
             size *= float(np.prod([len(v) for v in vals[:-1]]))
             per_pivot.append((i, vals))
         if size > 50 * MAX_PLACEMENTS:

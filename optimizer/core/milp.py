@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from optimizer.core.bounds import propagate
-from optimizer.core.forms import AbsSum, Cardinality, Form, LinearForm, propagation_rows
-from optimizer.core.model import HedgeModel
+from optimizer.core.forms import AbsSum, Cardinality, Form, LinearForm
+from optimizer.core.model import HedgeModel, box_rows, propagate_box
 
 INF = highspy.kHighsInf
 
@@ -39,21 +38,10 @@ def subset_box(model: HedgeModel, forms: list[Form]) -> tuple[np.ndarray, np.nda
     gross = max(float(np.abs(d.sd).sum()), float(np.abs(d.x).sum()), 1.0)
     cap = np.array([math.ceil(12 * gross / max(abs(float(d.d[i])), 1e-9)) + abs(d.h0[i])
                     for i in range(I)])
-    rows = propagation_rows(forms, I, P)
-    for i in range(I):
-        a = np.zeros(I + P)
-        a[i], a[I:] = -1.0, d.S[i]
-        rows.append((a, 0.0, 0.0))
+    A, L, U = box_rows(d, forms)
     lo = np.concatenate([-cap, np.full(P, -np.inf)])
     hi = np.concatenate([cap, np.full(P, np.inf)])
-    res = propagate(rows, lo, hi)
-    if res is None:
-        return None
-    lo, hi = res
-    pi = d.piece_instrument
-    lo[I:] = np.maximum(lo[I:], np.minimum(lo[pi], 0))
-    hi[I:] = np.minimum(hi[I:], np.maximum(hi[pi], 0))
-    return lo, hi
+    return propagate_box(A, L, U, lo, hi, d, passes=1)
 
 
 class Milp:

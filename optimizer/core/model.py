@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from data.errors import InputError
-from optimizer.core.bounds import cov_factor, propagate
+from optimizer.core.bounds import cov_factor, propagate_dense
 from optimizer.core.constraints import Constraint, ContractBounds, ProblemData
-from optimizer.core.forms import FormSet, feasible_mask, propagation_rows
+from optimizer.core.forms import Form, FormSet, feasible_mask, propagation_rows
 from optimizer.core.inputs import HedgeInputs
 from optimizer.core.limits import Limits
 
@@ -160,32 +160,52 @@ def scaled_objective(data: ProblemData, cost_weight: float, cost_per_contract: n
     return R, c, const, cw
 
 
-def integer_box(data: ProblemData, forms: FormSet) -> tuple[np.ndarray, np.ndarray] | None:
-    """Propagated integer box of (h, y); None when the stated constraints admit no hedge.
-
-    Rows: every form's linear implication, the links ``sum_p y_p - h_i = 0``, and the no-wash
-    consequence that a piece lies between 0 and its total."""
+def box_rows(data: ProblemData, forms: list[Form]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``L <= A (h, y) <= U``: every form's linear implication
+    (:func:`optimizer.core.forms.propagation_rows`) and the links ``sum_p y_p - h_i = 0``."""
     I, P = data.I, data.P  # noqa: E741
-    rows = propagation_rows(forms.forms, I, P)
-    for i in range(I):
-        a = np.zeros(I + P)
-        a[i] = -1.0
-        a[I:] = data.S[i]
-        rows.append((a, 0.0, 0.0))
-    lo, hi = np.full(I + P, -np.inf), np.full(I + P, np.inf)
-    for _ in range(3):
-        res = propagate(rows, lo, hi)
+    rows = propagation_rows(forms, I, P)
+    links = np.hstack([-np.eye(I), data.S.astype(float)])
+    A = np.vstack([np.array([a for a, _, _ in rows]).reshape(len(rows), I + P), links])
+    L = np.concatenate([[lo for _, lo, _ in rows], np.zeros(I)]).astype(float)
+    U = np.concatenate([[hi for _, _, hi in rows], np.zeros(I)]).astype(float)
+    return A, L, U
+
+
+def propagate_box(A: np.ndarray, L: np.ndarray, U: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                  data: ProblemData, passes: int, rounds: int = 50
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer propagation of the rows over the (h, y) box, alternating with the no-wash rule
+    (a piece lies between 0 and its total) until the totals' bounds stop moving; None when the
+    box is empty."""
+    I, pi = data.I, data.piece_instrument  # noqa: E741
+
+    def no_wash(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = lo.copy(), hi.copy()
+        lo[I:] = np.maximum(lo[I:], np.minimum(lo[:I][pi], 0.0))
+        hi[I:] = np.minimum(hi[I:], np.maximum(hi[:I][pi], 0.0))
+        return lo, hi
+
+    for _ in range(passes):
+        lo, hi = no_wash(lo, hi)
+        res = propagate_dense(A, L, U, lo, hi, rounds)
         if res is None:
             return None
+        settled = np.array_equal(res[0][:I], lo[:I]) and np.array_equal(res[1][:I], hi[:I])
         lo, hi = res
-        pi = data.piece_instrument
-        ylo, yhi = np.minimum(lo[pi], 0.0), np.maximum(hi[pi], 0.0)
-        new_lo = np.concatenate([lo[:I], np.maximum(lo[I:], ylo)])
-        new_hi = np.concatenate([hi[:I], np.minimum(hi[I:], yhi)])
-        if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
-            break
-        lo, hi = new_lo, new_hi
-    return lo, hi
+        if settled:  # the no-wash boxes already follow these totals
+            return lo, hi
+    lo, hi = no_wash(lo, hi)
+    return None if np.any(lo > hi) else (lo, hi)
+
+
+def integer_box(data: ProblemData, forms: FormSet) -> tuple[np.ndarray, np.ndarray] | None:
+    """Propagated integer box of (h, y); None when the stated constraints admit no hedge
+    (:func:`box_rows`, with the no-wash consequence that a piece lies between 0 and its
+    total)."""
+    A, L, U = box_rows(data, forms.forms)
+    n = data.I + data.P
+    return propagate_box(A, L, U, np.full(n, -np.inf), np.full(n, np.inf), data, passes=3)
 
 
 def build_model(inputs: HedgeInputs, limits: Limits, extra: Sequence[Constraint] = (),
@@ -212,5 +232,6 @@ def contract_bounds(model: HedgeModel) -> ContractBounds:
     return next(c for c in model.constraints if isinstance(c, ContractBounds))
 
 
-__all__ = ["HedgeModel", "build_data", "build_model", "contract_bounds", "integer_box",
+__all__ = ["HedgeModel", "box_rows", "build_data", "build_model", "contract_bounds", "integer_box",
+           "propagate_box",
            "scaled_objective"]

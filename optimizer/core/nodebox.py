@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.core.bounds import propagate_dense
-from optimizer.core.forms import propagation_rows
-from optimizer.core.model import HedgeModel
+from optimizer.core.model import HedgeModel, box_rows, propagate_box
 
 ROUNDS = 4  # rounds per pass: later rounds shave single contracts at a cost per node
 PASSES = 2  # passes of (no-wash boxes from the totals, then propagation)
@@ -38,19 +36,10 @@ class NodeBox:
     """The propagated (h, y) box of a node (module docstring)."""
 
     def __init__(self, model: HedgeModel) -> None:
-        d = model.data
         assert model.box is not None
-        self.I, self.P = d.I, d.P
-        self.pi = d.piece_instrument
-        rows = propagation_rows(model.forms.forms, d.I, d.P)
-        for i in range(d.I):
-            a = np.zeros(d.I + d.P)
-            a[i] = -1.0
-            a[d.I:] = d.S[i]
-            rows.append((a, 0.0, 0.0))
-        self.A = np.array([a for a, _, _ in rows]).reshape(len(rows), d.I + d.P)
-        self.L = np.array([lo for _, lo, _ in rows], float)
-        self.U = np.array([hi for _, _, hi in rows], float)
+        self.model = model
+        self.I, self.P = model.data.I, model.data.P
+        self.A, self.L, self.U = box_rows(model.data, model.forms.forms)
         self.abs_sums = model.forms.abs_sums()
         self.glo, self.ghi = model.box
 
@@ -65,16 +54,10 @@ class NodeBox:
         ylo, yhi = ybox if ybox is not None else (self.glo[I:], self.ghi[I:])
         xlo = np.concatenate([np.maximum(lo, self.glo[:I]), np.maximum(ylo, self.glo[I:])])
         xhi = np.concatenate([np.minimum(hi, self.ghi[:I]), np.minimum(yhi, self.ghi[I:])])
-        for _ in range(PASSES):  # the no-wash boxes follow the totals' new bounds
-            xlo[I:] = np.maximum(xlo[I:], np.minimum(xlo[:I][self.pi], 0.0))
-            xhi[I:] = np.minimum(xhi[I:], np.maximum(xhi[:I][self.pi], 0.0))
-            before = (xlo.copy(), xhi.copy())
-            res = propagate_dense(A, L, U, xlo, xhi, ROUNDS)
-            if res is None:
-                return None
-            xlo, xhi = res
-            if np.array_equal(xlo[:I], before[0][:I]) and np.array_equal(xhi[:I], before[1][:I]):
-                break
+        res = propagate_box(A, L, U, xlo, xhi, self.model.data, PASSES, ROUNDS)
+        if res is None:
+            return None
+        xlo, xhi = res
         return xlo[:I], xhi[:I], (xlo[I:], xhi[I:])
 
     def _rows(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -24,6 +24,15 @@ HIGHS_FIRST_S = 0.02  # HiGHS's time per decision before SCIP decides (see Piece
 SCIP_PIECES_S = 10.0  # SCIP's time per decision; beyond it the totals stay undecided
 
 
+def piece_box(model: HedgeModel, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each piece between 0 and its total (no-wash), within the propagated global box."""
+    d = model.data
+    assert model.box is not None
+    pi = d.piece_instrument
+    return (np.maximum(np.minimum(h[pi], 0.0), model.box[0][d.I:]),
+            np.minimum(np.maximum(h[pi], 0.0), model.box[1][d.I:]))
+
+
 class Pieces:
     """Integer pieces for totals h (module docstring)."""
 
@@ -70,12 +79,9 @@ class Pieces:
     def find(self, h: np.ndarray, nice: bool = False) -> np.ndarray | None:
         """Integer pieces for totals h (None when none were found: none exist, or HiGHS did
         not decide within its 5 s -- for reports; the search uses :meth:`decide`)."""
-        d = self.model.data
         self.calls += 1
         if self.trivial:
-            y = d.S.T @ h
-            ok = feasible_mask(list(self.yforms), h[None], y[None])[0]
-            return y if ok else None
+            return self._trivial(h)[1]
         st, y = self._highs_run(h, nice, 5.0)
         return y if st == "found" else None
 
@@ -85,18 +91,21 @@ class Pieces:
         are checked in exact arithmetic. A backtest date's pieces (three sectors at their
         bands within 0.6 USD of DV01: a two-row market-split problem) took HiGHS 0.1-0.9 s to
         refute, SCIP 0.05 s."""
-        d = self.model.data
         self.calls += 1
         if self.trivial:
-            y = d.S.T @ h
-            ok = feasible_mask(list(self.yforms), h[None], y[None])[0]
-            return ("found", y) if ok else ("none", None)
+            return self._trivial(h)
         st, y = self._highs_run(h, False, HIGHS_FIRST_S)
         if st != "undecided":
             return st, y
         if self.scip is None:
             self.scip = ScipPieces(self.model)
         return self.scip.decide(h)
+
+    def _trivial(self, h: np.ndarray) -> tuple[str, np.ndarray | None]:
+        """No shared contract: each piece is its total; the bands decide."""
+        y = self.model.data.S.T @ h
+        ok = feasible_mask(list(self.yforms), h[None], y[None])[0]
+        return ("found", y) if ok else ("none", None)
 
     def _highs_run(self, h: np.ndarray, nice: bool, time_limit: float
                    ) -> tuple[str, np.ndarray | None]:
@@ -105,9 +114,7 @@ class Pieces:
         d = self.model.data
         assert self.highs is not None and self.model.box is not None
         P, ns = d.P, len(self.targeted)
-        pi = d.piece_instrument
-        ylo = np.maximum(np.minimum(h[pi], 0.0), self.model.box[0][d.I:])
-        yhi = np.minimum(np.maximum(h[pi], 0.0), self.model.box[1][d.I:])
+        ylo, yhi = piece_box(self.model, h)
         if np.any(ylo > yhi):
             return "none", None
         hs = self.highs
@@ -160,11 +167,8 @@ class ScipPieces:
     def decide(self, h: np.ndarray) -> tuple[str, np.ndarray | None]:
         """As :meth:`Pieces.decide`; a solution counts only if it passes the exact check of the
         links, the no-wash rule and the bands."""
-        d, m = self.model.data, self.m
-        assert self.model.box is not None
-        pi = d.piece_instrument
-        ylo = np.maximum(np.minimum(h[pi], 0.0), self.model.box[0][d.I:])
-        yhi = np.minimum(np.maximum(h[pi], 0.0), self.model.box[1][d.I:])
+        m, pi = self.m, self.model.data.piece_instrument
+        ylo, yhi = piece_box(self.model, h)
         if np.any(ylo > yhi):
             return "none", None
         self.calls += 1
@@ -194,7 +198,7 @@ class ScipPieces:
         return ("found", y) if exact else ("undecided", None)
 
 
-__all__ = ["Pieces", "ScipPieces"]
+__all__ = ["Pieces", "ScipPieces", "piece_box"]
 
 
 class PiecesCuts:

@@ -206,9 +206,12 @@ class PieceIntervals:
             out.append((np.array(sorted(insts)), np.array(sorted(secs))))
         return out
 
-    def _piece_box(self, h: np.ndarray, p: int) -> tuple[float, float]:
-        i = self.pi[p]
-        return (max(min(h[i], 0.0), self.ylo[p]), min(max(h[i], 0.0), self.yhi[p]))
+    def _piece_box(self, h: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """Piece p between 0 and its total, within the global box: for totals h (one row, or
+        rows: then per row)."""
+        t = h[..., self.pi[p]]
+        return (np.maximum(np.minimum(t, 0.0), self.ylo[p]),
+                np.minimum(np.maximum(t, 0.0), self.yhi[p]))
 
     def _build(self, h: np.ndarray, hf: np.ndarray, fixed: np.ndarray,
                placed: np.ndarray | None = None) -> np.ndarray:
